@@ -1,0 +1,2 @@
+//! See [model].
+pub mod model;
