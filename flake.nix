@@ -1,0 +1,87 @@
+{
+  description = "A home lab in one repository: NixOS hosts from an inventory, Kubernetes releases rendered and applied by `homelab`";
+
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
+    sops-nix = {
+      url = "github:Mic92/sops-nix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+
+  outputs =
+    {
+      self,
+      nixpkgs,
+      sops-nix,
+    }:
+    let
+      inherit (nixpkgs) lib;
+      hl = import ./nix/lib.nix;
+      inventory = import ./hosts/inventory.nix;
+
+      # The machines the tool and the deploy app run on: the hosts' systems.
+      systems = hl.hostSystems inventory;
+      forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+
+      mkHost =
+        name: host:
+        lib.nixosSystem {
+          modules = [
+            sops-nix.nixosModules.sops
+            ./modules
+            (./hosts + "/${name}")
+            {
+              nixpkgs.hostPlatform = host.system;
+              homelab = {
+                inherit inventory;
+                hostName = name;
+              };
+            }
+          ];
+        };
+    in
+    {
+      nixosConfigurations = lib.mapAttrs mkHost inventory.hosts;
+
+      packages = forAllSystems (pkgs: rec {
+        homelab = pkgs.callPackage ./nix/package.nix { };
+        default = homelab;
+      });
+
+      apps = forAllSystems (pkgs: {
+        deploy = {
+          type = "app";
+          program = lib.getExe (
+            pkgs.callPackage ./nix/deploy-app.nix {
+              homelab = self.packages.${pkgs.stdenv.hostPlatform.system}.homelab;
+            }
+          );
+        };
+      });
+
+      devShells = forAllSystems (pkgs: {
+        default = pkgs.callPackage ./nix/devshell.nix { };
+      });
+
+      formatter = forAllSystems (pkgs: pkgs.nixfmt);
+
+      checks = forAllSystems (
+        pkgs:
+        let
+          system = pkgs.stdenv.hostPlatform.system;
+        in
+        pkgs.callPackage ./nix/checks.nix {
+          inherit inventory;
+          homelab = self.packages.${system}.homelab;
+          src = self;
+        }
+        // lib.listToAttrs (
+          map (name: {
+            name = "host-${name}";
+            value = self.nixosConfigurations.${name}.config.system.build.toplevel;
+          }) (hl.hostsOfSystem inventory system)
+        )
+      );
+    };
+}
