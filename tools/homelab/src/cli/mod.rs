@@ -1,0 +1,125 @@
+//! The command line: clap definitions turned into library calls. Only this module
+//! knows about clap, terminals and exit codes.
+//!
+//! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
+//! `diff --exit-code` when there are changes).
+
+mod check;
+mod completions;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use report::{print_diagnostics, render_diagnostics};
+
+/// Declare a NixOS + Kubernetes home lab in one repository; render, diff and apply it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "homelab",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// The lab repository [default: the nearest folder upwards with releases/environments.toml]
+    #[arg(
+        short = 'C',
+        long,
+        global = true,
+        env = "HOMELAB_ROOT",
+        value_name = "DIR"
+    )]
+    pub root: Option<PathBuf>,
+    /// Read the inventory from JSON (the output of `nix-instantiate --eval --strict --json
+    /// hosts/inventory.nix`) instead of evaluating it with Nix
+    #[arg(long, global = true, value_name = "FILE.json")]
+    pub inventory: Option<PathBuf>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the inventory, environments and releases, and summarise the lab
+    Check(check::Args),
+    /// Print a shell completion script
+    Completions(completions::Args),
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+impl GlobalArgs {
+    /// The lab root: `--root`, or the nearest folder upwards holding
+    /// `releases/environments.toml`, or the current directory.
+    pub fn lab_root(&self) -> PathBuf {
+        if let Some(root) = &self.root {
+            return root.clone();
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        cwd.ancestors()
+            .find(|dir| dir.join(homelab_environments()).is_file())
+            .map_or(cwd.clone(), PathBuf::from)
+    }
+
+    pub fn load_options(&self) -> crate::LoadOptions {
+        crate::LoadOptions {
+            inventory_json: self.inventory.clone(),
+        }
+    }
+
+    /// Loads the lab, printing its problems when it is invalid.
+    pub fn load_lab(&self) -> Result<crate::Lab, ExitCode> {
+        crate::Lab::load(&self.lab_root(), &self.load_options()).map_err(|problems| {
+            print_diagnostics(&problems, self.output);
+            ExitCode::from(1)
+        })
+    }
+}
+
+fn homelab_environments() -> &'static str {
+    crate::environment::ENVIRONMENTS_PATH
+}
