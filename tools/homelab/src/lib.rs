@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod diagnostic;
 pub mod environment;
+pub mod generate;
 pub mod inventory;
 pub mod lab;
 pub mod names;

@@ -6,6 +6,7 @@
 
 mod check;
 mod completions;
+mod generate;
 mod report;
 
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub enum OutputFormat {
 pub enum Command {
     /// Validate the inventory, environments and releases, and summarise the lab
     Check(check::Args),
+    /// Write the hosts' generated configs (generated/hosts/<host>/…) from the inventory and releases
+    Generate(generate::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &cli.global),
+        Command::Generate(args) => generate::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {
