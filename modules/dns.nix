@@ -13,11 +13,14 @@ in
       config = builtins.readFile corefile;
     };
 
-    # Tailnet clients reach this server through tailscale0; start after it so
-    # the first queries after boot are not refused.
+    # The Corefile binds the host's Tailscale addresses, which exist only once
+    # tailscaled has connected: start after it, and keep retrying (nixpkgs'
+    # unit restarts on failure) instead of giving up after five quick tries.
     systemd.services.coredns = {
       after = [ "tailscaled.service" ];
       wants = [ "tailscaled.service" ];
+      startLimitIntervalSec = 0;
+      serviceConfig.RestartSec = "5s";
     };
   };
 }
