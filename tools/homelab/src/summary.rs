@@ -31,10 +31,16 @@ pub struct HostSummary {
 pub struct ReleaseSummary {
     pub name: String,
     pub namespace: String,
-    /// `repo-url name version`, `local:path`, or `manifests`.
+    /// `name version`, `local chart PATH`, or `manifests only`.
     pub chart: String,
+    /// The chart repository URL, for repository charts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     pub needs: Vec<String>,
     pub environments: Vec<String>,
+    /// Whether `environments` is a restriction rather than every environment.
+    #[serde(skip)]
+    pub restricted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,15 +79,17 @@ impl Summary {
                         name: rel.name.clone(),
                         namespace: rel.namespace.clone(),
                         chart: match &rel.chart {
-                            Some(ChartSource::Repository {
-                                repository,
-                                name,
-                                version,
-                            }) => {
-                                format!("{name} {version} ({repository})")
+                            Some(ChartSource::Repository { name, version, .. }) => {
+                                format!("{name} {version}")
                             }
                             Some(ChartSource::Local { path }) => format!("local chart {path}"),
                             None => "manifests only".into(),
+                        },
+                        repository: match &rel.chart {
+                            Some(ChartSource::Repository { repository, .. }) => {
+                                Some(repository.clone())
+                            }
+                            _ => None,
                         },
                         needs: rel.needs.clone(),
                         environments: if rel.environments.is_empty() {
@@ -89,6 +97,7 @@ impl Summary {
                         } else {
                             rel.environments.clone()
                         },
+                        restricted: !rel.environments.is_empty(),
                     }
                 })
                 .collect(),
@@ -141,11 +150,17 @@ impl Summary {
                 } else {
                     format!("needs {}", r.needs.join(", "))
                 };
+                let only = if r.restricted {
+                    format!("only in {}", r.environments.join(", "))
+                } else {
+                    String::new()
+                };
                 vec![
                     format!("{:>2}.", i + 1),
                     r.name.clone(),
                     format!("ns/{}", r.namespace),
                     r.chart.clone(),
+                    only,
                     needs,
                 ]
             })
