@@ -5,6 +5,7 @@
 //! binary in `main.rs` only turns command lines into calls of this library.
 #![forbid(unsafe_code)]
 
+pub mod charts;
 pub mod cli;
 pub mod diagnostic;
 pub mod environment;
@@ -13,6 +14,7 @@ pub mod inventory;
 pub mod lab;
 pub mod names;
 pub mod release;
+pub mod render;
 pub mod summary;
 pub mod toml_file;
 

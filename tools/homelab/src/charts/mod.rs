@@ -1,0 +1,14 @@
+//! Pinned upstream charts: `releases.lock`, repository indexes, a content-addressed
+//! cache, and fetching. Rendering reads only the cache ([`cache::ChartCache::archive`]);
+//! only `homelab charts lock|pull|update` touch the network.
+
+pub mod atomic;
+pub mod cache;
+pub mod digest;
+pub mod fetch;
+pub mod index;
+pub mod lock;
+pub mod ops;
+
+pub use cache::ChartCache;
+pub use lock::{LockFile, LockedChart, LOCK_PATH};

@@ -1,0 +1,353 @@
+//! `homelab render`: from typed releases to the exact, deterministic set of Kubernetes
+//! objects one environment should hold.
+//!
+//! Per release: values files are merged (templated when they end in `.hbs`), the chart
+//! (from the verified cache, or a local folder) runs through `helm template`, manifests
+//! are templated natively, and `[[secrets]]` become Secret objects. Then, over the whole
+//! set: namespaces are created and filled in, ownership labels added, plaintexts
+//! redacted, and the result validated. Releases render in parallel, bounded by the CPU
+//! count.
+//!
+//! # Guarantees
+//! - Two renders of the same files are byte-identical (see [`output`]).
+//! - In [`SecretMode::Redacted`] no secret is decrypted; in [`SecretMode::Scrubbed`]
+//!   plaintexts are read only to scrub them from every object.
+//! - A release that fails does not stop the others: its problem lands in
+//!   [`RenderedSet::errors`] and callers that apply must refuse an incomplete set.
+
+pub mod context;
+pub mod documents;
+pub mod helm;
+pub mod helpers;
+pub mod object;
+pub mod order;
+pub mod output;
+pub mod ownership;
+mod release;
+pub mod scope;
+pub mod secrets;
+pub mod template;
+pub mod validate;
+pub mod values;
+pub mod yaml;
+pub mod yaml_scalar;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::json;
+
+use crate::charts::{ChartCache, LockFile};
+use crate::environment::model::EnvironmentsFile;
+use crate::inventory::model::Inventory;
+use crate::release::model::Release;
+
+pub use helm::Helm;
+pub use object::RenderedObject;
+pub use secrets::{Redactor, SecretSource, SecretValue};
+pub use validate::Warning;
+
+/// The lab as rendering needs it; [`LabInput::from_lab`] builds it from a loaded lab.
+pub struct LabInput<'a> {
+    pub root: &'a Path,
+    pub inventory: &'a Inventory,
+    pub environments: &'a EnvironmentsFile,
+    /// Every release, in dependency order.
+    pub releases: Vec<ReleaseInput<'a>>,
+}
+
+/// One release and its folder (absolute or relative to the working directory).
+pub struct ReleaseInput<'a> {
+    pub dir: &'a Path,
+    pub release: &'a Release,
+}
+
+/// How secrets are treated.
+#[derive(Clone, Copy)]
+pub enum SecretMode<'a> {
+    /// Every value `<redacted>`; nothing is decrypted, no key needed.
+    Redacted,
+    /// Values `<redacted>`; plaintexts are read only to scrub them from all objects.
+    Scrubbed(&'a dyn SecretSource),
+    /// Real data in the Secret objects, for apply. Never print such a set.
+    Real(&'a dyn SecretSource),
+}
+
+/// What to render and with which tools.
+pub struct RenderOptions<'a> {
+    pub secrets: SecretMode<'a>,
+    /// Release names to render; empty renders every release of the environment.
+    pub selector: Vec<String>,
+    pub helm: Helm,
+    pub cache: ChartCache,
+    /// Upper bound on releases rendered at once; `None` uses the CPU count.
+    pub jobs: Option<usize>,
+}
+
+impl<'a> RenderOptions<'a> {
+    /// Redacted secrets, every release, helm and the cache from the environment.
+    pub fn from_env() -> Result<Self, crate::charts::cache::CacheError> {
+        Ok(RenderOptions {
+            secrets: SecretMode::Redacted,
+            selector: Vec::new(),
+            helm: Helm::from_env(),
+            cache: ChartCache::from_env()?,
+            jobs: None,
+        })
+    }
+}
+
+/// One release's objects in apply order.
+#[derive(Debug, Clone)]
+pub struct RenderedRelease {
+    pub name: String,
+    pub namespace: String,
+    pub objects: Vec<RenderedObject>,
+}
+
+/// A problem that keeps a release (or the set) from rendering.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", release.as_ref().map(|r| format!("release `{r}`: ")).unwrap_or_default())]
+pub struct RenderProblem {
+    pub release: Option<String>,
+    pub message: String,
+}
+
+/// The rendered environment.
+#[derive(Debug)]
+pub struct RenderedSet {
+    pub environment: String,
+    /// The ApplySet id every object carries in `applyset.kubernetes.io/part-of`.
+    pub applyset_id: String,
+    /// Releases in apply (dependency) order; a release that failed is absent.
+    pub releases: Vec<RenderedRelease>,
+    pub warnings: Vec<Warning>,
+    pub errors: Vec<RenderProblem>,
+    /// Scrubs known plaintexts from any text before it is printed.
+    pub redactor: Redactor,
+}
+
+impl RenderedSet {
+    /// Every object in apply order.
+    pub fn objects(&self) -> impl Iterator<Item = &RenderedObject> {
+        self.releases.iter().flat_map(|r| r.objects.iter())
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Why nothing could be rendered at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("Unknown environment `{env}`; environments are: {known}")]
+    UnknownEnvironment { env: String, known: String },
+    #[error("Unknown release `{name}` in the selector; releases in `{env}` are: {known}")]
+    UnknownRelease {
+        name: String,
+        env: String,
+        known: String,
+    },
+    #[error(transparent)]
+    Lock(#[from] crate::charts::lock::LockError),
+}
+
+/// Renders environment `env` of `lab`.
+pub fn render(
+    lab: &LabInput<'_>,
+    env: &str,
+    options: &RenderOptions<'_>,
+) -> Result<RenderedSet, RenderError> {
+    let Some(environment) = lab.environments.environments.get(env) else {
+        return Err(RenderError::UnknownEnvironment {
+            env: env.into(),
+            known: lab
+                .environments
+                .environments
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    let in_env: Vec<&ReleaseInput<'_>> = lab
+        .releases
+        .iter()
+        .filter(|r| {
+            r.release.environments.is_empty() || r.release.environments.iter().any(|e| e == env)
+        })
+        .collect();
+    for name in &options.selector {
+        if !in_env.iter().any(|r| &r.release.name == name) {
+            return Err(RenderError::UnknownRelease {
+                name: name.clone(),
+                env: env.into(),
+                known: in_env
+                    .iter()
+                    .map(|r| r.release.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    let selected: Vec<&ReleaseInput<'_>> = in_env
+        .iter()
+        .copied()
+        .filter(|r| options.selector.is_empty() || options.selector.contains(&r.release.name))
+        .collect();
+
+    let shared = context::SharedContext::new(env, lab.inventory, in_env.iter().map(|r| r.release));
+    let job = release::Job {
+        env,
+        shared: &shared,
+        templates: template::Templates::new(shared.hosts()),
+        lock: LockFile::read(lab.root)?,
+        options,
+        secrets_file: lab.root.join(&environment.secrets),
+        secrets_display: PathBuf::from(&environment.secrets),
+        kube_version: lab.inventory.cluster.kubernetes_version.clone(),
+    };
+
+    let results = run_parallel(&selected, options.jobs, |r| job.render(r));
+    assemble(env, &selected, results, options)
+}
+
+/// Runs `f` over `items` on up to `jobs` threads, keeping the input order.
+fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: Option<usize>,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        })
+        .clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn assemble(
+    env: &str,
+    selected: &[&ReleaseInput<'_>],
+    results: Vec<Result<release::Rendered, RenderProblem>>,
+    options: &RenderOptions<'_>,
+) -> Result<RenderedSet, RenderError> {
+    let applyset_id = ownership::applyset_id(env);
+    let mut errors = Vec::new();
+    let mut redactor = Redactor::default();
+    let mut rendered = Vec::new();
+    for (input, result) in selected.iter().zip(results) {
+        match result {
+            Ok(r) => {
+                for plaintext in &r.plaintexts {
+                    redactor.add(plaintext.expose());
+                }
+                rendered.push((input.release, r.objects));
+            }
+            Err(problem) => errors.push(problem),
+        }
+    }
+
+    let scopes =
+        scope::ScopeTable::with_crds(rendered.iter().flat_map(|(_, objects)| objects.iter()));
+    let mut warnings = Vec::new();
+    let mut namespaces_created: Vec<String> = Vec::new();
+    let mut releases = Vec::new();
+    for (release, mut objects) in rendered {
+        let renders_own_namespace = objects.iter().any(|o| {
+            o.kind() == "Namespace" && o.group().is_empty() && o.name() == release.namespace
+        });
+        if !renders_own_namespace && !namespaces_created.contains(&release.namespace) {
+            objects.push(RenderedObject {
+                release: release.name.clone(),
+                source: format!("releases/{}/release.toml (namespace)", release.name),
+                body: json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": release.namespace}}),
+            });
+        }
+        namespaces_created.push(release.namespace.clone());
+        for object in &mut objects {
+            if let Some(w) = validate::unknown_kind_warning(object, &scopes) {
+                warnings.push(w);
+            }
+            let namespaced = scopes
+                .lookup(object.group(), object.kind())
+                .is_none_or(|(s, _)| s == scope::Scope::Namespaced);
+            if namespaced && object.namespace().is_none() {
+                object.body["metadata"]["namespace"] = json!(release.namespace);
+            }
+            ownership::label(&mut object.body, &release.name, env, &applyset_id);
+            // Our Secret objects hold `<redacted>` (nothing to scrub, and not valid base64
+            // for the typed check) or, for apply, the real data that must stay intact.
+            let ours = object.source.ends_with("[[secrets]]");
+            let real = matches!(options.secrets, SecretMode::Real(_));
+            if !(ours && real) {
+                redactor.redact_value(&mut object.body);
+            }
+            if !ours || real {
+                match validate::check_typed(object) {
+                    Ok(unknown) => warnings.extend(unknown.into_iter().map(|message| Warning {
+                        release: object.release.clone(),
+                        source: object.source.clone(),
+                        message,
+                    })),
+                    Err(message) => errors.push(RenderProblem {
+                        release: Some(release.name.clone()),
+                        message: format!("{} from {}: {message}", object.describe(), object.source),
+                    }),
+                }
+            }
+        }
+        order::sort_release(&mut objects);
+        releases.push(RenderedRelease {
+            name: release.name.clone(),
+            namespace: release.namespace.clone(),
+            objects,
+        });
+    }
+    let all: Vec<&RenderedObject> = releases.iter().flat_map(|r| r.objects.iter()).collect();
+    errors.extend(
+        validate::duplicates(all)
+            .into_iter()
+            .map(|message| RenderProblem {
+                release: None,
+                message,
+            }),
+    );
+    for problem in &mut errors {
+        problem.message = redactor.redact(&problem.message);
+    }
+    for warning in &mut warnings {
+        warning.message = redactor.redact(&warning.message);
+    }
+    Ok(RenderedSet {
+        environment: env.into(),
+        applyset_id,
+        releases,
+        warnings,
+        errors,
+        redactor,
+    })
+}

@@ -1,0 +1,250 @@
+//! Rendering one release: values, chart, manifests and Secret objects.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::documents::{self, SourcedDocument};
+use super::helm::TemplateCall;
+use super::secrets::{self, SecretValue};
+use super::{context::SharedContext, template::Templates, values, yaml};
+use super::{ReleaseInput, RenderOptions, RenderProblem, RenderedObject, SecretMode};
+use crate::charts::ops::{locked, RepoChart};
+use crate::charts::LockFile;
+use crate::release::model::{ChartSource, Release};
+
+/// What is shared by every release of one render.
+pub(super) struct Job<'a> {
+    pub env: &'a str,
+    pub shared: &'a SharedContext,
+    pub templates: Templates,
+    pub lock: LockFile,
+    pub options: &'a RenderOptions<'a>,
+    pub secrets_file: PathBuf,
+    pub secrets_display: PathBuf,
+    pub kube_version: String,
+}
+
+/// One release's objects before set-wide processing, and the plaintexts it read.
+pub(super) struct Rendered {
+    pub objects: Vec<RenderedObject>,
+    pub plaintexts: Vec<SecretValue>,
+}
+
+impl Job<'_> {
+    pub fn render(&self, input: &ReleaseInput<'_>) -> Result<Rendered, RenderProblem> {
+        let release = input.release;
+        let problem = |message: String| RenderProblem {
+            release: Some(release.name.clone()),
+            message,
+        };
+        let display_dir = PathBuf::from("releases").join(&release.name);
+        let merged = self
+            .values(input.dir, &display_dir, release)
+            .map_err(problem)?;
+        let mut objects = Vec::new();
+        let mut push = |docs: Vec<SourcedDocument>| {
+            objects.extend(docs.into_iter().map(|d| RenderedObject {
+                release: release.name.clone(),
+                source: d.source,
+                body: d.body,
+            }))
+        };
+        if let Some(chart) = &release.chart {
+            push(
+                self.chart(input.dir, release, chart, &merged)
+                    .map_err(problem)?,
+            );
+        }
+        let manifest_values = values::without_nulls(merged);
+        for file in manifest_files(input.dir, &release.manifests).map_err(problem)? {
+            let shown = display_dir.join(&file);
+            let text = read(&input.dir.join(&file), &shown).map_err(problem)?;
+            let text = if file.ends_with(".hbs") {
+                let context = self.shared.for_manifests(release, &manifest_values);
+                self.templates
+                    .render(&shown, &text, &context)
+                    .map_err(|e| problem(e.to_string()))?
+            } else {
+                text
+            };
+            push(
+                documents::split(&text, &shown.display().to_string())
+                    .map_err(|e| problem(e.to_string()))?,
+            );
+        }
+        let (secret_objects, plaintexts) = self.secrets(release).map_err(problem)?;
+        objects.extend(secret_objects);
+        Ok(Rendered {
+            objects,
+            plaintexts,
+        })
+    }
+
+    /// Base values then the environment's overlay, merged (nulls kept for helm).
+    fn values(&self, dir: &Path, display_dir: &Path, release: &Release) -> Result<Value, String> {
+        let overlay = release
+            .overlays
+            .get(self.env)
+            .map(|o| o.values.as_slice())
+            .unwrap_or_default();
+        let mut layers = Vec::new();
+        for file in release.values.iter().chain(overlay) {
+            let shown = display_dir.join(file);
+            let text = read(&dir.join(file), &shown)?;
+            let text = if file.ends_with(".hbs") {
+                self.templates
+                    .render(&shown, &text, &self.shared.for_values(release))
+                    .map_err(|e| e.to_string())?
+            } else {
+                text
+            };
+            let value = yaml::parse_value(&text).map_err(|e| {
+                let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+                format!(
+                    "{}{line}: invalid values YAML: {}",
+                    shown.display(),
+                    e.message
+                )
+            })?;
+            if !(value.is_object() || value.is_null()) {
+                return Err(format!(
+                    "{}: values must be a map of keys, not a single value or list",
+                    shown.display()
+                ));
+            }
+            layers.push(value);
+        }
+        Ok(values::merge_layers(layers))
+    }
+
+    fn chart(
+        &self,
+        dir: &Path,
+        release: &Release,
+        chart: &ChartSource,
+        merged: &Value,
+    ) -> Result<Vec<SourcedDocument>, String> {
+        let chart_path = match chart {
+            ChartSource::Local { path } => dir.join(path),
+            ChartSource::Repository {
+                repository,
+                name,
+                version,
+            } => {
+                let wanted = RepoChart {
+                    release: release.name.clone(),
+                    repository: repository.clone(),
+                    name: name.clone(),
+                    version: version.clone(),
+                };
+                let entry = locked(&self.lock, &wanted).map_err(|e| e.to_string())?;
+                match self.options.cache.archive(&entry.digest).map_err(|e| e.to_string())? {
+                    Some(path) => path,
+                    None => {
+                        return Err(format!(
+                            "chart {name} {version} is not in the chart cache ({}); fetch it with `homelab charts pull`",
+                            self.options.cache.root().display()
+                        ))
+                    }
+                }
+            }
+        };
+        let mut values_file = tempfile::Builder::new()
+            .prefix("homelab-values-")
+            .suffix(".yaml")
+            .tempfile()
+            .map_err(|e| format!("could not create a temporary values file: {e}"))?;
+        std::io::Write::write_all(&mut values_file, yaml::to_yaml(merged).as_bytes())
+            .map_err(|e| format!("could not write a temporary values file: {e}"))?;
+        let output = self
+            .options
+            .helm
+            .template(&TemplateCall {
+                release: &release.name,
+                chart: &chart_path,
+                namespace: &release.namespace,
+                values_file: values_file.path(),
+                kube_version: &self.kube_version,
+            })
+            .map_err(|e| e.to_string())?;
+        documents::split(&output, &format!("{} (helm output)", release.name))
+            .map_err(|e| format!("chart output {e}"))
+    }
+
+    fn secrets(
+        &self,
+        release: &Release,
+    ) -> Result<(Vec<RenderedObject>, Vec<SecretValue>), String> {
+        if release.secrets.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let text = read(&self.secrets_file, &self.secrets_display)?;
+        let source = match self.options.secrets {
+            SecretMode::Redacted => None,
+            SecretMode::Scrubbed(s) | SecretMode::Real(s) => Some(s),
+        };
+        let real = match self.options.secrets {
+            SecretMode::Real(s) => Some(s),
+            _ => None,
+        };
+        let mut objects = Vec::new();
+        let mut plaintexts = Vec::new();
+        for entry in &release.secrets {
+            let body = secrets::build(entry, &release.namespace, &self.secrets_file, &text, real)
+                .map_err(|e| format!("{}: {e}", self.secrets_display.display()))?;
+            if let Some(source) = source {
+                for path in entry.data.values() {
+                    plaintexts.push(source.get(&self.secrets_file, path).map_err(|m| {
+                        format!(
+                            "{}: Secret `{}`: {m}",
+                            self.secrets_display.display(),
+                            entry.name
+                        )
+                    })?);
+                }
+            }
+            objects.push(RenderedObject {
+                release: release.name.clone(),
+                source: format!("releases/{}/release.toml [[secrets]]", release.name),
+                body,
+            });
+        }
+        Ok((objects, plaintexts))
+    }
+}
+
+fn read(path: &Path, shown: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", shown.display()))
+}
+
+/// The manifest files, with a `*` in a file name expanded (sorted) within its folder.
+fn manifest_files(dir: &Path, patterns: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let (folder, name) = pattern.rsplit_once('/').unwrap_or(("", pattern.as_str()));
+        let Some((before, after)) = name.split_once('*') else {
+            out.push(pattern.clone());
+            continue;
+        };
+        let listing = std::fs::read_dir(dir.join(folder))
+            .map_err(|e| format!("could not list {folder}: {e}"))?;
+        let mut names: Vec<String> = listing
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| {
+                n.starts_with(before) && n.ends_with(after) && n.len() >= before.len() + after.len()
+            })
+            .map(|n| {
+                if folder.is_empty() {
+                    n
+                } else {
+                    format!("{folder}/{n}")
+                }
+            })
+            .collect();
+        names.sort();
+        out.extend(names);
+    }
+    Ok(out)
+}
