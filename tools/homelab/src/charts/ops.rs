@@ -29,8 +29,8 @@ pub enum ChartsError {
     Lock(#[from] LockError),
     #[error(transparent)]
     Cache(#[from] CacheError),
-    #[error("Release `{release}` is not in releases.lock; run `homelab charts lock`")]
-    NotLocked { release: String },
+    #[error("chart {chart} is not pinned in releases/releases.lock; run `homelab charts lock` (fetches the repository index), then `homelab charts pull`")]
+    NotLocked { release: String, chart: String },
     #[error("releases.lock pins `{release}` to {locked} of {locked_repo}, but release.toml asks for {wanted} of {wanted_repo}; run `homelab charts lock`")]
     Stale {
         release: String,
@@ -118,6 +118,7 @@ pub fn locked<'a>(lock: &'a LockFile, chart: &RepoChart) -> Result<&'a LockedCha
         .get(&chart.release)
         .ok_or_else(|| ChartsError::NotLocked {
             release: chart.release.clone(),
+            chart: format!("{} {} from {}", chart.name, chart.version, chart.repository),
         })?;
     if entry.version != chart.version
         || entry.repository != chart.repository

@@ -7,6 +7,7 @@
 mod check;
 mod completions;
 mod generate;
+mod render;
 mod report;
 
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ pub enum Command {
     Check(check::Args),
     /// Write the hosts' generated configs (generated/hosts/<host>/…) from the inventory and releases
     Generate(generate::Args),
+    /// Print the environment's Kubernetes objects, secrets redacted
+    Render(render::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &cli.global),
         Command::Generate(args) => generate::run(&args, &cli.global),
+        Command::Render(args) => render::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

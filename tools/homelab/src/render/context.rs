@@ -8,7 +8,7 @@
 //! inventory.domain         "example.org"   (all of hosts/inventory.nix, camelCase)
 //! inventory.hosts.<h>      {system, roles, lanAddress, tailscaleAddress, labels, …, name}
 //! release                  this release.toml: name, namespace, entrypoints.<e>.node_port, …
-//! releases.<name>.namespace  every release of the environment
+//! releases.<name>          that release's namespace, for every release of the environment
 //! values                   the merged values (manifest templates only)
 //! ```
 
@@ -41,7 +41,7 @@ impl SharedContext {
         }
         let releases: Map<String, Value> = releases
             .into_iter()
-            .map(|r| (r.name.clone(), json!({ "namespace": r.namespace })))
+            .map(|r| (r.name.clone(), Value::String(r.namespace.clone())))
             .collect();
         SharedContext {
             env: env.to_string(),
@@ -50,7 +50,7 @@ impl SharedContext {
         }
     }
 
-    /// The host map with names, for the `host` and `hostsWithRole` helpers.
+    /// The host map with names, for the `host` and `hosts_with_role` helpers.
     pub fn hosts(&self) -> Value {
         self.inventory
             .get("hosts")

@@ -17,7 +17,7 @@ use super::yaml;
 use super::yaml_scalar::double_quoted;
 
 /// Registers every homelab helper; `hosts` is the inventory's host map with `name` added
-/// to each host, for `host` and `hostsWithRole`.
+/// to each host, for `host` and `hosts_with_role`.
 pub fn register(registry: &mut Handlebars<'_>, hosts: Value) {
     let value = |f: HelperFn| {
         Box::new(FnHelper {
@@ -55,7 +55,7 @@ pub fn register(registry: &mut Handlebars<'_>, hosts: Value) {
         }),
     );
     registry.register_helper(
-        "hostsWithRole",
+        "hosts_with_role",
         Box::new(FnHelper {
             f: hosts_with_role,
             raw: false,
@@ -252,7 +252,7 @@ fn host(args: &Args<'_>) -> Result<Value, String> {
     })
 }
 
-/// `hostsWithRole ROLE`: the hosts holding ROLE, sorted by name.
+/// `hosts_with_role ROLE`: the hosts holding ROLE, sorted by name.
 fn hosts_with_role(args: &Args<'_>) -> Result<Value, String> {
     let role = text(args, 0)?;
     let valid = crate::inventory::model::Role::ALL.map(|r| r.as_str());

@@ -57,6 +57,34 @@ pub struct LabInput<'a> {
     pub releases: Vec<ReleaseInput<'a>>,
 }
 
+impl<'a> LabInput<'a> {
+    /// The view of a loaded, validated lab.
+    pub fn from_lab(lab: &'a crate::Lab) -> Self {
+        LabInput {
+            root: &lab.root,
+            inventory: lab.inventory(),
+            environments: &lab.environments.value,
+            releases: lab
+                .releases
+                .iter()
+                .map(|r| ReleaseInput {
+                    dir: &r.dir,
+                    release: r.release(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Renders environment `env` of a loaded lab: [`render`] over [`LabInput::from_lab`].
+pub fn render_environment(
+    lab: &crate::Lab,
+    env: &str,
+    options: &RenderOptions<'_>,
+) -> Result<RenderedSet, RenderError> {
+    render(&LabInput::from_lab(lab), env, options)
+}
+
 /// One release and its folder (absolute or relative to the working directory).
 pub struct ReleaseInput<'a> {
     pub dir: &'a Path,
@@ -296,7 +324,7 @@ fn assemble(
                 .lookup(object.group(), object.kind())
                 .is_none_or(|(s, _)| s == scope::Scope::Namespaced);
             if namespaced && object.namespace().is_none() {
-                object.body["metadata"]["namespace"] = json!(release.namespace);
+                set_namespace(&mut object.body, &release.namespace);
             }
             ownership::label(&mut object.body, &release.name, env, &applyset_id);
             // Our Secret objects hold `<redacted>` (nothing to scrub, and not valid base64
@@ -350,4 +378,19 @@ fn assemble(
         errors,
         redactor,
     })
+}
+
+/// Sets `metadata.namespace`, placed right after `metadata.name` as people write it.
+fn set_namespace(body: &mut serde_json::Value, namespace: &str) {
+    let Some(metadata) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) else {
+        return;
+    };
+    let old = std::mem::take(metadata);
+    for (key, value) in old {
+        let is_name = key == "name";
+        metadata.insert(key, value);
+        if is_name {
+            metadata.insert("namespace".into(), json!(namespace));
+        }
+    }
 }

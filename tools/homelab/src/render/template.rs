@@ -76,7 +76,7 @@ fn describe(reason: &RenderErrorReason) -> String {
         }
         RenderErrorReason::MissingVariable(None) => "a variable is missing".into(),
         RenderErrorReason::HelperNotFound(name) => format!(
-            "unknown helper `{name}`; helpers are default, required, toYaml, indent, nindent, quote, b64enc, join, lower, upper, host, hostsWithRole, eq, ne, and, or, not"
+            "unknown helper `{name}`; helpers are default, required, toYaml, indent, nindent, quote, b64enc, join, lower, upper, host, hosts_with_role, eq, ne, and, or, not"
         ),
         other => other.to_string(),
     }
@@ -127,7 +127,7 @@ mod tests {
     fn helpers_work() {
         let ctx = json!({"list": ["a", "b"], "m": {"k": [1, 2]}, "e": "", "s": "Hi"});
         let out = render(
-            "{{join list \",\"}} {{default e \"d\"}} {{lower s}} {{upper s}} {{b64enc s}} {{quote 5}}\nm:{{nindent 2 (toYaml m)}}\nh: {{lookup (host \"hanaakari\") \"lanAddress\"}}\n{{#each (hostsWithRole \"ingress\")}}i: {{name}}{{/each}}\n{{#if (and (eq s \"Hi\") (ne s \"x\"))}}yes{{/if}}",
+            "{{join list \",\"}} {{default e \"d\"}} {{lower s}} {{upper s}} {{b64enc s}} {{quote 5}}\nm:{{nindent 2 (toYaml m)}}\nh: {{lookup (host \"hanaakari\") \"lanAddress\"}}\n{{#each (hosts_with_role \"ingress\")}}i: {{name}}{{/each}}\n{{#if (and (eq s \"Hi\") (ne s \"x\"))}}yes{{/if}}",
             ctx,
         )
         .unwrap();

@@ -1,0 +1,108 @@
+//! `homelab render -e ENV [-l name=x,...] [--out DIR]`: the environment's desired objects,
+//! secrets redacted, to stdout or one file per release.
+//!
+//! A release that cannot render (say, its chart is not cached yet) does not stop the
+//! others: everything renderable is printed or written, each failure is reported with
+//! the command that fixes it, and the exit code is 1.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde_json::json;
+
+use crate::render::{self, output, RenderOptions, RenderedSet};
+
+use super::{GlobalArgs, OutputFormat};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment to render (a key of releases/environments.toml)
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: String,
+    /// Only these releases: `name=a,name=b` (or `-l a -l b`)
+    #[arg(short = 'l', long = "selector", value_name = "name=X,...")]
+    pub selector: Vec<String>,
+    /// Write one file per release (`00-traefik.yaml`, … in apply order) into DIR instead
+    /// of printing everything
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Parses `-l` values: `name=a,name=b`, or bare names.
+pub fn parse_selector(raw: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for part in raw
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match part.split_once('=') {
+            Some(("name", value)) => names.push(value.to_string()),
+            Some((key, _)) => {
+                anyhow::bail!("Unknown selector key `{key}`; only `name=RELEASE` is supported")
+            }
+            None => names.push(part.to_string()),
+        }
+    }
+    Ok(names)
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let lab = match global.load_lab() {
+        Ok(lab) => lab,
+        Err(code) => return Ok(code),
+    };
+    let mut options = RenderOptions::from_env()?;
+    options.selector = parse_selector(&args.selector)?;
+    let set = render::render_environment(&lab, &args.env, &options)?;
+    match &args.out {
+        Some(dir) => {
+            let written = output::write_dir(&set, dir)
+                .with_context(|| format!("Failed to write {}", dir.display()))?;
+            if global.output == OutputFormat::Text {
+                for path in &written {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+        }
+        None => print!("{}", output::set_yaml(&set)),
+    }
+    report(&set, global.output);
+    Ok(if set.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Warnings and per-release problems on stderr (or as JSON on stdout with `--out`).
+pub fn report(set: &RenderedSet, format: OutputFormat) {
+    if format == OutputFormat::Json {
+        let summary = json!({
+            "environment": set.environment,
+            "applysetId": set.applyset_id,
+            "releases": set.releases.iter().map(|r| json!({"name": r.name, "namespace": r.namespace, "objects": r.objects.len()})).collect::<Vec<_>>(),
+            "warnings": set.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "errors": set.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        });
+        eprintln!("{summary}");
+        return;
+    }
+    for warning in &set.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for error in &set.errors {
+        eprintln!("error: {error}");
+    }
+    if !set.errors.is_empty() {
+        let rendered: usize = set.releases.len();
+        eprintln!(
+            "{} of {} release(s) rendered; {} problem(s) above",
+            rendered,
+            rendered + set.errors.iter().filter(|e| e.release.is_some()).count(),
+            set.errors.len()
+        );
+    }
+}
