@@ -131,3 +131,39 @@ pub fn render(
     );
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(v4: Option<&str>, v6: Option<&str>) -> Host {
+        serde_json::from_value(serde_json::json!({
+            "system": "x86_64-linux",
+            "roles": ["dns"],
+            "lanAddress": "10.0.0.2",
+            "tailscaleAddress": v4,
+            "tailscaleAddress6": v6,
+            "ssh": "root@h",
+        }))
+        .expect("host")
+    }
+
+    #[test]
+    fn addresses_by_family() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(
+            tailscale_addresses(&host(Some("100.64.0.1"), None)),
+            (ip("100.64.0.1"), None)
+        );
+        assert_eq!(
+            tailscale_addresses(&host(Some("100.64.0.1"), Some("fd7a::1"))),
+            (ip("100.64.0.1"), ip("fd7a::1"))
+        );
+        // An IPv6 address written as `tailscaleAddress` still counts as IPv6.
+        assert_eq!(
+            tailscale_addresses(&host(Some("fd7a::1"), None)),
+            (None, ip("fd7a::1"))
+        );
+        assert_eq!(tailscale_addresses(&host(None, None)), (None, None));
+    }
+}

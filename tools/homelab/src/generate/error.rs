@@ -36,8 +36,8 @@ pub enum GenerateError {
     MissingIngressRelease { host: String },
 
     #[error(
-        "Entry points with `listen` ports are declared ({first}), but no host in hosts/inventory.nix has the \
-         ingress role to forward them.\n  \
+        "Entry points with `listen` ports are declared, the first being {first}, but no host in \
+         hosts/inventory.nix has the ingress role to forward them.\n  \
          help: add \"ingress\" to the `roles` of the host that should receive ports 80 and 443"
     )]
     NoIngressHost { first: Box<Origin> },

@@ -214,3 +214,36 @@ fn unified(path: &Path, old: &str, new: &str) -> String {
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, contents: &str) -> GeneratedFile {
+        GeneratedFile {
+            path: PathBuf::from(path),
+            contents: contents.to_string(),
+        }
+    }
+
+    #[test]
+    fn write_is_idempotent_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plan = [file("generated/hosts/a/Corefile", "one\n")];
+        assert_eq!(write(dir.path(), &plan).expect("write").len(), 1);
+        assert!(write(dir.path(), &plan).expect("write again").is_empty());
+        let names: Vec<_> = fs::read_dir(dir.path().join("generated/hosts/a"))
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["Corefile"]);
+    }
+
+    #[test]
+    fn files_outside_generated_hosts_are_never_obsolete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(dir.path().join("generated")).expect("mkdir");
+        fs::write(dir.path().join("generated/README.md"), "kept\n").expect("write");
+        assert!(check(dir.path(), &[]).expect("check").is_empty());
+    }
+}

@@ -88,3 +88,54 @@ fn listen_routes(releases: &[ReleaseInput<'_>]) -> Result<Vec<EntryPointRef>, Ge
     }
     Ok(by_listen.into_values().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::release::Release;
+
+    fn release(text: &str) -> Release {
+        toml::from_str(text).expect("release")
+    }
+
+    #[test]
+    fn only_listen_entry_points_in_listen_order() {
+        let a = release(
+            "name = \"a\"\nnamespace = \"a\"\n[entrypoints.tls]\nnode_port = 30443\nlisten = 443\n\
+             [entrypoints.metrics]\nnode_port = 30900\n",
+        );
+        let b = release(
+            "name = \"b\"\nnamespace = \"b\"\n[entrypoints.web]\nnode_port = 30080\nlisten = 80\n",
+        );
+        let file = Path::new("releases/x/release.toml");
+        let inputs = [
+            ReleaseInput { release: &a, file },
+            ReleaseInput { release: &b, file },
+        ];
+        let routes = listen_routes(&inputs).expect("routes");
+        let ports: Vec<(u16, u16)> = routes.iter().map(|r| (r.listen, r.node_port)).collect();
+        assert_eq!(ports, [(80, 30080), (443, 30443)]);
+    }
+
+    #[test]
+    fn a_node_port_without_listen_still_collides() {
+        let a = release(
+            "name = \"a\"\nnamespace = \"a\"\n[entrypoints.web]\nnode_port = 30080\nlisten = 80\n",
+        );
+        let b = release("name = \"b\"\nnamespace = \"b\"\n[entrypoints.ssh]\nnode_port = 30080\n");
+        let file = Path::new("releases/x/release.toml");
+        let inputs = [
+            ReleaseInput { release: &a, file },
+            ReleaseInput { release: &b, file },
+        ];
+        assert!(matches!(
+            listen_routes(&inputs),
+            Err(GenerateError::NodePortCollision {
+                node_port: 30080,
+                ..
+            })
+        ));
+    }
+}
