@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
 //! `diff --exit-code` when there are changes).
 
+mod charts;
 mod check;
 mod completions;
 mod generate;
@@ -68,6 +69,8 @@ pub enum Command {
     Generate(generate::Args),
     /// Print the environment's Kubernetes objects, secrets redacted
     Render(render::Args),
+    /// Pin, fetch and update upstream Helm charts
+    Charts(charts::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, &cli.global),
         Command::Generate(args) => generate::run(&args, &cli.global),
         Command::Render(args) => render::run(&args, &cli.global),
+        Command::Charts(args) => charts::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

@@ -17,6 +17,7 @@
 
 pub mod context;
 pub mod documents;
+pub mod emit;
 pub mod helm;
 pub mod helpers;
 pub mod object;

@@ -57,9 +57,9 @@ impl Job<'_> {
             );
         }
         let manifest_values = values::without_nulls(merged);
-        for file in manifest_files(input.dir, &release.manifests).map_err(problem)? {
-            let shown = display_dir.join(&file);
-            let text = read(&input.dir.join(&file), &shown).map_err(problem)?;
+        for file in &release.manifests {
+            let shown = display_dir.join(file);
+            let text = read(&input.dir.join(file), &shown).map_err(problem)?;
             let text = if file.ends_with(".hbs") {
                 let context = self.shared.for_manifests(release, &manifest_values);
                 self.templates
@@ -216,35 +216,4 @@ impl Job<'_> {
 
 fn read(path: &Path, shown: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", shown.display()))
-}
-
-/// The manifest files, with a `*` in a file name expanded (sorted) within its folder.
-fn manifest_files(dir: &Path, patterns: &[String]) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for pattern in patterns {
-        let (folder, name) = pattern.rsplit_once('/').unwrap_or(("", pattern.as_str()));
-        let Some((before, after)) = name.split_once('*') else {
-            out.push(pattern.clone());
-            continue;
-        };
-        let listing = std::fs::read_dir(dir.join(folder))
-            .map_err(|e| format!("could not list {folder}: {e}"))?;
-        let mut names: Vec<String> = listing
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| {
-                n.starts_with(before) && n.ends_with(after) && n.len() >= before.len() + after.len()
-            })
-            .map(|n| {
-                if folder.is_empty() {
-                    n
-                } else {
-                    format!("{folder}/{n}")
-                }
-            })
-            .collect();
-        names.sort();
-        out.extend(names);
-    }
-    Ok(out)
 }

@@ -2,7 +2,7 @@
 //! are) and printing them back deterministically.
 //!
 //! The YAML crate is `serde_norway`, the maintained continuation of `serde_yaml` (same
-//! API, libyaml-based, YAML 1.1 resolution like Helm's go-yaml). Mapping keys that are
+//! API, libyaml-based), for reading; [`super::emit`] writes. Mapping keys that are
 //! not strings (`80: svc`) become their text, as `kubectl` would send them.
 
 use serde_json::{Map, Number, Value};
@@ -43,11 +43,7 @@ pub fn parse_value(text: &str) -> Result<Value, YamlError> {
     }
 }
 
-/// The YAML text of `value`, without a leading `---`, ending in a newline.
-pub fn to_yaml(value: &Value) -> String {
-    // Serialising a JSON value to YAML cannot fail: every key is a string.
-    serde_norway::to_string(value).unwrap_or_default()
-}
+pub use super::emit::to_yaml;
 
 fn yaml_error(err: serde_norway::Error) -> YamlError {
     let line = err.location().map(|l| l.line());
