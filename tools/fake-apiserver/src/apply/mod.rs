@@ -1,0 +1,12 @@
+//! Server-side apply and field ownership (`managedFields`), following the
+//! structured-merge-diff model of the real apiserver, kept practical: see
+//! [`ssa`] for what is and is not modelled.
+
+pub mod fieldset;
+pub mod managed_fields;
+pub mod schema;
+pub mod ssa;
+pub mod walk;
+
+pub use schema::Schema;
+pub use ssa::{conflict_message, Apply, Conflict};

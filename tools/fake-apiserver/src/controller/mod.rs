@@ -1,0 +1,263 @@
+//! The simulated controllers: after a configurable delay they mark
+//! Deployments, StatefulSets and DaemonSets rolled out, Jobs complete and
+//! CRDs Established — or keep chosen objects failing, with a condition
+//! carrying the chosen reason and message and a Warning Event.
+//!
+//! The loop wakes on every write and at the next pending deadline; it
+//! writes status like a real controller (new resourceVersion, managed
+//! fields of `kube-controller-manager` on the `status` subresource).
+
+mod status;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::apply::fieldset::FieldSet;
+use crate::apply::managed_fields::{self, Update};
+use crate::apply::walk::{changes, owned_part};
+use crate::apply::Schema;
+use crate::state::{Shared, State};
+use crate::store::ObjKey;
+
+pub use status::Failure;
+
+/// Keep objects matching this failing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailRule {
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job` or
+    /// `CustomResourceDefinition`.
+    pub kind: String,
+    /// Any namespace when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub name: String,
+    pub reason: String,
+    pub message: String,
+}
+
+impl FailRule {
+    /// A rule with the reason a real controller would give for `kind`.
+    pub fn new(kind: &str, name: &str) -> Self {
+        let (reason, message) = match kind {
+            "Job" => (
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+            ),
+            "CustomResourceDefinition" => ("NameConflict", "the names are already in use"),
+            _ => (
+                "ProgressDeadlineExceeded",
+                "ReplicaSet has timed out progressing.",
+            ),
+        };
+        FailRule {
+            kind: kind.to_owned(),
+            namespace: None,
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    pub fn with_reason(mut self, reason: &str, message: &str) -> Self {
+        self.reason = reason.to_owned();
+        self.message = message.to_owned();
+        self
+    }
+
+    pub fn in_namespace(mut self, ns: &str) -> Self {
+        self.namespace = Some(ns.to_owned());
+        self
+    }
+
+    fn matches(&self, kind: &str, ns: &str, name: &str) -> bool {
+        self.kind == kind && self.name == name && self.namespace.as_deref().is_none_or(|n| n == ns)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ControllerConfig {
+    pub enabled: bool,
+    /// How long after a change (a new generation) the object becomes ready.
+    #[serde(with = "crate::faults::millis")]
+    pub ready_delay: Duration,
+    pub failing: Vec<FailRule>,
+    /// Nodes a DaemonSet is scheduled on.
+    pub daemonset_nodes: i64,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig {
+            enabled: true,
+            ready_delay: Duration::ZERO,
+            failing: Vec::new(),
+            daemonset_nodes: 3,
+        }
+    }
+}
+
+const MANAGED: &[(&str, &str, &str)] = &[
+    ("apps", "deployments", "Deployment"),
+    ("apps", "statefulsets", "StatefulSet"),
+    ("apps", "daemonsets", "DaemonSet"),
+    ("batch", "jobs", "Job"),
+    (
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+    ),
+];
+
+/// Runs until the server stops (the task is aborted).
+pub async fn run(shared: Arc<Shared>) {
+    let mut first_seen: HashMap<(String, i64), Instant> = HashMap::new();
+    loop {
+        let notified = shared.wake.notified();
+        let cfg = shared.controller();
+        let next = if cfg.enabled {
+            let mut state = shared.lock();
+            reconcile(&mut state, &cfg, &mut first_seen)
+        } else {
+            None
+        };
+        match next {
+            Some(deadline) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(deadline.into()) => {}
+                    _ = notified => {}
+                }
+            }
+            None => notified.await,
+        }
+    }
+}
+
+/// One pass; returns the earliest deadline still pending.
+fn reconcile(
+    state: &mut State,
+    cfg: &ControllerConfig,
+    first_seen: &mut HashMap<(String, i64), Instant>,
+) -> Option<Instant> {
+    let now = Instant::now();
+    let stamp = crate::clock::now_rfc3339();
+    let mut next: Option<Instant> = None;
+    let mut live_keys = Vec::new();
+    for (group, plural, kind) in MANAGED {
+        let objects: Vec<(ObjKey, Value)> = state
+            .store
+            .list(group, plural, None)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (key, obj) in objects {
+            if obj["metadata"]["deletionTimestamp"].is_string() {
+                continue;
+            }
+            let rule = cfg
+                .failing
+                .iter()
+                .find(|r| r.matches(kind, &key.namespace, &key.name));
+            let failure = rule.map(|r| Failure {
+                reason: r.reason.clone(),
+                message: r.message.clone(),
+            });
+            let Some(want) =
+                status::desired(kind, &obj, failure.as_ref(), cfg.daemonset_nodes, &stamp)
+            else {
+                continue;
+            };
+            let id = (
+                obj["metadata"]["uid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                obj["metadata"]["generation"].as_i64().unwrap_or(0),
+            );
+            live_keys.push(id.clone());
+            if status::same(&obj["status"], &want) {
+                continue;
+            }
+            let due = *first_seen.entry(id).or_insert(now) + cfg.ready_delay;
+            if due > now {
+                next = Some(next.map_or(due, |n| n.min(due)));
+                continue;
+            }
+            write_status(state, key, &obj, want);
+            if let Some(f) = &failure {
+                record_event(state, kind, &obj, f, &stamp);
+            }
+        }
+    }
+    first_seen.retain(|k, _| live_keys.contains(k));
+    next
+}
+
+fn write_status(state: &mut State, key: ObjKey, obj: &Value, status: Value) {
+    let mut new = obj.clone();
+    new["status"] = status;
+    let (set, removed) = changes(
+        &owned_part(obj, true, true),
+        &owned_part(&new, true, true),
+        Schema::Builtin,
+    );
+    let mut entries = managed_fields::parse(obj);
+    let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();
+    let now = crate::clock::now_rfc3339();
+    Update {
+        manager: "kube-controller-manager",
+        api_version: &api_version,
+        subresource: Some("status"),
+        now: &now,
+    }
+    .record(&mut entries, &set, &FieldSet::from_iter(removed));
+    managed_fields::store(&mut new, &entries);
+    crate::objects::normalize(&mut new);
+    state.store.put(key, new);
+}
+
+fn record_event(state: &mut State, kind: &str, obj: &Value, f: &Failure, now: &str) {
+    let meta = &obj["metadata"];
+    let ns = meta["namespace"].as_str().unwrap_or("default");
+    if !state.namespace_exists(ns) {
+        return;
+    }
+    let name = format!(
+        "{}.{:016x}",
+        meta["name"].as_str().unwrap_or_default(),
+        state.rng.next_u64()
+    );
+    let mut event = json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name, "namespace": ns},
+        "involvedObject": {
+            "apiVersion": obj["apiVersion"], "kind": kind, "name": meta["name"],
+            "namespace": meta["namespace"], "uid": meta["uid"], "resourceVersion": meta["resourceVersion"],
+        },
+        "reason": f.reason,
+        "message": f.message,
+        "source": {"component": "fake-controller"},
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "type": "Warning",
+        "reportingComponent": "fake-controller",
+        "reportingInstance": "",
+    });
+    if meta["namespace"].is_null() {
+        if let Some(io) = event["involvedObject"].as_object_mut() {
+            io.remove("namespace");
+        }
+    }
+    let rt = crate::resources::builtin_types()
+        .into_iter()
+        .find(|t| t.kind == "Event")
+        .expect("Event is a built-in type");
+    crate::objects::stamp_new(&rt, &mut event, &mut state.rng, now);
+    crate::objects::normalize(&mut event);
+    state.store.put(ObjKey::new("", "events", ns, &name), event);
+}

@@ -1,0 +1,1 @@
+//! Integration tests of the fake API server over real HTTP.
