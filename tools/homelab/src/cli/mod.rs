@@ -7,6 +7,7 @@
 mod charts;
 mod check;
 mod completions;
+mod deploy;
 mod generate;
 mod render;
 mod report;
@@ -20,13 +21,7 @@ pub use report::{print_diagnostics, render_diagnostics};
 
 /// Declare a NixOS + Kubernetes home lab in one repository; render, diff and apply it.
 #[derive(Debug, Parser)]
-#[command(
-    name = "homelab",
-    version,
-    about,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "homelab", version, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -71,6 +66,8 @@ pub enum Command {
     Render(render::Args),
     /// Pin, fetch and update upstream Helm charts
     Charts(charts::Args),
+    /// Rebuild the hosts over SSH (control plane first) with `--hosts-only`
+    Deploy(deploy::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -93,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args, &cli.global),
         Command::Render(args) => render::run(&args, &cli.global),
         Command::Charts(args) => charts::run(&args, &cli.global),
+        Command::Deploy(args) => deploy::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

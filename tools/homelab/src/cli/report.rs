@@ -1,12 +1,14 @@
 //! Printing diagnostics: miette's snippets on a terminal or in CI, JSON on request.
 
+use std::fmt;
 use std::io::IsTerminal;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde::Serialize;
 
 use super::OutputFormat;
-use crate::diagnostic::{Diagnostics, Location};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 
 /// Renders every diagnostic with its snippet. Colour only on a terminal without
 /// `NO_COLOR`, so logs and snapshots stay plain.
@@ -22,15 +24,8 @@ pub fn render_diagnostics(problems: &Diagnostics, color: bool) -> String {
     let mut out = String::new();
     for d in problems.iter() {
         let mut one = String::new();
-        if handler.render_report(&mut one, d).is_err() {
+        if handler.render_report(&mut one, &Headline(d)).is_err() {
             one = format!("{d}\n");
-        }
-        if matches!(d.location, Location::Field { .. } | Location::File { .. }) {
-            one = format!("  × {}: {}\n", d.position(), d.message)
-                + &d.help
-                    .as_ref()
-                    .map(|h| format!("  help: {h}\n"))
-                    .unwrap_or_default();
         }
         out.push_str(&one);
         out.push('\n');
@@ -59,6 +54,36 @@ pub fn print_diagnostics(problems: &Diagnostics, format: OutputFormat) {
     }
 }
 
+/// A diagnostic whose headline is its message alone when a snippet follows (the snippet's
+/// header already names `file:line:column`), and position plus message otherwise.
+#[derive(Debug)]
+struct Headline<'a>(&'a Diagnostic);
+
+impl fmt::Display for Headline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.location {
+            Location::Source { .. } => f.write_str(&self.0.message),
+            _ => self.0.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Headline<'_> {}
+
+impl miette::Diagnostic for Headline<'_> {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.0.help()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+}
+
 #[derive(Serialize)]
 struct JsonReport {
     valid: bool,
@@ -75,8 +100,8 @@ struct JsonProblem {
     help: Option<String>,
 }
 
-impl From<&crate::diagnostic::Diagnostic> for JsonProblem {
-    fn from(d: &crate::diagnostic::Diagnostic) -> Self {
+impl From<&Diagnostic> for JsonProblem {
+    fn from(d: &Diagnostic) -> Self {
         let mut p = JsonProblem {
             message: d.message.clone(),
             file: None,

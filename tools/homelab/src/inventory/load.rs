@@ -146,7 +146,11 @@ fn typed(value: Value, origin: InventoryOrigin) -> Result<LoadedInventory, Diagn
         Err(e) => {
             let field = nix_path(&e.path().to_string());
             let message = e.inner().to_string();
-            let help = unknown_field_help(&message);
+            let help = unknown_field_help(&message).or_else(|| {
+                message.contains("IP address syntax").then(|| {
+                    "write an address such as \"192.168.10.21\", or a network such as \"10.42.0.0/16\"".to_string()
+                })
+            });
             Err(Diagnostic::new(
                 format!("Invalid inventory: {message}"),
                 origin.locate(&field),
