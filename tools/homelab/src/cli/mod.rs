@@ -8,9 +8,11 @@ mod charts;
 mod check;
 mod completions;
 mod deploy;
+mod export;
 mod generate;
 mod render;
 mod report;
+mod secrets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,8 +68,12 @@ pub enum Command {
     Render(render::Args),
     /// Pin, fetch and update upstream Helm charts
     Charts(charts::Args),
+    /// Export the environment for another tool (Helmfile)
+    Export(export::Args),
     /// Rebuild the hosts over SSH (control plane first) with `--hosts-only`
     Deploy(deploy::Args),
+    /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
+    Secrets(secrets::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -90,7 +96,9 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args, &cli.global),
         Command::Render(args) => render::run(&args, &cli.global),
         Command::Charts(args) => charts::run(&args, &cli.global),
+        Command::Export(args) => export::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
+        Command::Secrets(args) => secrets::run(&args),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

@@ -1,0 +1,162 @@
+//! `homelab secrets …`: SOPS files with age keys, shaped like `sops` so its
+//! users feel at home. Everything real happens in `homelab-secrets`; this
+//! file maps arguments onto its typed requests and prints results.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use homelab_secrets::{CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, RuleSource};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: SecretsCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SecretsCommand {
+    /// Write a new age identity (mode 0600) and print its public key
+    Keygen {
+        /// Where to write it [default: $XDG_CONFIG_HOME/sops/age/keys.txt]; never overwritten
+        #[arg(long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Encrypt a YAML or JSON file for the recipients its .sops.yaml rule names
+    Encrypt {
+        /// Replace the file instead of printing the result
+        #[arg(short = 'i', long = "in-place")]
+        in_place: bool,
+        /// Recipients (comma-separated age public keys) instead of .sops.yaml
+        #[arg(long, value_name = "RECIPIENTS")]
+        age: Option<String>,
+        /// The .sops.yaml to use [default: the nearest one above FILE]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Decrypt a SOPS file (to stdout unless -i)
+    Decrypt {
+        /// Replace the file with its plaintext
+        #[arg(short = 'i', long = "in-place")]
+        in_place: bool,
+        /// Print only this part, in sops's syntax: '["a"]["b"][0]'
+        #[arg(long, value_name = "PATH")]
+        extract: Option<String>,
+        file: PathBuf,
+    },
+    /// Edit a SOPS file in $EDITOR through a private tmpfs copy
+    Edit { file: PathBuf },
+    /// Re-wrap the data key to the recipients the creation rules name now
+    Updatekeys {
+        /// Do not ask for confirmation
+        #[arg(short = 'y', long)]
+        yes: bool,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// Make a new data key and re-encrypt every value
+    Rotate {
+        /// Replace the file instead of printing the result
+        #[arg(short = 'i', long = "in-place")]
+        in_place: bool,
+        file: PathBuf,
+    },
+    /// Without keys: every file is a valid SOPS file with no plaintext value its rules forbid
+    Check {
+        /// Files or directories [default: secrets/]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn rule_source(age: Option<&str>, config: Option<&PathBuf>) -> RuleSource {
+    match (age, config) {
+        (Some(list), _) => RuleSource::Rule(CreationRule::recipients(
+            list.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+        )),
+        (None, Some(c)) => RuleSource::ConfigFile(c.clone()),
+        (None, None) => RuleSource::Discover,
+    }
+}
+
+fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()> {
+    if in_place {
+        homelab_secrets::ops::write_atomic(file, text)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).context("Failed to write to stdout")?;
+        out.flush().context("Failed to write to stdout")?;
+    }
+    Ok(())
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let keys = KeySources::from_env();
+    match &args.command {
+        SecretsCommand::Keygen { out } => {
+            let path = match out {
+                Some(p) => p.clone(),
+                None => keys.keys_txt().context("Cannot find the config directory: set XDG_CONFIG_HOME or HOME, or pass --out")?,
+            };
+            let public = homelab_secrets::keygen(&path)?;
+            eprintln!("Wrote a new age identity to {}", path.display());
+            println!("{public}");
+        }
+        SecretsCommand::Encrypt { in_place, age, config, file } => {
+            let text = homelab_secrets::encrypt(&EncryptRequest { path: file.clone(), rule: rule_source(age.as_deref(), config.as_ref()) })?;
+            emit(file, *in_place, &text)?;
+        }
+        SecretsCommand::Decrypt { in_place, extract, file } => {
+            let text = homelab_secrets::decrypt(&DecryptRequest { path: file.clone(), extract: extract.clone(), keys })?;
+            emit(file, *in_place, &text)?;
+        }
+        SecretsCommand::Edit { file } => {
+            let editor = std::env::var("SOPS_EDITOR").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+            match homelab_secrets::edit(file, &editor, &keys)? {
+                EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
+                EditOutcome::Saved => eprintln!("{}: saved", file.display()),
+            }
+        }
+        SecretsCommand::Updatekeys { yes: _, config, file } => {
+            let update = homelab_secrets::updatekeys(file, &rule_source(None, config.as_ref()), &keys)?;
+            match update.text {
+                None => eprintln!("{}: recipients already match the creation rules", file.display()),
+                Some(text) => {
+                    for r in &update.added {
+                        eprintln!("+ {r}");
+                    }
+                    for r in &update.removed {
+                        eprintln!("- {r}");
+                    }
+                    homelab_secrets::ops::write_atomic(file, &text)?;
+                    eprintln!("{}: data key re-wrapped", file.display());
+                }
+            }
+        }
+        SecretsCommand::Rotate { in_place, file } => {
+            let text = homelab_secrets::rotate(file, &keys)?;
+            emit(file, *in_place, &text)?;
+        }
+        SecretsCommand::Check { paths } => {
+            let paths = if paths.is_empty() { vec![PathBuf::from("secrets")] } else { paths.clone() };
+            let findings = homelab_secrets::check::check(&paths)?;
+            let mut bad = 0;
+            for f in &findings {
+                match &f.problem {
+                    None => println!("ok    {}", f.path.display()),
+                    Some(e) => {
+                        bad += 1;
+                        println!("FAIL  {}: {e}", f.path.display());
+                    }
+                }
+            }
+            println!("{} file(s) checked, {bad} with problems", findings.len());
+            if bad > 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
