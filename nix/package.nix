@@ -5,6 +5,7 @@
   rustPlatform,
   age,
   nginx,
+  nix,
   sops,
 }:
 let
@@ -42,8 +43,15 @@ rustPlatform.buildRustPackage {
   nativeCheckInputs = [
     age
     nginx
+    nix
     sops
   ];
+  # The tests read hosts/inventory.nix with nix-instantiate; inside the build
+  # sandbox it evaluates without a store.
+  preCheck = ''
+    export NIX_STATE_DIR="$TMPDIR/nix-state"
+    export NIX_CONFIG="store = dummy://"
+  '';
 
   meta = {
     description = "Renders, diffs and applies a NixOS + Kubernetes home lab declared in one repository";
