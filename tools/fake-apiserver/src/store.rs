@@ -67,6 +67,7 @@ impl Store {
                 json!(self.resource_version.to_string()),
             );
         }
+        crate::objects::normalize(&mut obj);
         self.objects.insert(key, obj.clone());
         obj
     }

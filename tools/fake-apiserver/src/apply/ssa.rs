@@ -125,7 +125,10 @@ impl Apply<'_> {
         // Ancestors first: removing a list item before its key fields keeps
         // the item findable.
         for p in previous.difference(&applied_set) {
-            let replaced = (1..p.len()).any(|n| applied_set.contains(&p[..n]));
+            let replaced = (1..p.len()).any(|n| {
+                let q = p[..n].to_vec();
+                applied_set.contains(&q) && !has_descendant(&applied_set, &q)
+            });
             let shared = others.iter().any(|e| touches(&e.set, p));
             if !touches(&applied_set, p) && !replaced && !shared {
                 remove(&mut merged, p);

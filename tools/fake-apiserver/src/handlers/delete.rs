@@ -172,6 +172,11 @@ fn cascade(state: &mut State, key: &ObjKey, obj: &Value, orphan: bool) {
             if let Some(mut o) = state.store.get(&k).cloned() {
                 if let Some(refs) = o["metadata"]["ownerReferences"].as_array_mut() {
                     refs.retain(|r| r["uid"] != uid);
+                    if refs.is_empty() {
+                        if let Some(meta) = o["metadata"].as_object_mut() {
+                            meta.remove("ownerReferences");
+                        }
+                    }
                 }
                 state.store.put(k, o);
             }

@@ -176,6 +176,14 @@ pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
     if media == "application/apply-patch+yaml" {
         return apply(state, ctx);
     }
+    let known = [
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "application/strategic-merge-patch+json",
+    ];
+    if !known.contains(&media.as_str()) || (media == known[2] && !ctx.rt.builtin) {
+        return Err(ApiError::unsupported_media_type(&ctx.req.content_type));
+    }
     let live = state
         .store
         .get(&key(ctx))

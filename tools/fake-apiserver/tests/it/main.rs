@@ -1,1 +1,13 @@
-//! Integration tests of the fake API server over real HTTP.
+//! Integration tests of the fake API server over real HTTP, and with the
+//! real kubectl.
+
+mod controller;
+mod crd;
+mod crud;
+mod dry_run;
+mod faults;
+mod generation;
+mod kubectl;
+mod selectors;
+mod ssa;
+mod support;

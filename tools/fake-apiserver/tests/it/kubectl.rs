@@ -1,0 +1,308 @@
+//! The real kubectl against the fake: server-side apply, get, delete,
+//! conflicts, and ApplySet pruning (`KUBECTL_APPLYSET=true`).
+//!
+//! Needs a kubectl client (`$KUBECTL`, else `kubectl` on PATH); set
+//! `FAKE_APISERVER_SKIP_KUBECTL=1` to skip where there is none.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn kubectl_binary() -> Option<PathBuf> {
+    if std::env::var_os("FAKE_APISERVER_SKIP_KUBECTL").is_some() {
+        return None;
+    }
+    let candidate = std::env::var_os("KUBECTL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "kubectl".into());
+    match Command::new(&candidate)
+        .args(["version", "--client"])
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(candidate),
+        _ => panic!(
+            "kubectl not found ({}); set KUBECTL or FAKE_APISERVER_SKIP_KUBECTL=1",
+            candidate.display()
+        ),
+    }
+}
+
+struct Kubectl {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Kubectl {
+    fn new(server: &fake_apiserver::ServerHandle) -> Option<Kubectl> {
+        let bin = kubectl_binary()?;
+        let dir = tempfile::tempdir().unwrap();
+        server
+            .write_kubeconfig(&dir.path().join("kubeconfig"))
+            .unwrap();
+        Some(Kubectl { bin, dir })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    /// Runs kubectl off the runtime's threads so the server keeps serving.
+    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--kubeconfig")
+            .arg(self.path("kubeconfig"))
+            .args(args);
+        cmd.env("HOME", self.dir.path()).env_remove("KUBECONFIG");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let shown = format!("{cmd:?}");
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
+        let run = Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        eprintln!("$ {shown}\n{}{}", run.stdout, run.stderr);
+        run
+    }
+}
+
+fn file(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const MANIFESTS: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: demo}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: demo, labels: {app: web}}
+data: {a: '1'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: demo}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: 'nginx:1.27', ports: [{containerPort: 80}]}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_get_delete() {
+    let s = quiet_server().await;
+    let Some(k) = Kubectl::new(&s) else { return };
+    let m = k.write("all.yaml", MANIFESTS);
+    let r = k
+        .run(&["apply", "--server-side", "-f", file(&m)], &[])
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("deployment.apps/web serverside-applied"),
+        "{}",
+        r.stdout
+    );
+
+    let r = k
+        .run(
+            &[
+                "get",
+                "deployment",
+                "web",
+                "-n",
+                "demo",
+                "-o",
+                "json",
+                "--show-managed-fields",
+            ],
+            &[],
+        )
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+    let d: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["metadata"]["managedFields"][0]["manager"], "kubectl");
+    let r = k
+        .run(
+            &["get", "cm", "-n", "demo", "-l", "app=web", "-o", "name"],
+            &[],
+        )
+        .await;
+    assert_eq!(r.stdout.trim(), "configmap/cfg");
+
+    // A change is one field; re-applying the same is a no-op.
+    let changed = k.write(
+        "changed.yaml",
+        &MANIFESTS.replace("replicas: 2", "replicas: 4"),
+    );
+    assert!(
+        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
+            .await
+            .ok
+    );
+    assert_eq!(
+        s.get("apps", "deployments", "demo", "web").unwrap()["spec"]["replicas"],
+        4
+    );
+    let rv = s.resource_version();
+    assert!(
+        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
+            .await
+            .ok
+    );
+    assert_eq!(
+        s.resource_version(),
+        rv,
+        "re-applying the same manifests writes nothing"
+    );
+
+    // Another manager conflicts, then forces.
+    let r = k
+        .run(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager",
+                "other",
+                "-f",
+                file(&m),
+            ],
+            &[],
+        )
+        .await;
+    assert!(!r.ok);
+    assert!(
+        r.stderr
+            .contains("conflict with \"kubectl\": .spec.replicas"),
+        "{}",
+        r.stderr
+    );
+    let r = k
+        .run(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager",
+                "other",
+                "--force-conflicts",
+                "-f",
+                file(&m),
+            ],
+            &[],
+        )
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+
+    let r = k
+        .run(
+            &[
+                "diff",
+                "--server-side",
+                "--field-manager",
+                "other",
+                "-f",
+                file(&m),
+            ],
+            &[],
+        )
+        .await;
+    assert!(r.ok, "no differences: {}", r.stderr);
+
+    let r = k
+        .run(&["delete", "deployment", "web", "-n", "demo"], &[])
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("deployment.apps \"web\" deleted"));
+    assert!(s.get("apps", "deployments", "demo", "web").is_none());
+    let r = k.run(&["delete", "namespace", "demo"], &[]).await;
+    assert!(r.ok, "{}", r.stderr);
+    assert!(s.get("", "configmaps", "demo", "cfg").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_applyset_prune() {
+    let s = server().await;
+    let Some(k) = Kubectl::new(&s) else { return };
+    k.write(
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n",
+    );
+    assert!(
+        k.run(
+            &["apply", "--server-side", "-f", file(&k.path("ns.yaml"))],
+            &[]
+        )
+        .await
+        .ok
+    );
+    for i in 0..3 {
+        k.write(&format!("set/cm{i}.yaml"), &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: demo}}\ndata: {{k: v{i}}}\n"));
+    }
+    // A foreign ConfigMap without the applyset label is never pruned.
+    let foreign = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "foreign", "namespace": "demo"}});
+    assert_eq!(s.apply_as("someone-else", &foreign, false).0, 201);
+    let dir = k.path("set");
+    let args = [
+        "apply",
+        "--server-side",
+        "--prune",
+        "--applyset=secret/homelab-set",
+        "-n",
+        "demo",
+        "-f",
+        file(&dir),
+    ];
+    let env = [("KUBECTL_APPLYSET", "true")];
+    let r = k.run(&args, &env).await;
+    assert!(r.ok, "{}", r.stderr);
+    let parent = s
+        .get("", "secrets", "demo", "homelab-set")
+        .expect("ApplySet parent Secret");
+    let id = parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("applyset-"));
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap"
+    );
+    let member = s.get("", "configmaps", "demo", "c0").unwrap();
+    assert_eq!(
+        member["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+        id.as_str()
+    );
+
+    std::fs::remove_file(dir.join("cm2.yaml")).unwrap();
+    let r = k.run(&args, &env).await;
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("configmap/c2 pruned"), "{}", r.stdout);
+    assert!(s.get("", "configmaps", "demo", "c2").is_none());
+    assert!(s.get("", "configmaps", "demo", "c1").is_some());
+    assert!(s.get("", "configmaps", "demo", "foreign").is_some());
+}
