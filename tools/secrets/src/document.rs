@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha512};
 use crate::crypto::cipher::{self, OpenError};
 use crate::error::{Error, Result};
 use crate::format::{json, yaml_read, yaml_write, Format};
 use crate::metadata::{self, Metadata};
 use crate::rules::Rules;
 use crate::tree::{Branches, Item, Key, Value};
+use sha2::{Digest, Sha512};
 
 /// sops's `MACOnlyEncryptedInitialization`: hashed first when
 /// `mac_only_encrypted` is set.
@@ -143,7 +143,13 @@ impl EncryptedDocument {
             branches.push(walk.encrypt_items(branch, &mut Vec::new())?);
         }
         metadata.lastmodified = crate::format::timestamp::now_rfc3339();
-        metadata.mac = cipher::seal(key, &cipher::random_iv(), "str", walk.mac_hex().as_bytes(), &metadata.mac_aad());
+        metadata.mac = cipher::seal(
+            key,
+            &cipher::random_iv(),
+            "str",
+            walk.mac_hex().as_bytes(),
+            &metadata.mac_aad(),
+        );
         Ok(EncryptedDocument {
             format,
             branches,
@@ -196,12 +202,18 @@ impl<'a> Walk<'a> {
         let Some((datatype, bytes)) = cipher::plaintext(value) else {
             return value.clone();
         };
-        if bytes.is_empty() && matches!(value, Value::Str(_) | Value::Bytes(_) | Value::Comment(_)) {
+        if bytes.is_empty() && matches!(value, Value::Str(_) | Value::Bytes(_) | Value::Comment(_))
+        {
             return Value::Str(String::new());
         }
         let aad = aad(path);
         let stash_key = Stash::key(&aad, datatype, &bytes);
-        let iv = self.stash.0.get(&stash_key).copied().unwrap_or_else(cipher::random_iv);
+        let iv = self
+            .stash
+            .0
+            .get(&stash_key)
+            .copied()
+            .unwrap_or_else(cipher::random_iv);
         Value::Str(cipher::seal(self.key, &iv, datatype, &bytes, &aad))
     }
 
@@ -264,7 +276,9 @@ impl<'a> Walk<'a> {
         let aad = aad(path);
         match cipher::open(self.key, text, &aad) {
             Ok((value, iv)) => {
-                if let (Some((t, bytes)), Ok(iv)) = (cipher::plaintext(&value), <[u8; 32]>::try_from(iv)) {
+                if let (Some((t, bytes)), Ok(iv)) =
+                    (cipher::plaintext(&value), <[u8; 32]>::try_from(iv))
+                {
                     self.stash.0.insert(Stash::key(&aad, t, &bytes), iv);
                 }
                 Ok(value)
@@ -283,7 +297,12 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn decrypt_items(&mut self, items: &[Item], path: &mut Vec<String>, shown: &str) -> Result<Vec<Item>> {
+    fn decrypt_items(
+        &mut self,
+        items: &[Item],
+        path: &mut Vec<String>,
+        shown: &str,
+    ) -> Result<Vec<Item>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match &item.key {
@@ -299,7 +318,11 @@ impl<'a> Walk<'a> {
                     out.push(Item::comment(text));
                 }
                 Key::Str(k) => {
-                    let child = if shown.is_empty() { k.clone() } else { format!("{shown}.{k}") };
+                    let child = if shown.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{shown}.{k}")
+                    };
                     path.push(k.clone());
                     let value = self.decrypt_value(&item.value, path, &child)?;
                     path.pop();
@@ -310,7 +333,12 @@ impl<'a> Walk<'a> {
         Ok(out)
     }
 
-    fn decrypt_value(&mut self, value: &Value, path: &mut Vec<String>, shown: &str) -> Result<Value> {
+    fn decrypt_value(
+        &mut self,
+        value: &Value,
+        path: &mut Vec<String>,
+        shown: &str,
+    ) -> Result<Value> {
         Ok(match value {
             Value::Map(items) => Value::Map(self.decrypt_items(items, path, shown)?),
             Value::Seq(values) => Value::Seq(

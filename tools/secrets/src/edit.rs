@@ -26,18 +26,34 @@ pub enum EditOutcome {
 
 /// The private directory: on tmpfs when possible.
 fn private_dir() -> Result<tempfile::TempDir> {
-    let candidates = [std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from), Some(PathBuf::from("/dev/shm"))];
+    let candidates = [
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Some(PathBuf::from("/dev/shm")),
+    ];
     let base = candidates
         .into_iter()
         .flatten()
         .find(|p| p.is_dir())
-        .ok_or_else(|| Error::Config("No tmpfs for the plaintext: neither $XDG_RUNTIME_DIR nor /dev/shm exists".into()))?;
+        .ok_or_else(|| {
+            Error::Config(
+                "No tmpfs for the plaintext: neither $XDG_RUNTIME_DIR nor /dev/shm exists".into(),
+            )
+        })?;
     let dir = tempfile::Builder::new()
         .prefix("homelab-secrets-")
         .tempdir_in(&base)
-        .map_err(|source| Error::Io { action: "create a private directory in", path: base.clone(), source })?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-        .map_err(|source| Error::Io { action: "restrict", path: dir.path().to_path_buf(), source })?;
+        .map_err(|source| Error::Io {
+            action: "create a private directory in",
+            path: base.clone(),
+            source,
+        })?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
+        |source| Error::Io {
+            action: "restrict",
+            path: dir.path().to_path_buf(),
+            source,
+        },
+    )?;
     Ok(dir)
 }
 
@@ -45,12 +61,19 @@ fn private_dir() -> Result<tempfile::TempDir> {
 /// of `path`, then saves the re-encrypted result if it changed.
 pub fn edit(path: &Path, editor: &str, keys: &KeySources) -> Result<EditOutcome> {
     let format = Format::from_path(path);
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { action: "read", path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
     let (doc, plain, stash, key) = ops::decrypt_branches(&text, format, keys)?;
     let plain = crate::secret_tree::SecretTree::new(plain);
     let branches = plain.documents().to_vec();
     let dir = private_dir()?;
-    let name = path.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "secret".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "secret".into());
     let tmp = dir.path().join(name);
     let shown = zeroize::Zeroizing::new(document::write_plain(&branches, format)?);
     {
@@ -61,13 +84,24 @@ pub fn edit(path: &Path, editor: &str, keys: &KeySources) -> Result<EditOutcome>
             .create_new(true)
             .mode(0o600)
             .open(&tmp)
-            .map_err(|source| Error::Io { action: "create", path: tmp.clone(), source })?;
-        f.write_all(shown.as_bytes()).map_err(|source| Error::Io { action: "write", path: tmp.clone(), source })?;
+            .map_err(|source| Error::Io {
+                action: "create",
+                path: tmp.clone(),
+                source,
+            })?;
+        f.write_all(shown.as_bytes()).map_err(|source| Error::Io {
+            action: "write",
+            path: tmp.clone(),
+            source,
+        })?;
     }
     run_editor(editor, &tmp)?;
-    let edited = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&tmp).map_err(|source| Error::Io { action: "read", path: tmp.clone(), source })?,
-    );
+    let edited =
+        zeroize::Zeroizing::new(std::fs::read_to_string(&tmp).map_err(|source| Error::Io {
+            action: "read",
+            path: tmp.clone(),
+            source,
+        })?);
     drop(dir);
     if *edited == *shown {
         return Ok(EditOutcome::Unchanged);
@@ -95,10 +129,16 @@ impl Drop for SecretBranches {
 
 fn run_editor(editor: &str, file: &Path) -> Result<()> {
     let mut parts = editor.split_whitespace();
-    let program = parts.next().ok_or_else(|| Error::Config("The editor command is empty; set $EDITOR".into()))?;
+    let program = parts
+        .next()
+        .ok_or_else(|| Error::Config("The editor command is empty; set $EDITOR".into()))?;
     let signalled = Arc::new(AtomicBool::new(false));
     let mut ids = Vec::new();
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         if let Ok(id) = signal_hook::flag::register(sig, Arc::clone(&signalled)) {
             ids.push(id);
         }
@@ -118,7 +158,9 @@ fn run_editor(editor: &str, file: &Path) -> Result<()> {
             match child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
                 Ok(Some(status)) => {
-                    return Err(Error::Config(format!("The editor exited with {status}; the file was left unchanged")))
+                    return Err(Error::Config(format!(
+                        "The editor exited with {status}; the file was left unchanged"
+                    )))
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => return Err(Error::Config(format!("Cannot wait for the editor: {e}"))),

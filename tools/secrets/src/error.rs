@@ -50,7 +50,9 @@ pub enum Error {
     #[error("{0}")]
     NoKey(Box<crate::keys::NoKeyReport>),
     /// A value is in plaintext where the rules require encryption.
-    #[error("{path}: value at `{value_path}` is not encrypted, but the file's rules require it to be")]
+    #[error(
+        "{path}: value at `{value_path}` is not encrypted, but the file's rules require it to be"
+    )]
     Plaintext { path: String, value_path: String },
     /// Bad `.sops.yaml` or bad request.
     #[error("{0}")]

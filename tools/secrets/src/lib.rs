@@ -28,6 +28,9 @@ pub use edit::{edit, EditOutcome};
 pub use error::{Error, Result};
 pub use format::Format;
 pub use keys::KeySources;
-pub use ops::{decrypt, decrypt_file, decrypt_file_with, encrypt, encrypt_text, keygen, rotate, updatekeys, DecryptRequest, EncryptRequest, KeyUpdate, RuleSource};
-pub use secret_tree::SecretTree;
+pub use ops::{
+    decrypt, decrypt_file, decrypt_file_with, encrypt, encrypt_text, keygen, rotate, updatekeys,
+    DecryptRequest, EncryptRequest, KeyUpdate, RuleSource,
+};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use secret_tree::SecretTree;

@@ -32,7 +32,10 @@ fn string_field(items: &[Item], name: &str) -> Result<Option<String>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.clone())),
         Some(Value::Time(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(meta(format!("`sops.{name}` must be a string, found {}", kind(other)))),
+        Some(other) => Err(meta(format!(
+            "`sops.{name}` must be a string, found {}",
+            kind(other)
+        ))),
     }
 }
 
@@ -48,7 +51,9 @@ fn kind(v: &Value) -> &'static str {
 }
 
 fn age_keys(value: Option<&Value>, at: &str) -> Result<Vec<AgeKey>> {
-    let Some(value) = value else { return Ok(Vec::new()) };
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
     let Value::Seq(entries) = value else {
         if matches!(value, Value::Null) {
             return Ok(Vec::new());
@@ -61,7 +66,9 @@ fn age_keys(value: Option<&Value>, at: &str) -> Result<Vec<AgeKey>> {
         .enumerate()
         .map(|(i, e)| {
             let Value::Map(items) = e else {
-                return Err(meta(format!("`{at}[{i}]` must be a mapping with `recipient` and `enc`")));
+                return Err(meta(format!(
+                    "`{at}[{i}]` must be a mapping with `recipient` and `enc`"
+                )));
             };
             let field = |name| {
                 string_field(items, name)?
@@ -89,29 +96,44 @@ impl Metadata {
             meta("`sops.version` is missing; every SOPS file records the version that wrote it (e.g. `version: 3.11.0`)")
         })?;
         semver::Version::parse(&version).map_err(|e| {
-            meta(format!("`sops.version` is `{version}`, which is not a semantic version ({e})"))
+            meta(format!(
+                "`sops.version` is `{version}`, which is not a semantic version ({e})"
+            ))
         })?;
         let lastmodified = string_field(m, "lastmodified")?
             .ok_or_else(|| meta("`sops.lastmodified` is missing"))?;
         if timestamp::parse_rfc3339(&lastmodified).is_none() {
-            return Err(meta(format!("`sops.lastmodified` is `{lastmodified}`, which is not an RFC 3339 time")));
+            return Err(meta(format!(
+                "`sops.lastmodified` is `{lastmodified}`, which is not an RFC 3339 time"
+            )));
         }
         let mac = string_field(m, "mac")?.unwrap_or_default();
         let shamir_threshold = match get(m, "shamir_threshold") {
             None | Some(Value::Null) => 0,
             Some(Value::Int(i)) if *i >= 0 => *i as usize,
             Some(Value::Float(f)) if *f >= 0.0 && f.fract() == 0.0 => *f as usize,
-            Some(_) => return Err(meta("`sops.shamir_threshold` must be a non-negative integer")),
+            Some(_) => {
+                return Err(meta(
+                    "`sops.shamir_threshold` must be a non-negative integer",
+                ))
+            }
         };
         let mut key_groups = Vec::new();
         match get(m, "key_groups") {
             None | Some(Value::Null) => {}
             Some(Value::Seq(groups)) => {
-                for (i, g) in groups.iter().filter(|g| !matches!(g, Value::Comment(_))).enumerate() {
+                for (i, g) in groups
+                    .iter()
+                    .filter(|g| !matches!(g, Value::Comment(_)))
+                    .enumerate()
+                {
                     let Value::Map(gi) = g else {
                         return Err(meta(format!("`sops.key_groups[{i}]` must be a mapping")));
                     };
-                    key_groups.push(age_keys(get(gi, "age"), &format!("sops.key_groups[{i}].age"))?);
+                    key_groups.push(age_keys(
+                        get(gi, "age"),
+                        &format!("sops.key_groups[{i}].age"),
+                    )?);
                 }
             }
             Some(_) => return Err(meta("`sops.key_groups` must be a list")),
@@ -135,7 +157,9 @@ impl Metadata {
         )?;
         for unsupported in ["unencrypted_comment_regex", "encrypted_comment_regex"] {
             if string_field(m, unsupported)?.is_some_and(|s| !s.is_empty()) {
-                return Err(meta(format!("`sops.{unsupported}` is not supported by homelab")));
+                return Err(meta(format!(
+                    "`sops.{unsupported}` is not supported by homelab"
+                )));
             }
         }
         Ok(Metadata {
@@ -190,13 +214,21 @@ impl Metadata {
             let groups = self
                 .key_groups
                 .iter()
-                .map(|g| Value::Map(vec![Item::pair("hc_vault", empty.clone()), Item::pair("age", keys(g))]))
+                .map(|g| {
+                    Value::Map(vec![
+                        Item::pair("hc_vault", empty.clone()),
+                        Item::pair("age", keys(g)),
+                    ])
+                })
                 .collect();
             items.push(Item::pair("key_groups", Value::Seq(groups)));
         } else if let Some(g) = self.key_groups.first() {
             items.push(Item::pair("age", keys(g)));
         }
-        items.push(Item::pair("lastmodified", Value::Str(self.lastmodified.clone())));
+        items.push(Item::pair(
+            "lastmodified",
+            Value::Str(self.lastmodified.clone()),
+        ));
         items.push(Item::pair("mac", Value::Str(self.mac.clone())));
         self.rules.append_fields(&mut items);
         if self.rules.mac_only_encrypted {

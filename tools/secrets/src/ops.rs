@@ -31,8 +31,12 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a temporary file beside", e))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| io("create a temporary file beside", e))?;
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
     }
@@ -104,10 +108,17 @@ fn metadata_for(rule: &CreationRule, key: &[u8; 32]) -> Result<Metadata> {
 pub fn encrypt_text(text: &str, format: Format, rule: &CreationRule) -> Result<String> {
     let plain = document::read_plain(text, format)?;
     if plain.is_empty() {
-        return Err(Error::Unsupported("the file is empty; it must contain at least one document".into()));
+        return Err(Error::Unsupported(
+            "the file is empty; it must contain at least one document".into(),
+        ));
     }
-    if plain[0].iter().any(|i| matches!(&i.key, Key::Str(k) if k == "sops")) {
-        return Err(Error::Unsupported("the file already has a `sops` block; it is already encrypted".into()));
+    if plain[0]
+        .iter()
+        .any(|i| matches!(&i.key, Key::Str(k) if k == "sops"))
+    {
+        return Err(Error::Unsupported(
+            "the file already has a `sops` block; it is already encrypted".into(),
+        ));
     }
     let key = new_data_key();
     let metadata = metadata_for(rule, &key)?;
@@ -121,9 +132,17 @@ pub fn encrypt(req: &EncryptRequest) -> Result<String> {
 }
 
 /// Decrypts encrypted `text` with identities from `keys`.
-pub fn decrypt_branches(text: &str, format: Format, keys: &KeySources) -> Result<(EncryptedDocument, Branches, Stash, Zeroizing<[u8; 32]>)> {
+pub fn decrypt_branches(
+    text: &str,
+    format: Format,
+    keys: &KeySources,
+) -> Result<(EncryptedDocument, Branches, Stash, Zeroizing<[u8; 32]>)> {
     let doc = EncryptedDocument::parse(text, format)?;
-    let key = keys::recover(&doc.metadata.key_groups, doc.metadata.shamir_threshold, keys)?;
+    let key = keys::recover(
+        &doc.metadata.key_groups,
+        doc.metadata.shamir_threshold,
+        keys,
+    )?;
     let (plain, stash) = doc.decrypt(&key)?;
     Ok((doc, plain, stash, key))
 }
@@ -158,11 +177,14 @@ enum Step {
 fn parse_extract(arg: &str) -> Result<Vec<Step>> {
     let mut out = Vec::new();
     for component in arg.split('[').filter(|c| !c.is_empty()) {
-        let inner = component
-            .strip_suffix(']')
-            .ok_or_else(|| Error::Extract(format!("Invalid --extract path `{arg}`: component `{component}` doesn't end with `]`")))?;
+        let inner = component.strip_suffix(']').ok_or_else(|| {
+            Error::Extract(format!(
+                "Invalid --extract path `{arg}`: component `{component}` doesn't end with `]`"
+            ))
+        })?;
         let quoted = inner.len() >= 2
-            && ((inner.starts_with('"') && inner.ends_with('"')) || (inner.starts_with('\'') && inner.ends_with('\'')));
+            && ((inner.starts_with('"') && inner.ends_with('"'))
+                || (inner.starts_with('\'') && inner.ends_with('\'')));
         if quoted {
             out.push(Step::Key(inner[1..inner.len() - 1].to_string()));
         } else {
@@ -185,8 +207,16 @@ fn extract(branch: &[crate::tree::Item], arg: &str, format: Format) -> Result<Ze
                 .into_iter()
                 .nth(i)
                 .ok_or_else(|| Error::Extract(format!("--extract: index {i} is out of bounds")))?,
-            (Step::Index(i), _) => return Err(Error::Extract(format!("--extract: [{i}] is an index, but that part of the tree is not a list"))),
-            (Step::Key(k), _) => return Err(Error::Extract(format!("--extract: [\"{k}\"] is a key, but that part of the tree is not a mapping"))),
+            (Step::Index(i), _) => {
+                return Err(Error::Extract(format!(
+                    "--extract: [{i}] is an index, but that part of the tree is not a list"
+                )))
+            }
+            (Step::Key(k), _) => {
+                return Err(Error::Extract(format!(
+                    "--extract: [\"{k}\"] is a key, but that part of the tree is not a mapping"
+                )))
+            }
         };
     }
     let mut current = Zeroizing::new(current);
@@ -205,22 +235,42 @@ pub fn decrypt(req: &DecryptRequest) -> Result<Zeroizing<String>> {
     let (_, plain, _, _) = decrypt_branches(&read(&req.path)?, format, &req.keys)?;
     let plain = SecretTree::new(plain);
     match &req.extract {
-        Some(arg) => extract(plain.documents().first().map(Vec::as_slice).unwrap_or_default(), arg, format),
-        None => Ok(Zeroizing::new(document::write_plain(plain.documents(), format)?)),
+        Some(arg) => extract(
+            plain
+                .documents()
+                .first()
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            arg,
+            format,
+        ),
+        None => Ok(Zeroizing::new(document::write_plain(
+            plain.documents(),
+            format,
+        )?)),
     }
 }
 
 /// Re-encrypts edited plaintext for an already decrypted file: values that
 /// did not change keep their ciphertext. `None` when nothing changed.
-pub fn reencrypt(doc: &EncryptedDocument, original: &Branches, edited_text: &str, key: &[u8; 32], stash: &Stash) -> Result<Option<String>> {
+pub fn reencrypt(
+    doc: &EncryptedDocument,
+    original: &Branches,
+    edited_text: &str,
+    key: &[u8; 32],
+    stash: &Stash,
+) -> Result<Option<String>> {
     let edited = document::read_plain(edited_text, doc.format)?;
     if &edited == original {
         return Ok(None);
     }
     if edited.is_empty() {
-        return Err(Error::Unsupported("the edited file is empty; it must contain at least one document".into()));
+        return Err(Error::Unsupported(
+            "the edited file is empty; it must contain at least one document".into(),
+        ));
     }
-    let out = EncryptedDocument::encrypt(doc.format, &edited, key, doc.metadata.clone(), Some(stash))?;
+    let out =
+        EncryptedDocument::encrypt(doc.format, &edited, key, doc.metadata.clone(), Some(stash))?;
     Ok(Some(out.emit()?))
 }
 
@@ -239,28 +289,62 @@ pub fn updatekeys(path: &Path, rule: &RuleSource, keys: &KeySources) -> Result<K
     let text = read(path)?;
     let format = Format::from_path(path);
     let doc = EncryptedDocument::parse(&text, format)?;
-    let old: Vec<Vec<String>> = doc.metadata.key_groups.iter().map(|g| g.iter().map(|k| k.recipient.clone()).collect()).collect();
+    let old: Vec<Vec<String>> = doc
+        .metadata
+        .key_groups
+        .iter()
+        .map(|g| g.iter().map(|k| k.recipient.clone()).collect())
+        .collect();
     let flat = |g: &Vec<Vec<String>>| g.iter().flatten().cloned().collect::<Vec<_>>();
     let (old_flat, new_flat) = (flat(&old), flat(&rule.key_groups));
-    let added: Vec<String> = new_flat.iter().filter(|r| !old_flat.contains(r)).cloned().collect();
-    let removed: Vec<String> = old_flat.iter().filter(|r| !new_flat.contains(r)).cloned().collect();
-    let threshold = if rule.key_groups.len() > 1 && rule.shamir_threshold == 0 { rule.key_groups.len() } else { rule.shamir_threshold };
+    let added: Vec<String> = new_flat
+        .iter()
+        .filter(|r| !old_flat.contains(r))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = old_flat
+        .iter()
+        .filter(|r| !new_flat.contains(r))
+        .cloned()
+        .collect();
+    let threshold = if rule.key_groups.len() > 1 && rule.shamir_threshold == 0 {
+        rule.key_groups.len()
+    } else {
+        rule.shamir_threshold
+    };
     if old == rule.key_groups && threshold == doc.metadata.shamir_threshold {
-        return Ok(KeyUpdate { added, removed, text: None });
+        return Ok(KeyUpdate {
+            added,
+            removed,
+            text: None,
+        });
     }
-    let key = keys::recover(&doc.metadata.key_groups, doc.metadata.shamir_threshold, keys)?;
+    let key = keys::recover(
+        &doc.metadata.key_groups,
+        doc.metadata.shamir_threshold,
+        keys,
+    )?;
     doc.decrypt(&key)?;
     let mut updated = doc.clone();
     updated.metadata.shamir_threshold = threshold;
     updated.metadata.key_groups = keys::wrap_groups(&key, &rule.key_groups, threshold)?;
-    Ok(KeyUpdate { added, removed, text: Some(updated.emit()?) })
+    Ok(KeyUpdate {
+        added,
+        removed,
+        text: Some(updated.emit()?),
+    })
 }
 
 /// Makes a new data key and re-encrypts every value; returns the new text.
 pub fn rotate(path: &Path, keys: &KeySources) -> Result<String> {
     let (doc, plain, _, _) = decrypt_branches(&read(path)?, Format::from_path(path), keys)?;
     let plain = SecretTree::new(plain);
-    let groups: Vec<Vec<String>> = doc.metadata.key_groups.iter().map(|g| g.iter().map(|k| k.recipient.clone()).collect()).collect();
+    let groups: Vec<Vec<String>> = doc
+        .metadata
+        .key_groups
+        .iter()
+        .map(|g| g.iter().map(|k| k.recipient.clone()).collect())
+        .collect();
     let key = new_data_key();
     let mut metadata = doc.metadata.clone();
     metadata.key_groups = keys::wrap_groups(&key, &groups, metadata.shamir_threshold)?;
@@ -274,7 +358,11 @@ pub fn keygen(path: &Path) -> Result<String> {
     use std::os::unix::fs::OpenOptionsExt;
     let (secret, public) = keys::generate_identity();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { action: "create the directory for", path: path.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            action: "create the directory for",
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -288,6 +376,11 @@ pub fn keygen(path: &Path) -> Result<String> {
                 Error::Io { action: "create", path: path.to_path_buf(), source }
             }
         })?;
-    file.write_all(secret.as_bytes()).map_err(|source| Error::Io { action: "write", path: path.to_path_buf(), source })?;
+    file.write_all(secret.as_bytes())
+        .map_err(|source| Error::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(public)
 }

@@ -21,8 +21,10 @@ impl PartialEq for Rules {
     fn eq(&self, other: &Self) -> bool {
         self.unencrypted_suffix == other.unencrypted_suffix
             && self.encrypted_suffix == other.encrypted_suffix
-            && self.unencrypted_regex.as_ref().map(Regex::as_str) == other.unencrypted_regex.as_ref().map(Regex::as_str)
-            && self.encrypted_regex.as_ref().map(Regex::as_str) == other.encrypted_regex.as_ref().map(Regex::as_str)
+            && self.unencrypted_regex.as_ref().map(Regex::as_str)
+                == other.unencrypted_regex.as_ref().map(Regex::as_str)
+            && self.encrypted_regex.as_ref().map(Regex::as_str)
+                == other.encrypted_regex.as_ref().map(Regex::as_str)
             && self.mac_only_encrypted == other.mac_only_encrypted
     }
 }
@@ -42,7 +44,9 @@ impl Default for Rules {
 fn compile(name: &str, re: Option<String>) -> Result<Option<Regex>> {
     re.filter(|r| !r.is_empty())
         .map(|r| {
-            Regex::new(&r).map_err(|e| Error::Config(format!("`{name}` is not a valid regular expression: {e}")))
+            Regex::new(&r).map_err(|e| {
+                Error::Config(format!("`{name}` is not a valid regular expression: {e}"))
+            })
         })
         .transpose()
 }
@@ -112,8 +116,18 @@ impl Rules {
         let fields = [
             ("unencrypted_suffix", self.unencrypted_suffix.clone()),
             ("encrypted_suffix", self.encrypted_suffix.clone()),
-            ("unencrypted_regex", self.unencrypted_regex.as_ref().map(|r| r.as_str().to_string())),
-            ("encrypted_regex", self.encrypted_regex.as_ref().map(|r| r.as_str().to_string())),
+            (
+                "unencrypted_regex",
+                self.unencrypted_regex
+                    .as_ref()
+                    .map(|r| r.as_str().to_string()),
+            ),
+            (
+                "encrypted_regex",
+                self.encrypted_regex
+                    .as_ref()
+                    .map(|r| r.as_str().to_string()),
+            ),
         ];
         for (name, value) in fields {
             if let Some(v) = value {

@@ -53,8 +53,13 @@ impl SecretTree {
             }
             for index in indices.split('[').filter(|s| !s.is_empty()) {
                 let i: usize = index.strip_suffix(']')?.parse().ok()?;
-                let Some(Value::Seq(values)) = current else { return None };
-                current = values.iter().filter(|v| !matches!(v, Value::Comment(_))).nth(i);
+                let Some(Value::Seq(values)) = current else {
+                    return None;
+                };
+                current = values
+                    .iter()
+                    .filter(|v| !matches!(v, Value::Comment(_)))
+                    .nth(i);
             }
         }
         current
@@ -72,13 +77,21 @@ impl SecretTree {
                 Value::Map(items) => {
                     for item in items {
                         if let Key::Str(k) = &item.key {
-                            let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                            let p = if prefix.is_empty() {
+                                k.clone()
+                            } else {
+                                format!("{prefix}.{k}")
+                            };
                             walk(&p, &item.value, out);
                         }
                     }
                 }
                 Value::Seq(values) => {
-                    for (i, v) in values.iter().filter(|v| !matches!(v, Value::Comment(_))).enumerate() {
+                    for (i, v) in values
+                        .iter()
+                        .filter(|v| !matches!(v, Value::Comment(_)))
+                        .enumerate()
+                    {
                         walk(&format!("{prefix}[{i}]"), v, out);
                     }
                 }

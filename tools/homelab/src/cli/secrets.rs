@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use homelab_secrets::{CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, RuleSource};
+use homelab_secrets::{
+    CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, RuleSource,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -74,7 +76,10 @@ pub enum SecretsCommand {
 fn rule_source(age: Option<&str>, config: Option<&PathBuf>) -> RuleSource {
     match (age, config) {
         (Some(list), _) => RuleSource::Rule(CreationRule::recipients(
-            list.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+            list.split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect(),
         )),
         (None, Some(c)) => RuleSource::ConfigFile(c.clone()),
         (None, None) => RuleSource::Discover,
@@ -86,7 +91,8 @@ fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()
         homelab_secrets::ops::write_atomic(file, text)?;
     } else {
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes()).context("Failed to write to stdout")?;
+        out.write_all(text.as_bytes())
+            .context("Failed to write to stdout")?;
         out.flush().context("Failed to write to stdout")?;
     }
     Ok(())
@@ -98,31 +104,59 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         SecretsCommand::Keygen { out } => {
             let path = match out {
                 Some(p) => p.clone(),
-                None => keys.keys_txt().context("Cannot find the config directory: set XDG_CONFIG_HOME or HOME, or pass --out")?,
+                None => keys.keys_txt().context(
+                    "Cannot find the config directory: set XDG_CONFIG_HOME or HOME, or pass --out",
+                )?,
             };
             let public = homelab_secrets::keygen(&path)?;
             eprintln!("Wrote a new age identity to {}", path.display());
             println!("{public}");
         }
-        SecretsCommand::Encrypt { in_place, age, config, file } => {
-            let text = homelab_secrets::encrypt(&EncryptRequest { path: file.clone(), rule: rule_source(age.as_deref(), config.as_ref()) })?;
+        SecretsCommand::Encrypt {
+            in_place,
+            age,
+            config,
+            file,
+        } => {
+            let text = homelab_secrets::encrypt(&EncryptRequest {
+                path: file.clone(),
+                rule: rule_source(age.as_deref(), config.as_ref()),
+            })?;
             emit(file, *in_place, &text)?;
         }
-        SecretsCommand::Decrypt { in_place, extract, file } => {
-            let text = homelab_secrets::decrypt(&DecryptRequest { path: file.clone(), extract: extract.clone(), keys })?;
+        SecretsCommand::Decrypt {
+            in_place,
+            extract,
+            file,
+        } => {
+            let text = homelab_secrets::decrypt(&DecryptRequest {
+                path: file.clone(),
+                extract: extract.clone(),
+                keys,
+            })?;
             emit(file, *in_place, &text)?;
         }
         SecretsCommand::Edit { file } => {
-            let editor = std::env::var("SOPS_EDITOR").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+            let editor = std::env::var("SOPS_EDITOR")
+                .or_else(|_| std::env::var("EDITOR"))
+                .unwrap_or_else(|_| "vi".into());
             match homelab_secrets::edit(file, &editor, &keys)? {
                 EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
                 EditOutcome::Saved => eprintln!("{}: saved", file.display()),
             }
         }
-        SecretsCommand::Updatekeys { yes: _, config, file } => {
-            let update = homelab_secrets::updatekeys(file, &rule_source(None, config.as_ref()), &keys)?;
+        SecretsCommand::Updatekeys {
+            yes: _,
+            config,
+            file,
+        } => {
+            let update =
+                homelab_secrets::updatekeys(file, &rule_source(None, config.as_ref()), &keys)?;
             match update.text {
-                None => eprintln!("{}: recipients already match the creation rules", file.display()),
+                None => eprintln!(
+                    "{}: recipients already match the creation rules",
+                    file.display()
+                ),
                 Some(text) => {
                     for r in &update.added {
                         eprintln!("+ {r}");
@@ -140,7 +174,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             emit(file, *in_place, &text)?;
         }
         SecretsCommand::Check { paths } => {
-            let paths = if paths.is_empty() { vec![PathBuf::from("secrets")] } else { paths.clone() };
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from("secrets")]
+            } else {
+                paths.clone()
+            };
             let findings = homelab_secrets::check::check(&paths)?;
             let mut bad = 0;
             for f in &findings {

@@ -55,14 +55,22 @@ pub fn parse(s: &str) -> Result<Sealed, OpenError> {
             "unknown cipher `{cipher}` (only AES256_GCM is supported)"
         )));
     }
-    let mut fields = [("data:", None), ("iv:", None), ("tag:", None), ("type:", None)];
+    let mut fields = [
+        ("data:", None),
+        ("iv:", None),
+        ("tag:", None),
+        ("type:", None),
+    ];
     let parts: Vec<&str> = rest.split(',').collect();
     if parts.len() != 4 {
         return Err(bad("expected the four fields data, iv, tag and type"));
     }
     for (slot, part) in fields.iter_mut().zip(parts) {
         let value = part.strip_prefix(slot.0).ok_or_else(|| {
-            OpenError::Malformed(format!("expected field `{}` but found `{part}`", &slot.0[..slot.0.len() - 1]))
+            OpenError::Malformed(format!(
+                "expected field `{}` but found `{part}`",
+                &slot.0[..slot.0.len() - 1]
+            ))
         })?;
         slot.1 = Some(value);
     }
@@ -75,15 +83,18 @@ pub fn parse(s: &str) -> Result<Sealed, OpenError> {
             .map_err(|e| OpenError::Malformed(format!("field `{name}` is not valid base64 ({e})")))
     };
     let datatype = fields[3].1.unwrap_or_default().to_string();
-    if !matches!(datatype.as_str(), "str" | "int" | "float" | "bool" | "time" | "comment" | "bytes") {
+    if !matches!(
+        datatype.as_str(),
+        "str" | "int" | "float" | "bool" | "time" | "comment" | "bytes"
+    ) {
         return Err(OpenError::Malformed(format!(
             "unknown type `{datatype}` (expected str, int, float, bool, time, comment or bytes)"
         )));
     }
     Ok(Sealed {
-        data: B64.decode(fields[0].1.unwrap_or_default()).map_err(|e| {
-            OpenError::Malformed(format!("field `data` is not valid base64 ({e})"))
-        })?,
+        data: B64
+            .decode(fields[0].1.unwrap_or_default())
+            .map_err(|e| OpenError::Malformed(format!("field `data` is not valid base64 ({e})")))?,
         iv: decode("iv", fields[1].1)?,
         tag: decode("tag", fields[2].1)?,
         datatype,
@@ -98,7 +109,10 @@ pub fn plaintext(value: &Value) -> Option<(&'static str, Zeroizing<Vec<u8>>)> {
         Value::Str(s) => ("str", s.as_bytes().to_vec()),
         Value::Int(i) => ("int", i.to_string().into_bytes()),
         Value::Float(f) => ("float", gofmt::format_f(*f).into_bytes()),
-        Value::Bool(b) => ("bool", if *b { "True" } else { "False" }.as_bytes().to_vec()),
+        Value::Bool(b) => (
+            "bool",
+            if *b { "True" } else { "False" }.as_bytes().to_vec(),
+        ),
         Value::Time(t) => ("time", t.as_bytes().to_vec()),
         Value::Comment(c) => ("comment", c.as_bytes().to_vec()),
         Value::Bytes(b) => ("bytes", b.clone()),
@@ -111,7 +125,13 @@ fn seal_raw(key: &[u8; 32], iv: &[u8; 32], plain: &[u8], aad: &str) -> Vec<u8> {
     let cipher = AesGcm::<Aes256, U32>::new(key.into());
     // Encryption with a valid key and nonce size cannot fail.
     cipher
-        .encrypt(iv.into(), Payload { msg: plain, aad: aad.as_bytes() })
+        .encrypt(
+            iv.into(),
+            Payload {
+                msg: plain,
+                aad: aad.as_bytes(),
+            },
+        )
         .unwrap_or_default()
 }
 
@@ -141,17 +161,36 @@ pub fn open(key: &[u8; 32], text: &str, aad: &str) -> Result<(Value, Vec<u8>), O
     let mut msg = sealed.data.clone();
     msg.extend_from_slice(&sealed.tag);
     if sealed.tag.len() != 16 {
-        return Err(OpenError::Malformed(format!("tag is {} bytes, expected 16", sealed.tag.len())));
+        return Err(OpenError::Malformed(format!(
+            "tag is {} bytes, expected 16",
+            sealed.tag.len()
+        )));
     }
-    let payload = Payload { msg: &msg, aad: aad.as_bytes() };
-    let plain = Zeroizing::new(match sealed.iv.len() {
-        32 => AesGcm::<Aes256, U32>::new(key.into()).decrypt(sealed.iv.as_slice().into(), payload),
-        12 => AesGcm::<Aes256, U12>::new(key.into()).decrypt(sealed.iv.as_slice().into(), payload),
-        n => return Err(OpenError::Malformed(format!("iv is {n} bytes, expected 32"))),
-    }
-    .map_err(|_| OpenError::Auth)?);
+    let payload = Payload {
+        msg: &msg,
+        aad: aad.as_bytes(),
+    };
+    let plain =
+        Zeroizing::new(
+            match sealed.iv.len() {
+                32 => AesGcm::<Aes256, U32>::new(key.into())
+                    .decrypt(sealed.iv.as_slice().into(), payload),
+                12 => AesGcm::<Aes256, U12>::new(key.into())
+                    .decrypt(sealed.iv.as_slice().into(), payload),
+                n => {
+                    return Err(OpenError::Malformed(format!(
+                        "iv is {n} bytes, expected 32"
+                    )))
+                }
+            }
+            .map_err(|_| OpenError::Auth)?,
+        );
     let bad = || OpenError::BadType(sealed.datatype.clone());
-    let text = || std::str::from_utf8(&plain).map(str::to_string).map_err(|_| bad());
+    let text = || {
+        std::str::from_utf8(&plain)
+            .map(str::to_string)
+            .map_err(|_| bad())
+    };
     let value = match sealed.datatype.as_str() {
         "str" => Value::Str(text()?),
         "int" => Value::Int(go_atoi(&text()?).ok_or_else(bad)?),
@@ -192,8 +231,14 @@ mod tests {
         let enc = seal(&key, &iv, "int", b"42", "a:b:");
         assert_eq!(open(&key, &enc, "a:b:").unwrap().0, Value::Int(42));
         assert_eq!(open(&key, &enc, "a:").unwrap_err(), OpenError::Auth);
-        assert!(matches!(parse("ENC[AES128_GCM,data:a,iv:b,tag:c,type:str]"), Err(OpenError::Malformed(m)) if m.contains("unknown cipher")));
-        assert!(matches!(parse("ENC[AES256_GCM,data:a,iv:b,tag:c,type:blob]"), Err(OpenError::Malformed(m)) if m.contains("unknown type")));
-        assert!(matches!(parse("ENC[AES256_GCM,data:!!,iv:AA==,tag:AA==,type:str]"), Err(OpenError::Malformed(m)) if m.contains("base64")));
+        assert!(
+            matches!(parse("ENC[AES128_GCM,data:a,iv:b,tag:c,type:str]"), Err(OpenError::Malformed(m)) if m.contains("unknown cipher"))
+        );
+        assert!(
+            matches!(parse("ENC[AES256_GCM,data:a,iv:b,tag:c,type:blob]"), Err(OpenError::Malformed(m)) if m.contains("unknown type"))
+        );
+        assert!(
+            matches!(parse("ENC[AES256_GCM,data:!!,iv:AA==,tag:AA==,type:str]"), Err(OpenError::Malformed(m)) if m.contains("base64"))
+        );
     }
 }

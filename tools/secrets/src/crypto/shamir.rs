@@ -110,7 +110,10 @@ mod tests {
         let secret = [42u8; 32];
         let shares = split(&secret, 3, 2).unwrap();
         for (a, b) in [(0, 1), (0, 2), (1, 2)] {
-            assert_eq!(combine(&[shares[a].clone(), shares[b].clone()]).unwrap(), secret);
+            assert_eq!(
+                combine(&[shares[a].clone(), shares[b].clone()]).unwrap(),
+                secret
+            );
         }
     }
 }

@@ -83,7 +83,7 @@ pub fn format_g(v: f64) -> String {
     }
     let (digits, dp) = shortest(v);
     let exp = dp - 1;
-    let body = if !digits.is_empty() && (exp < -4 || exp >= 6) {
+    let body = if !digits.is_empty() && !(-4..6).contains(&exp) {
         exponent(&digits, dp, 2)
     } else {
         fixed(&digits, dp)

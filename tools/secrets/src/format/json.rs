@@ -134,7 +134,12 @@ impl Reader<'_> {
             int_len > 0 && !(int_len > 1 && t.starts_with('0'))
         };
         match text.parse::<f64>() {
-            Ok(f) if valid && !text.ends_with('.') && !text.contains(".e") && !text.contains(".E") => {
+            Ok(f)
+                if valid
+                    && !text.ends_with('.')
+                    && !text.contains(".e")
+                    && !text.contains(".E") =>
+            {
                 self.pos += len;
                 Ok(Value::Float(f))
             }
@@ -176,7 +181,9 @@ impl Reader<'_> {
                                 self.pos += 2;
                                 let second = self.hex4()?;
                                 if (0xDC00..0xE000).contains(&second) {
-                                    char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+                                    char::from_u32(
+                                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00),
+                                    )
                                 } else {
                                     self.pos = save;
                                     None
@@ -255,7 +262,10 @@ fn write_value(out: &mut String, value: &Value, depth: usize) -> Result<()> {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&gofmt::json_float(*f).ok_or_else(|| {
-            Error::Unsupported(format!("JSON cannot hold the number {}", gofmt::format_f(*f)))
+            Error::Unsupported(format!(
+                "JSON cannot hold the number {}",
+                gofmt::format_f(*f)
+            ))
         })?),
         Value::Str(s) | Value::Time(s) => push_string(out, s),
         Value::Bytes(b) => {

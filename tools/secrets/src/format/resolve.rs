@@ -129,7 +129,10 @@ pub fn go_parse_float(s: &str) -> Option<f64> {
             _ => None,
         };
     }
-    if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse().ok()
@@ -147,8 +150,21 @@ pub fn needs_quotes(s: &str) -> bool {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
-            | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -194,7 +210,10 @@ mod tests {
         assert_eq!(resolve_plain("yes").unwrap(), Value::Str("yes".into()));
         assert_eq!(resolve_plain("1e3").unwrap(), Value::Float(1000.0));
         assert!(resolve_plain("18446744073709551615").is_err());
-        assert_eq!(resolve_plain("99999999999999999999").unwrap(), Value::Float(1e20));
+        assert_eq!(
+            resolve_plain("99999999999999999999").unwrap(),
+            Value::Float(1e20)
+        );
         assert!(needs_quotes("yes"));
         assert!(needs_quotes("1:20"));
         assert!(needs_quotes("2020-01-01"));

@@ -147,7 +147,9 @@ pub fn parse_rfc3339(s: &str) -> Option<String> {
     }
     let fixed = |r: std::ops::Range<usize>| -> Option<u32> {
         let part = s.get(r)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let mut c = Civil {
         year: fixed(0..4)?.into(),
@@ -214,7 +216,10 @@ mod tests {
 
     #[test]
     fn yaml_forms() {
-        assert_eq!(parse_yaml("2020-01-01").as_deref(), Some("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_yaml("2020-01-01").as_deref(),
+            Some("2020-01-01T00:00:00Z")
+        );
         assert_eq!(
             parse_yaml("2001-12-14t21:59:43.10-05:00").as_deref(),
             Some("2001-12-14T21:59:43.1-05:00")
@@ -225,8 +230,14 @@ mod tests {
         );
         assert_eq!(parse_yaml("2001-2-30"), None);
         assert_eq!(parse_yaml("2001-12-14 21:59:43.10 -5"), None);
-        assert_eq!(parse_rfc3339("2020-01-01T00:00:00Z").as_deref(), Some("2020-01-01T00:00:00Z"));
-        assert_eq!(parse_rfc3339("2020-01-01T00:00:00+00:00").as_deref(), Some("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_rfc3339("2020-01-01T00:00:00Z").as_deref(),
+            Some("2020-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_rfc3339("2020-01-01T00:00:00+00:00").as_deref(),
+            Some("2020-01-01T00:00:00Z")
+        );
         assert_eq!(parse_rfc3339("2020-01-01"), None);
         assert_eq!(now_rfc3339().len(), 20);
     }

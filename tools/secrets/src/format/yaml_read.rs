@@ -368,10 +368,18 @@ fn into_value(node: Node) -> Result<Value> {
             let n = items.len();
             let mut out = Vec::with_capacity(n);
             for (i, item) in items.into_iter().enumerate() {
-                out.extend(take_comments(&mut comments, i).into_iter().map(Value::Comment));
+                out.extend(
+                    take_comments(&mut comments, i)
+                        .into_iter()
+                        .map(Value::Comment),
+                );
                 out.push(into_value(item)?);
             }
-            out.extend(take_comments(&mut comments, n).into_iter().map(Value::Comment));
+            out.extend(
+                take_comments(&mut comments, n)
+                    .into_iter()
+                    .map(Value::Comment),
+            );
             Value::Seq(out)
         }
         Kind::Map(items) => Value::Map(map_items(items, comments)?),
@@ -382,7 +390,11 @@ fn map_items(items: Vec<(Node, Node)>, mut comments: Vec<(usize, String)>) -> Re
     let n = items.len();
     let mut out = Vec::with_capacity(n + comments.len());
     for (i, (key, value)) in items.into_iter().enumerate() {
-        out.extend(take_comments(&mut comments, i).into_iter().map(Item::comment));
+        out.extend(
+            take_comments(&mut comments, i)
+                .into_iter()
+                .map(Item::comment),
+        );
         let key = match key.kind {
             Kind::Scalar(Value::Str(s)) => s,
             _ => {
@@ -398,7 +410,11 @@ fn map_items(items: Vec<(Node, Node)>, mut comments: Vec<(usize, String)>) -> Re
             value: into_value(value)?,
         });
     }
-    out.extend(take_comments(&mut comments, n).into_iter().map(Item::comment));
+    out.extend(
+        take_comments(&mut comments, n)
+            .into_iter()
+            .map(Item::comment),
+    );
     Ok(out)
 }
 

@@ -21,7 +21,11 @@ pub fn write(branches: &[Vec<Item>]) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        if branch.iter().all(|item| matches!(item.key, Key::Comment(_))) && !branch.is_empty() {
+        if branch
+            .iter()
+            .all(|item| matches!(item.key, Key::Comment(_)))
+            && !branch.is_empty()
+        {
             for item in branch {
                 if let Key::Comment(c) = &item.key {
                     push_comment(&mut out, 0, c);
@@ -183,7 +187,10 @@ fn inline_scalar(value: &Value, indent: usize, key: bool) -> String {
         Value::Comment(c) => string_scalar(c, indent, key),
         Value::Bytes(b) => {
             use base64::Engine;
-            format!("!!binary {}", base64::engine::general_purpose::STANDARD.encode(b))
+            format!(
+                "!!binary {}",
+                base64::engine::general_purpose::STANDARD.encode(b)
+            )
         }
         Value::Map(_) => "{}".into(),
         Value::Seq(_) => "[]".into(),
@@ -214,7 +221,10 @@ fn is_break(c: char) -> bool {
 }
 
 fn is_blank(c: Option<char>) -> bool {
-    matches!(c, None | Some(' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}'))
+    matches!(
+        c,
+        None | Some(' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    )
 }
 
 /// libyaml's `yaml_emitter_analyze_scalar`, block context only.

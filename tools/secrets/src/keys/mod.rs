@@ -32,7 +32,10 @@ pub struct NoKeyReport {
 
 impl std::fmt::Display for NoKeyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "Failed to get the data key: no identity matches a recipient of this file.")?;
+        writeln!(
+            f,
+            "Failed to get the data key: no identity matches a recipient of this file."
+        )?;
         if self.groups.len() > 1 {
             writeln!(
                 f,
@@ -56,7 +59,10 @@ impl std::fmt::Display for NoKeyReport {
         for a in &self.attempts {
             writeln!(f, "  {}: {}", a.location, a.outcome)?;
         }
-        write!(f, "Set SOPS_AGE_KEY_FILE to a file holding one of these recipients' identities.")
+        write!(
+            f,
+            "Set SOPS_AGE_KEY_FILE to a file holding one of these recipients' identities."
+        )
     }
 }
 
@@ -81,7 +87,11 @@ pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>> {
 /// Wraps `secret` to one recipient as an armored age file.
 pub fn wrap(recipient: &str, secret: &[u8]) -> Result<AgeKey> {
     let r = parse_recipient(recipient)?;
-    let fail = |e: &dyn std::fmt::Display| Error::Age(format!("Failed to encrypt the data key to {recipient}: {e}"));
+    let fail = |e: &dyn std::fmt::Display| {
+        Error::Age(format!(
+            "Failed to encrypt the data key to {recipient}: {e}"
+        ))
+    };
     let encryptor = age::Encryptor::with_recipients(std::iter::once(&*r as &dyn age::Recipient))
         .map_err(|e| fail(&e))?;
     let mut buf = Vec::new();
@@ -104,7 +114,11 @@ fn unwrap_one(key: &AgeKey, ids: &[Box<dyn age::Identity>]) -> Option<Zeroizing<
 }
 
 /// Recovers the 32-byte data key from the key groups.
-pub fn recover(groups: &[Vec<AgeKey>], threshold: usize, sources: &KeySources) -> Result<Zeroizing<[u8; 32]>> {
+pub fn recover(
+    groups: &[Vec<AgeKey>],
+    threshold: usize,
+    sources: &KeySources,
+) -> Result<Zeroizing<[u8; 32]>> {
     let loaded = sources.load();
     let mut parts = Vec::new();
     for group in groups {
@@ -112,10 +126,17 @@ pub fn recover(groups: &[Vec<AgeKey>], threshold: usize, sources: &KeySources) -
             parts.push(part);
         }
     }
-    let threshold = if groups.len() > 1 { threshold.max(1) } else { 1 };
+    let threshold = if groups.len() > 1 {
+        threshold.max(1)
+    } else {
+        1
+    };
     let no_key = || {
         Error::NoKey(Box::new(NoKeyReport {
-            groups: groups.iter().map(|g| g.iter().map(|k| k.recipient.clone()).collect()).collect(),
+            groups: groups
+                .iter()
+                .map(|g| g.iter().map(|k| k.recipient.clone()).collect())
+                .collect(),
             threshold,
             attempts: loaded.attempts.clone(),
         }))
@@ -125,28 +146,41 @@ pub fn recover(groups: &[Vec<AgeKey>], threshold: usize, sources: &KeySources) -
             return Err(no_key());
         }
         let plain: Vec<Vec<u8>> = parts.iter().map(|p| p.to_vec()).collect();
-        Zeroizing::new(shamir::combine(&plain).map_err(|e| Error::Metadata(format!("Cannot combine the Shamir shares: {e}")))?)
+        Zeroizing::new(
+            shamir::combine(&plain)
+                .map_err(|e| Error::Metadata(format!("Cannot combine the Shamir shares: {e}")))?,
+        )
     } else {
         parts.into_iter().next().ok_or_else(no_key)?
     };
-    let key: [u8; 32] = key
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::Metadata(format!("The data key is {} bytes, expected 32", key.len())))?;
+    let key: [u8; 32] = key.as_slice().try_into().map_err(|_| {
+        Error::Metadata(format!("The data key is {} bytes, expected 32", key.len()))
+    })?;
     Ok(Zeroizing::new(key))
 }
 
 /// Wraps the data key to every recipient, splitting it first when there is
 /// more than one group.
-pub fn wrap_groups(data_key: &[u8; 32], groups: &[Vec<String>], threshold: usize) -> Result<Vec<Vec<AgeKey>>> {
+pub fn wrap_groups(
+    data_key: &[u8; 32],
+    groups: &[Vec<String>],
+    threshold: usize,
+) -> Result<Vec<Vec<AgeKey>>> {
     if groups.is_empty() || groups.iter().any(Vec::is_empty) {
-        return Err(Error::Config("No age recipients: give at least one recipient in each key group".into()));
+        return Err(Error::Config(
+            "No age recipients: give at least one recipient in each key group".into(),
+        ));
     }
     let parts: Vec<Zeroizing<Vec<u8>>> = if groups.len() == 1 {
         vec![Zeroizing::new(data_key.to_vec())]
     } else {
         shamir::split(data_key, groups.len(), threshold)
-            .map_err(|e| Error::Config(format!("Cannot split the data key into {} shares with threshold {threshold}: {e}", groups.len())))?
+            .map_err(|e| {
+                Error::Config(format!(
+                    "Cannot split the data key into {} shares with threshold {threshold}: {e}",
+                    groups.len()
+                ))
+            })?
             .into_iter()
             .map(Zeroizing::new)
             .collect()

@@ -65,7 +65,11 @@ impl KeySources {
             attempts: Vec::new(),
         };
         match &self.ssh_private_key_file {
-            Some(p) => out.ssh(&format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE ({})", p.display()), p, true),
+            Some(p) => out.ssh(
+                &format!("SOPS_AGE_SSH_PRIVATE_KEY_FILE ({})", p.display()),
+                p,
+                true,
+            ),
             None => out.note("SOPS_AGE_SSH_PRIVATE_KEY_FILE", "not set"),
         }
         if let Some(home) = &self.home {
@@ -116,7 +120,10 @@ impl KeySources {
                     Err(e) => out.note(&location, &format!("cannot read: {e}")),
                 }
             }
-            None => out.note("$XDG_CONFIG_HOME/sops/age/keys.txt", "neither XDG_CONFIG_HOME nor HOME is set"),
+            None => out.note(
+                "$XDG_CONFIG_HOME/sops/age/keys.txt",
+                "neither XDG_CONFIG_HOME nor HOME is set",
+            ),
         }
         out
     }
@@ -139,7 +146,10 @@ impl Identities {
             Ok(ids) => {
                 let n = ids.len();
                 self.identities.extend(ids);
-                self.note(location, &format!("{n} identit{}", if n == 1 { "y" } else { "ies" }));
+                self.note(
+                    location,
+                    &format!("{n} identit{}", if n == 1 { "y" } else { "ies" }),
+                );
             }
             Err(e) => self.note(location, &format!("not an age identity file: {e}")),
         }
@@ -153,15 +163,21 @@ impl Identities {
             }
             Err(e) => return self.note(location, &format!("cannot read: {e}")),
         };
-        match age::ssh::Identity::from_buffer(BufReader::new(bytes.as_slice()), Some(location.to_string())) {
+        match age::ssh::Identity::from_buffer(
+            BufReader::new(bytes.as_slice()),
+            Some(location.to_string()),
+        ) {
             Ok(age::ssh::Identity::Unencrypted(k)) => {
-                self.identities.push(Box::new(age::ssh::Identity::Unencrypted(k)));
+                self.identities
+                    .push(Box::new(age::ssh::Identity::Unencrypted(k)));
                 self.note(location, "1 SSH identity");
             }
             Ok(age::ssh::Identity::Encrypted(_)) => {
                 self.note(location, "passphrase-protected SSH keys are not supported")
             }
-            Ok(age::ssh::Identity::Unsupported(_)) => self.note(location, "unsupported SSH key type"),
+            Ok(age::ssh::Identity::Unsupported(_)) => {
+                self.note(location, "unsupported SSH key type")
+            }
             Err(e) => self.note(location, &format!("not an SSH private key: {e}")),
         }
     }

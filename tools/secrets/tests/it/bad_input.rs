@@ -22,7 +22,12 @@ fn decrypt(lab: &Lab, text: &str, key: usize) -> Result<String, Error> {
     let path = lab.path("secret.yaml");
     std::fs::write(&path, text).unwrap();
     let keys = lab.key_file(&[key]);
-    homelab_secrets::decrypt(&DecryptRequest { path, extract: None, keys: lab.sources(&keys) }).map(|p| p.to_string())
+    homelab_secrets::decrypt(&DecryptRequest {
+        path,
+        extract: None,
+        keys: lab.sources(&keys),
+    })
+    .map(|p| p.to_string())
 }
 
 fn message(lab: &Lab, text: &str) -> String {
@@ -73,14 +78,20 @@ fn flipped_mac_or_lastmodified_is_refused() {
     let re = regex::Regex::new(r#"lastmodified: "(\d{4})"#).unwrap();
     let moved = re.replace(&text, r#"lastmodified: "1999"#).into_owned();
     assert_ne!(moved, text);
-    assert_eq!(message(&lab, &moved), "Cannot decrypt the MAC: the `mac` or `lastmodified` field was altered");
+    assert_eq!(
+        message(&lab, &moved),
+        "Cannot decrypt the MAC: the `mac` or `lastmodified` field was altered"
+    );
 }
 
 #[test]
 fn reordered_values_are_a_mac_mismatch() {
     let (lab, text) = encrypted();
     let lines: Vec<&str> = text.lines().collect();
-    let first = lines.iter().position(|l| l.starts_with("    - ENC")).unwrap();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("    - ENC"))
+        .unwrap();
     let mut swapped: Vec<&str> = lines.clone();
     swapped.swap(first, first + 1);
     let swapped = swapped.join("\n") + "\n";
@@ -93,7 +104,10 @@ fn reordered_values_are_a_mac_mismatch() {
 #[test]
 fn flipped_enc_lists_recipients_and_places() {
     let (lab, text) = encrypted();
-    let armor_line = text.lines().find(|l| l.trim_start().starts_with("YWdl")).unwrap();
+    let armor_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("YWdl"))
+        .unwrap();
     let broken = armor_line.replacen("YWdl", "YWdm", 1);
     let msg = message(&lab, &text.replacen(armor_line, &broken, 1));
     assert!(msg.starts_with("Failed to get the data key"), "{msg}");
@@ -104,7 +118,9 @@ fn flipped_enc_lists_recipients_and_places() {
 fn wrong_key_lists_recipients_and_every_place_searched() {
     let (lab, text) = encrypted();
     let msg = decrypt(&lab, &text, 2).unwrap_err().to_string();
-    let msg = msg.replace(&lab.publics[0], "age1RECIPIENT").replace(&lab.dir.path().display().to_string(), "[LAB]");
+    let msg = msg
+        .replace(&lab.publics[0], "age1RECIPIENT")
+        .replace(&lab.dir.path().display().to_string(), "[LAB]");
     insta::assert_snapshot!(msg);
 }
 
@@ -121,7 +137,9 @@ fn missing_sops_block_is_not_a_sops_file() {
 fn truncated_files_are_refused_at_every_length() {
     let (lab, text) = encrypted();
     for cut in (0..text.len()).step_by(7) {
-        let Some(prefix) = text.get(..cut) else { continue };
+        let Some(prefix) = text.get(..cut) else {
+            continue;
+        };
         if let Ok(plain) = decrypt(&lab, prefix, 0) {
             panic!("truncated at {cut} yet decrypted:\n{plain}");
         }
@@ -168,6 +186,14 @@ fn json_syntax_errors_have_positions() {
     let path = lab.path("broken.json");
     std::fs::write(&path, "{\n  \"a\": [1, 2,\n}").unwrap();
     let keys = lab.key_file(&[0]);
-    let err = homelab_secrets::decrypt(&DecryptRequest { path, extract: None, keys: lab.sources(&keys) }).unwrap_err();
-    assert_eq!(err.to_string(), "Invalid JSON at line 3, column 1: expected a JSON value");
+    let err = homelab_secrets::decrypt(&DecryptRequest {
+        path,
+        extract: None,
+        keys: lab.sources(&keys),
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Invalid JSON at line 3, column 1: expected a JSON value"
+    );
 }

@@ -60,12 +60,19 @@ fn run(setup: Setup) {
     for (name, text) in corpus() {
         let input = lab.path(&name);
         std::fs::write(&input, &text).unwrap();
-        let ext = if name.ends_with(".json") { "json" } else { "yaml" };
+        let ext = if name.ends_with(".json") {
+            "json"
+        } else {
+            "yaml"
+        };
 
         // sops encrypts.
         let by_sops = lab.sops(&["-e", &name], &all_keys);
         if !by_sops.status.success() {
-            failures.push(format!("{name}: sops -e failed: {}", String::from_utf8_lossy(&by_sops.stderr)));
+            failures.push(format!(
+                "{name}: sops -e failed: {}",
+                String::from_utf8_lossy(&by_sops.stderr)
+            ));
             continue;
         }
         let sops_file = lab.path(&format!("{name}.sops.{ext}"));
@@ -76,22 +83,43 @@ fn run(setup: Setup) {
             // sops cannot read back its own file (e.g. an unencrypted -0.0
             // is hashed as "-0" but reads back as the int 0): homelab must
             // refuse it the same way, and sops must refuse homelab's.
-            let ours = homelab_secrets::decrypt(&DecryptRequest { path: sops_file.clone(), extract: None, keys: lab.sources(&keys) });
+            let ours = homelab_secrets::decrypt(&DecryptRequest {
+                path: sops_file.clone(),
+                extract: None,
+                keys: lab.sources(&keys),
+            });
             if !matches!(ours, Err(homelab_secrets::Error::MacMismatch)) {
-                failures.push(format!("{name}: sops refuses its own file ({}) but homelab gives {:?}", String::from_utf8_lossy(&sops_plain.stderr), ours.map(|_| "plaintext")));
+                failures.push(format!(
+                    "{name}: sops refuses its own file ({}) but homelab gives {:?}",
+                    String::from_utf8_lossy(&sops_plain.stderr),
+                    ours.map(|_| "plaintext")
+                ));
             }
             continue;
         }
 
         // homelab decrypts sops's file.
-        match homelab_secrets::decrypt(&DecryptRequest { path: sops_file.clone(), extract: None, keys: lab.sources(&keys) }) {
+        match homelab_secrets::decrypt(&DecryptRequest {
+            path: sops_file.clone(),
+            extract: None,
+            keys: lab.sources(&keys),
+        }) {
             Ok(plain) if *plain == expected => {}
-            Ok(plain) => failures.push(format!("{name}: sops→homelab differs\n--- sops -d\n{expected}\n--- homelab\n{}", *plain)),
-            Err(e) => failures.push(format!("{name}: homelab cannot decrypt sops's file: {e}\n{}", String::from_utf8_lossy(&by_sops.stdout))),
+            Ok(plain) => failures.push(format!(
+                "{name}: sops→homelab differs\n--- sops -d\n{expected}\n--- homelab\n{}",
+                *plain
+            )),
+            Err(e) => failures.push(format!(
+                "{name}: homelab cannot decrypt sops's file: {e}\n{}",
+                String::from_utf8_lossy(&by_sops.stdout)
+            )),
         }
 
         // homelab encrypts; sops decrypts.
-        let ours = match homelab_secrets::encrypt(&EncryptRequest { path: input.clone(), rule: RuleSource::Discover }) {
+        let ours = match homelab_secrets::encrypt(&EncryptRequest {
+            path: input.clone(),
+            rule: RuleSource::Discover,
+        }) {
             Ok(t) => t,
             Err(e) => {
                 failures.push(format!("{name}: homelab encrypt failed: {e}"));
@@ -103,16 +131,26 @@ fn run(setup: Setup) {
         let back = lab.sops(&["-d", ours_file.to_str().unwrap()], &keys);
         let back_text = String::from_utf8_lossy(&back.stdout);
         if !back.status.success() {
-            failures.push(format!("{name}: sops cannot decrypt homelab's file: {}\n{ours}", String::from_utf8_lossy(&back.stderr)));
+            failures.push(format!(
+                "{name}: sops cannot decrypt homelab's file: {}\n{ours}",
+                String::from_utf8_lossy(&back.stderr)
+            ));
         } else if back_text != expected {
             failures.push(format!("{name}: homelab→sops differs\n--- expected\n{expected}\n--- sops -d of homelab's\n{back_text}"));
         }
         let (m_ours, m_sops) = (mask(&ours), mask(&String::from_utf8_lossy(&by_sops.stdout)));
         if m_ours != m_sops {
-            failures.push(format!("{name}: encrypted layout differs\n--- sops\n{m_sops}\n--- homelab\n{m_ours}"));
+            failures.push(format!(
+                "{name}: encrypted layout differs\n--- sops\n{m_sops}\n--- homelab\n{m_ours}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]

@@ -31,7 +31,8 @@ fn tree() -> impl Strategy<Value = Vec<Item>> {
                 .prop_map(|m| Value::Map(m.into_iter().map(|(k, v)| Item::pair(k, v)).collect())),
         ]
     });
-    prop::collection::btree_map(key(), value, 1..5).prop_map(|m| m.into_iter().map(|(k, v)| Item::pair(k, v)).collect())
+    prop::collection::btree_map(key(), value, 1..5)
+        .prop_map(|m| m.into_iter().map(|(k, v)| Item::pair(k, v)).collect())
 }
 
 proptest! {

@@ -38,7 +38,11 @@ impl Lab {
             identities.push(std::fs::read_to_string(&path).unwrap());
         }
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
-        Lab { dir, publics, identities }
+        Lab {
+            dir,
+            publics,
+            identities,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -47,7 +51,10 @@ impl Lab {
 
     /// A key file holding the identities with these indices.
     pub fn key_file(&self, which: &[usize]) -> PathBuf {
-        let name = format!("keys-{}.txt", which.iter().map(|i| i.to_string()).collect::<String>());
+        let name = format!(
+            "keys-{}.txt",
+            which.iter().map(|i| i.to_string()).collect::<String>()
+        );
         let path = self.path(&name);
         let text: String = which.iter().map(|i| self.identities[*i].clone()).collect();
         std::fs::write(&path, text).unwrap();
@@ -81,11 +88,19 @@ impl Lab {
 /// The corpus documents.
 pub fn corpus() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testdata/corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .into_iter()
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
