@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod cli;
+pub mod deploy;
 pub mod diagnostic;
 pub mod environment;
 pub mod generate;

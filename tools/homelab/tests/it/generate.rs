@@ -636,3 +636,20 @@ fn files_check_lists_missing_files_with_a_diff() {
         .diff()
         .starts_with("--- a/generated/hosts/cp/Corefile\n+++ b/generated/hosts/cp/Corefile\n"));
 }
+
+#[test]
+fn the_committed_generated_files_are_fresh() {
+    let out = Command::new(env!("CARGO_BIN_EXE_homelab"))
+        .arg("--root")
+        .arg(repo_root())
+        .args(["generate", "--check"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run homelab");
+    assert!(
+        out.status.success(),
+        "`homelab generate --check` on the repository:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
 mod check;
+mod deploy_hosts;
 mod generate;
 mod invalid;
 mod roundtrip;

@@ -1,0 +1,246 @@
+//! Which hosts a host deploy rebuilds, in which order, and with which command.
+//!
+//! The control plane goes first, alone: workers join through its cfssl and API server,
+//! so they are rebuilt only once it is up to date. The other hosts follow in one stage,
+//! run in parallel. Planning is pure; [`super::hosts_run`] executes a plan.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use thiserror::Error;
+
+use crate::inventory::{Inventory, Role};
+
+/// One host to rebuild.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTarget {
+    pub name: String,
+    /// `user@host` for `--target-host`.
+    pub ssh: String,
+}
+
+/// Hosts in stages: every host of a stage finishes before the next stage starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPlan {
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// What the stage is, for progress and summaries ("control plane", "other hosts").
+    pub label: &'static str,
+    pub hosts: Vec<HostTarget>,
+}
+
+impl HostPlan {
+    pub fn hosts(&self) -> impl Iterator<Item = &HostTarget> {
+        self.stages.iter().flat_map(|s| &s.hosts)
+    }
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum HostPlanError {
+    #[error(
+        "Host `{name}` is not in hosts/inventory.nix{suggestion}\n  help: the hosts are {known}"
+    )]
+    UnknownHost {
+        name: String,
+        suggestion: String,
+        known: String,
+    },
+}
+
+/// The hosts to rebuild: `selected` by name (all hosts when empty), control plane
+/// first, the rest sorted by name.
+pub fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, HostPlanError> {
+    for name in selected {
+        if !inventory.hosts.contains_key(name) {
+            let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(name, k), *k))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, k)| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
+            return Err(HostPlanError::UnknownHost {
+                name: name.clone(),
+                suggestion,
+                known: known.join(", "),
+            });
+        }
+    }
+    let wanted = |name: &String| selected.is_empty() || selected.contains(name);
+    let mut first = Vec::new();
+    let mut rest = Vec::new();
+    for (name, host) in &inventory.hosts {
+        if !wanted(name) {
+            continue;
+        }
+        let target = HostTarget {
+            name: name.clone(),
+            ssh: host.ssh.clone(),
+        };
+        if host.has_role(Role::ControlPlane) {
+            first.push(target);
+        } else {
+            rest.push(target);
+        }
+    }
+    let stages = [("control plane", first), ("other hosts", rest)]
+        .into_iter()
+        .filter(|(_, hosts)| !hosts.is_empty())
+        .map(|(label, hosts)| Stage { label, hosts })
+        .collect();
+    Ok(HostPlan { stages })
+}
+
+/// How each host is rebuilt.
+#[derive(Debug, Clone)]
+pub struct RebuildOptions {
+    /// The flake holding `nixosConfigurations` (the lab's root folder).
+    pub flake: OsString,
+    /// Build on the target instead of locally (`--build-host` = `--target-host`), e.g.
+    /// when the laptop cannot build for the Pi's architecture.
+    pub build_on_target: bool,
+}
+
+impl RebuildOptions {
+    pub fn for_root(root: &Path) -> RebuildOptions {
+        RebuildOptions {
+            flake: root.as_os_str().to_owned(),
+            build_on_target: false,
+        }
+    }
+}
+
+/// The `nixos-rebuild` arguments for one host.
+pub fn rebuild_args(host: &HostTarget, options: &RebuildOptions) -> Vec<OsString> {
+    let mut flake = options.flake.clone();
+    flake.push("#");
+    flake.push(&host.name);
+    let mut args: Vec<OsString> = vec![
+        "switch".into(),
+        "--flake".into(),
+        flake,
+        "--target-host".into(),
+        host.ssh.clone().into(),
+    ];
+    if options.build_on_target {
+        args.push("--build-host".into());
+        args.push(host.ssh.clone().into());
+    }
+    // Activation needs root on the target; a non-root login gets there with sudo.
+    if !host.ssh.starts_with("root@") {
+        args.push("--use-remote-sudo".into());
+    }
+    args
+}
+
+/// The `ssh` arguments that check a host is reachable without changing anything.
+pub fn probe_args(host: &HostTarget) -> Vec<OsString> {
+    [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        host.ssh.as_str(),
+        "true",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory() -> Inventory {
+        let host = |roles: &[&str], ssh: &str| {
+            serde_json::json!({
+                "system": "x86_64-linux", "roles": roles, "lanAddress": "10.0.0.2",
+                "tailscaleAddress": "100.64.0.2", "ssh": ssh,
+            })
+        };
+        serde_json::from_value(serde_json::json!({
+            "domain": "example.org",
+            "cluster": {
+                "name": "t", "kubernetesVersion": "1.34.1", "lanCidr": "10.0.0.0/24",
+                "tailscaleCidr": "100.64.0.0/10", "podCidr": "10.42.0.0/16",
+                "serviceCidr": "10.43.0.0/16", "apiPort": 6443, "dnsDomain": "cluster.local",
+                "upstreamDns": ["1.1.1.1"]
+            },
+            "hosts": {
+                "b-worker": host(&["worker"], "root@b"),
+                "a-worker": host(&["worker", "ingress"], "admin@a"),
+                "z-cp": host(&["control-plane", "dns"], "root@z"),
+            }
+        }))
+        .expect("inventory")
+    }
+
+    fn names(plan: &HostPlan) -> Vec<Vec<&str>> {
+        plan.stages
+            .iter()
+            .map(|s| s.hosts.iter().map(|h| h.name.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn control_plane_first_then_the_rest_by_name() {
+        let plan = plan(&inventory(), &[]).expect("plan");
+        assert_eq!(names(&plan), [vec!["z-cp"], vec!["a-worker", "b-worker"]]);
+    }
+
+    #[test]
+    fn selection_keeps_the_order_and_drops_empty_stages() {
+        let plan = plan(&inventory(), &["b-worker".into(), "a-worker".into()]).expect("plan");
+        assert_eq!(names(&plan), [vec!["a-worker", "b-worker"]]);
+        assert_eq!(plan.stages[0].label, "other hosts");
+    }
+
+    #[test]
+    fn unknown_host_suggests_a_name() {
+        let err = plan(&inventory(), &["a-workr".into()]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Host `a-workr` is not in hosts/inventory.nix; did you mean `a-worker`?\n  \
+             help: the hosts are a-worker, b-worker, z-cp"
+        );
+    }
+
+    #[test]
+    fn rebuild_command() {
+        let options = RebuildOptions::for_root(Path::new("/lab"));
+        let root = HostTarget {
+            name: "z-cp".into(),
+            ssh: "root@z".into(),
+        };
+        assert_eq!(
+            rebuild_args(&root, &options),
+            ["switch", "--flake", "/lab#z-cp", "--target-host", "root@z"]
+        );
+        let user = HostTarget {
+            name: "a".into(),
+            ssh: "admin@a".into(),
+        };
+        let options = RebuildOptions {
+            build_on_target: true,
+            ..options
+        };
+        assert_eq!(
+            rebuild_args(&user, &options),
+            [
+                "switch",
+                "--flake",
+                "/lab#a",
+                "--target-host",
+                "admin@a",
+                "--build-host",
+                "admin@a",
+                "--use-remote-sudo"
+            ]
+        );
+    }
+}
