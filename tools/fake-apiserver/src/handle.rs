@@ -248,7 +248,7 @@ impl ServerHandle {
         };
         let resp = handlers::handle(&self.shared, &req);
         if req.method != Method::GET {
-            self.shared.wake.notify_one();
+            self.shared.notify_write();
         }
         (resp.status, resp.body)
     }

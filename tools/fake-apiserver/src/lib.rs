@@ -38,6 +38,7 @@ mod state;
 mod status;
 mod store;
 mod verb;
+mod watch;
 
 pub use controller::{ControllerConfig, FailRule};
 pub use counter::{RequestCounts, RequestRecord};

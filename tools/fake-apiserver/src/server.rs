@@ -3,9 +3,14 @@
 //! on which hyper closes the socket without a response), then hands the
 //! parsed request to [`crate::handlers`].
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use http_body::Frame;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -13,7 +18,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::counter::RequestRecord;
 use crate::faults::FaultAction;
@@ -21,6 +26,25 @@ use crate::handlers::{self, ApiRequest, ApiResponse, Params};
 use crate::routes::{self, Route};
 use crate::state::Shared;
 use crate::verb::Verb;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+/// A streaming body fed by a channel (watch events).
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
+    }
+}
 
 /// Returned by the service to make hyper drop the connection.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +84,7 @@ pub async fn serve(
 async fn serve_request(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Dropped> {
+) -> Result<Response<Body>, Dropped> {
     let (parts, body) = req.into_parts();
     let header = |name: http::header::HeaderName| {
         parts
@@ -108,6 +132,25 @@ async fn serve_request(
         body,
     };
     let drop_after = action == FaultAction::DropAfter;
+    if verb == Verb::Watch && action == FaultAction::Proceed {
+        if let Route::Resource(path) = &api.route {
+            match crate::watch::start(shared.clone(), path, &api.query) {
+                Ok(rx) => {
+                    shared.counter.log(record(200));
+                    let mut resp = Response::new(ChannelBody(rx).boxed());
+                    resp.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static("application/json"),
+                    );
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    shared.counter.log(record(e.code));
+                    return Ok(to_http(ApiResponse::error(&e)));
+                }
+            }
+        }
+    }
     let response = match action {
         FaultAction::Proceed | FaultAction::DropAfter => handlers::handle(&shared, &api),
         FaultAction::Fail(e) => ApiResponse::error(&e),
@@ -131,7 +174,7 @@ async fn serve_request(
     Ok(to_http(response))
 }
 
-fn to_http(r: ApiResponse) -> Response<Full<Bytes>> {
+fn to_http(r: ApiResponse) -> Response<Body> {
     let bytes = match (&r.body, r.content_type.starts_with("text/")) {
         (serde_json::Value::String(s), true) => s.clone().into_bytes(),
         _ => serde_json::to_vec(&r.body).unwrap_or_default(),
@@ -144,9 +187,9 @@ fn to_http(r: ApiResponse) -> Response<Full<Bytes>> {
         builder = builder.header(k.as_str(), v.as_str());
     }
     builder
-        .body(Full::new(Bytes::from(bytes)))
+        .body(Full::new(Bytes::from(bytes)).boxed())
         .unwrap_or_else(|_| {
-            let mut fallback = Response::new(Full::new(Bytes::new()));
+            let mut fallback = Response::new(Full::new(Bytes::new()).boxed());
             *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             fallback
         })

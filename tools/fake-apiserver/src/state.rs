@@ -5,7 +5,7 @@
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use crate::controller::ControllerConfig;
 use crate::counter::RequestCounter;
@@ -46,6 +46,8 @@ pub struct Shared {
     controller: Mutex<ControllerConfig>,
     /// Wakes the simulated controller after a write.
     pub wake: Notify,
+    /// Bumped after every write, for watches.
+    pub written: watch::Sender<u64>,
     /// `127.0.0.1:PORT`, once bound.
     pub address: OnceLock<String>,
 }
@@ -78,6 +80,7 @@ impl Shared {
             counter: RequestCounter::default(),
             controller: Mutex::new(controller),
             wake: Notify::new(),
+            written: watch::channel(0).0,
             address: OnceLock::new(),
         }
     }
@@ -87,6 +90,12 @@ impl Shared {
     /// ignored.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tells the controller and open watches that something was written.
+    pub fn notify_write(&self) {
+        self.wake.notify_one();
+        self.written.send_modify(|n| *n += 1);
     }
 
     pub fn controller(&self) -> ControllerConfig {

@@ -1,8 +1,9 @@
 //! The in-memory object store: one `BTreeMap` keyed by group, resource,
 //! namespace and name (deterministic listing order), and the global
-//! `resourceVersion` counter every write advances.
+//! `resourceVersion` counter every write advances, with a bounded log of
+//! changes for watches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{json, Value};
 
@@ -27,10 +28,24 @@ impl ObjKey {
     }
 }
 
+/// Changes kept for watches; older resourceVersions are "too old" (410).
+const EVENT_LOG_LIMIT: usize = 20_000;
+
+/// One change, as a watch reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub resource_version: u64,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub kind: &'static str,
+    pub key: ObjKey,
+    pub object: Value,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     objects: BTreeMap<ObjKey, Value>,
     resource_version: u64,
+    changes: VecDeque<Change>,
 }
 
 impl Store {
@@ -68,16 +83,51 @@ impl Store {
             );
         }
         crate::objects::normalize(&mut obj);
+        let kind = if self.objects.contains_key(&key) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        self.record(kind, &key, &obj);
         self.objects.insert(key, obj.clone());
         obj
     }
 
     pub fn remove(&mut self, key: &ObjKey) -> Option<Value> {
-        let removed = self.objects.remove(key);
-        if removed.is_some() {
-            self.resource_version += 1;
+        let mut removed = self.objects.remove(key)?;
+        self.resource_version += 1;
+        removed["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
+        self.record("DELETED", key, &removed);
+        Some(removed)
+    }
+
+    fn record(&mut self, kind: &'static str, key: &ObjKey, obj: &Value) {
+        if self.changes.len() >= EVENT_LOG_LIMIT {
+            self.changes.pop_front();
         }
-        removed
+        self.changes.push_back(Change {
+            resource_version: self.resource_version,
+            kind,
+            key: key.clone(),
+            object: obj.clone(),
+        });
+    }
+
+    /// Changes after `resource_version`, or None when some of them are no
+    /// longer kept.
+    pub fn changes_since(&self, resource_version: u64) -> Option<impl Iterator<Item = &Change>> {
+        let oldest = self
+            .changes
+            .front()
+            .map_or(self.resource_version + 1, |c| c.resource_version);
+        if resource_version + 1 < oldest && resource_version < self.resource_version {
+            return None;
+        }
+        Some(
+            self.changes
+                .iter()
+                .filter(move |c| c.resource_version > resource_version),
+        )
     }
 
     /// The latest resourceVersion (lists report it).

@@ -121,7 +121,14 @@ pub async fn run(shared: Arc<Shared>) {
         let cfg = shared.controller();
         let next = if cfg.enabled {
             let mut state = shared.lock();
-            reconcile(&mut state, &cfg, &mut first_seen)
+            let before = state.store.resource_version();
+            let next = reconcile(&mut state, &cfg, &mut first_seen);
+            let wrote = state.store.resource_version() != before;
+            drop(state);
+            if wrote {
+                shared.written.send_modify(|n| *n += 1);
+            }
+            next
         } else {
             None
         };

@@ -218,7 +218,7 @@ fn resource(
     let named = path.name.is_some();
     let response = match req.method {
         Method::GET if req.query.watch() => Err(ApiError::method_not_allowed(
-            "watch is not supported by this fake API server; poll with GET/LIST instead",
+            "watch is served over HTTP only (not through ServerHandle::call)",
         )),
         Method::GET if named => read::get(state, &ctx),
         Method::GET => read::list(state, &ctx),
@@ -234,7 +234,7 @@ fn resource(
         ))),
     }?;
     if req.method != Method::GET && !req.query.dry_run() {
-        shared.wake.notify_one();
+        shared.notify_write();
     }
     Ok(response)
 }

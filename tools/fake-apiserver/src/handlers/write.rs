@@ -31,6 +31,14 @@ fn media_type(ctx: &Ctx) -> String {
 /// The body as JSON, or YAML for YAML content types (apply patches).
 fn body(ctx: &Ctx) -> Result<Value, ApiError> {
     let bytes = &ctx.req.body;
+    let media = media_type(ctx);
+    if media.contains("protobuf") || media.contains("cbor") {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the fake API server decodes JSON and YAML only, not {media}; send application/json (kubectl: use `apply` or `create -f`)"),
+        ));
+    }
     let parsed = if media_type(ctx).contains("yaml") {
         serde_norway::from_slice::<Value>(bytes).map_err(|e| e.to_string())
     } else {

@@ -320,11 +320,3 @@ async fn leases_and_delete_collection() {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
     assert!(s.list("coordination.k8s.io", "leases", None).is_empty());
 }
-
-#[tokio::test]
-async fn watch_fails_cleanly() {
-    let s = server().await;
-    let r = get(&s, "/api/v1/namespaces/default/configmaps?watch=true").await;
-    assert_eq!(r.status, 405);
-    assert_eq!(r.body["kind"], "Status");
-}

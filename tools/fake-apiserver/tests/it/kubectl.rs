@@ -306,3 +306,77 @@ async fn kubectl_applyset_prune() {
     assert!(s.get("", "configmaps", "demo", "c1").is_some());
     assert!(s.get("", "configmaps", "demo", "foreign").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_waits_through_watches() {
+    let s = server().await;
+    s.set_ready_delay(std::time::Duration::from_millis(300));
+    let Some(k) = Kubectl::new(&s) else { return };
+    let m = k.write("all.yaml", MANIFESTS);
+    assert!(
+        k.run(&["apply", "--server-side", "-f", file(&m)], &[])
+            .await
+            .ok
+    );
+    let r = k
+        .run(
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                "demo",
+                "--timeout=20s",
+            ],
+            &[],
+        )
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stdout.contains("successfully rolled out"), "{}", r.stdout);
+    let r = k
+        .run(
+            &[
+                "wait",
+                "--for=condition=Available",
+                "deployment/web",
+                "-n",
+                "demo",
+                "--timeout=20s",
+            ],
+            &[],
+        )
+        .await;
+    assert!(r.ok, "{}", r.stderr);
+    s.fail(
+        fake_apiserver::FailRule::new("Deployment", "web")
+            .with_reason("ProgressDeadlineExceeded", "image cannot be pulled"),
+    );
+    let changed = k.write(
+        "changed.yaml",
+        &MANIFESTS.replace("nginx:1.27", "nginx:404"),
+    );
+    assert!(
+        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
+            .await
+            .ok
+    );
+    let r = k
+        .run(
+            &[
+                "rollout",
+                "status",
+                "deployment/web",
+                "-n",
+                "demo",
+                "--timeout=20s",
+            ],
+            &[],
+        )
+        .await;
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("exceeded its progress deadline"),
+        "{}",
+        r.stderr
+    );
+}

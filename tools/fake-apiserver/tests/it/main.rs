@@ -11,3 +11,4 @@ mod kubectl;
 mod selectors;
 mod ssa;
 mod support;
+mod watch;
