@@ -15,7 +15,23 @@ use crate::render::{self, output, RenderOptions, RenderedSet};
 
 use super::{GlobalArgs, OutputFormat};
 
+/// What `homelab render --help` adds: the data templates see.
+const CONTEXT_HELP: &str = "\
+Templates (values files ending in .hbs and manifests/*.yaml.hbs) are handlebars in strict mode.
+Their context:
+  env                          the environment name
+  inventory.domain, .homeSubdomain, .cluster.*, .hosts.<host>.{roles,lanAddress,tailscaleAddress,labels,...,name}
+  release.name, .namespace, .entrypoints.<name>.node_port, ...   this release.toml
+  releases.<name>              that release's namespace
+  values                       the merged values (manifests only)
+`{{x}}` prints a YAML-safe scalar; `{{{x}}}`, toYaml, indent, nindent and quote print raw text.
+Helpers: default, required, toYaml, indent, nindent, quote, b64enc, join, lower, upper,
+host NAME, hosts_with_role ROLE, eq, ne, and, or, not.
+
+Exit codes: 0 all rendered, 1 any release failed (the others are still printed), 2 usage.";
+
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = CONTEXT_HELP)]
 pub struct Args {
     /// The environment to render (a key of releases/environments.toml)
     #[arg(short = 'e', long = "env", value_name = "ENV")]

@@ -19,6 +19,7 @@ pub mod context;
 pub mod documents;
 pub mod emit;
 pub mod helm;
+pub mod helmfile;
 pub mod helpers;
 pub mod object;
 pub mod order;
@@ -189,58 +190,112 @@ pub fn render(
     env: &str,
     options: &RenderOptions<'_>,
 ) -> Result<RenderedSet, RenderError> {
-    let Some(environment) = lab.environments.environments.get(env) else {
-        return Err(RenderError::UnknownEnvironment {
-            env: env.into(),
-            known: lab
-                .environments
-                .environments
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    };
-    let in_env: Vec<&ReleaseInput<'_>> = lab
-        .releases
+    let plan = Plan::new(lab, env, &options.selector)?;
+    let shared =
+        context::SharedContext::new(env, lab.inventory, plan.in_env.iter().map(|r| r.release));
+    let job = plan.job(lab, &shared, options)?;
+    let results = run_parallel(&plan.selected, options.jobs, |r| job.render(r));
+    assemble(env, &plan.selected, results, options)
+}
+
+/// A release's name and its merged values, or why they could not be built.
+pub type ReleaseValues = (String, Result<serde_json::Value, RenderProblem>);
+
+/// Each selected release's merged values (base then overlay, templated, nulls kept as
+/// helm needs them), for handing to other tools such as Helmfile.
+pub fn release_values(
+    lab: &LabInput<'_>,
+    env: &str,
+    options: &RenderOptions<'_>,
+) -> Result<Vec<ReleaseValues>, RenderError> {
+    let plan = Plan::new(lab, env, &options.selector)?;
+    let shared =
+        context::SharedContext::new(env, lab.inventory, plan.in_env.iter().map(|r| r.release));
+    let job = plan.job(lab, &shared, options)?;
+    Ok(plan
+        .selected
         .iter()
-        .filter(|r| {
-            r.release.environments.is_empty() || r.release.environments.iter().any(|e| e == env)
-        })
-        .collect();
-    for name in &options.selector {
-        if !in_env.iter().any(|r| &r.release.name == name) {
-            return Err(RenderError::UnknownRelease {
-                name: name.clone(),
+        .map(|r| (r.release.name.clone(), job.release_values(r)))
+        .collect())
+}
+
+/// Which releases one render covers.
+struct Plan<'l, 'a> {
+    env: &'l str,
+    secrets: &'l str,
+    /// Every release of the environment, in dependency order.
+    in_env: Vec<&'l ReleaseInput<'a>>,
+    /// Those the selector picks.
+    selected: Vec<&'l ReleaseInput<'a>>,
+}
+
+impl<'l, 'a> Plan<'l, 'a> {
+    fn new(lab: &'l LabInput<'a>, env: &'l str, selector: &[String]) -> Result<Self, RenderError> {
+        let Some(environment) = lab.environments.environments.get(env) else {
+            return Err(RenderError::UnknownEnvironment {
                 env: env.into(),
-                known: in_env
-                    .iter()
-                    .map(|r| r.release.name.as_str())
+                known: lab
+                    .environments
+                    .environments
+                    .keys()
+                    .cloned()
                     .collect::<Vec<_>>()
                     .join(", "),
             });
+        };
+        let in_env: Vec<&ReleaseInput<'_>> = lab
+            .releases
+            .iter()
+            .filter(|r| {
+                r.release.environments.is_empty() || r.release.environments.iter().any(|e| e == env)
+            })
+            .collect();
+        for name in selector {
+            if !in_env.iter().any(|r| &r.release.name == name) {
+                return Err(RenderError::UnknownRelease {
+                    name: name.clone(),
+                    env: env.into(),
+                    known: in_env
+                        .iter()
+                        .map(|r| r.release.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
         }
+        let selected = in_env
+            .iter()
+            .copied()
+            .filter(|r| selector.is_empty() || selector.contains(&r.release.name))
+            .collect();
+        Ok(Plan {
+            env,
+            secrets: &environment.secrets,
+            in_env,
+            selected,
+        })
     }
-    let selected: Vec<&ReleaseInput<'_>> = in_env
-        .iter()
-        .copied()
-        .filter(|r| options.selector.is_empty() || options.selector.contains(&r.release.name))
-        .collect();
 
-    let shared = context::SharedContext::new(env, lab.inventory, in_env.iter().map(|r| r.release));
-    let job = release::Job {
-        env,
-        shared: &shared,
-        templates: template::Templates::new(shared.hosts()),
-        lock: LockFile::read(lab.root)?,
-        options,
-        secrets_file: lab.root.join(&environment.secrets),
-        secrets_display: PathBuf::from(&environment.secrets),
-        kube_version: lab.inventory.cluster.kubernetes_version.clone(),
-    };
-
-    let results = run_parallel(&selected, options.jobs, |r| job.render(r));
-    assemble(env, &selected, results, options)
+    fn job<'j>(
+        &self,
+        lab: &LabInput<'_>,
+        shared: &'j context::SharedContext,
+        options: &'j RenderOptions<'j>,
+    ) -> Result<release::Job<'j>, RenderError>
+    where
+        'l: 'j,
+    {
+        Ok(release::Job {
+            env: self.env,
+            shared,
+            templates: template::Templates::new(shared.hosts()),
+            lock: LockFile::read(lab.root)?,
+            options,
+            secrets_file: lab.root.join(self.secrets),
+            secrets_display: PathBuf::from(self.secrets),
+            kube_version: lab.inventory.cluster.kubernetes_version.clone(),
+        })
+    }
 }
 
 /// Runs `f` over `items` on up to `jobs` threads, keeping the input order.

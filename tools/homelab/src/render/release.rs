@@ -81,6 +81,17 @@ impl Job<'_> {
         })
     }
 
+    /// The release's merged values, as [`super::release_values`] reports them.
+    pub fn release_values(&self, input: &ReleaseInput<'_>) -> Result<Value, RenderProblem> {
+        let release = input.release;
+        let display_dir = PathBuf::from("releases").join(&release.name);
+        self.values(input.dir, &display_dir, release)
+            .map_err(|message| RenderProblem {
+                release: Some(release.name.clone()),
+                message,
+            })
+    }
+
     /// Base values then the environment's overlay, merged (nulls kept for helm).
     fn values(&self, dir: &Path, display_dir: &Path, release: &Release) -> Result<Value, String> {
         let overlay = release

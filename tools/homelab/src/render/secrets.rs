@@ -135,9 +135,10 @@ impl fmt::Debug for Redactor {
     }
 }
 
-/// Plaintexts shorter than this are not searched for: they would turn ordinary words
-/// into `<redacted>` everywhere and protect nothing.
-const MIN_REDACTED_LEN: usize = 4;
+/// Plaintexts shorter than this are not searched for: such values are user names
+/// (`admin`, `velero`) that also name releases and objects, and scrubbing them would
+/// mangle the output while protecting nothing.
+pub const MIN_REDACTED_LEN: usize = 8;
 
 impl Redactor {
     pub fn add(&mut self, plaintext: &str) {

@@ -72,7 +72,7 @@ impl Templates {
 fn describe(reason: &RenderErrorReason) -> String {
     match reason {
         RenderErrorReason::MissingVariable(Some(path)) => {
-            format!("variable `{path}` is missing (see the context in `homelab render --help`)")
+            format!("variable `{path}` is missing (`homelab render --help` lists the context)")
         }
         RenderErrorReason::MissingVariable(None) => "a variable is missing".into(),
         RenderErrorReason::HelperNotFound(name) => format!(

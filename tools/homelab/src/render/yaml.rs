@@ -45,12 +45,16 @@ pub fn parse_value(text: &str) -> Result<Value, YamlError> {
 
 pub use super::emit::to_yaml;
 
+/// The parser's message without its own position: callers report the line relative to
+/// what the user wrote.
 fn yaml_error(err: serde_norway::Error) -> YamlError {
     let line = err.location().map(|l| l.line());
-    YamlError {
-        message: err.to_string(),
-        line,
-    }
+    let text = err.to_string();
+    let message = match text.find(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    YamlError { message, line }
 }
 
 fn to_json(value: serde_norway::Value) -> Result<Value, YamlError> {

