@@ -297,6 +297,20 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Decrypts a comment if the rules say it is encrypted; `None` when it
+    /// is not (or does not decrypt).
+    fn open_comment(&mut self, text: &str, path: &[String]) -> Option<Value> {
+        if !self.rules.should_encrypt(path) || !cipher::looks_encrypted(text) {
+            return None;
+        }
+        let aad = aad(path);
+        let (value, iv) = cipher::open(self.key, text, &aad).ok()?;
+        if let (Some((t, bytes)), Ok(iv)) = (cipher::plaintext(&value), <[u8; 32]>::try_from(iv)) {
+            self.stash.0.insert(Stash::key(&aad, t, &bytes), iv);
+        }
+        Some(value)
+    }
+
     fn decrypt_items(
         &mut self,
         items: &[Item],
@@ -307,13 +321,10 @@ impl<'a> Walk<'a> {
         for item in items {
             match &item.key {
                 Key::Comment(c) => {
-                    let text = if self.rules.should_encrypt(path) && cipher::looks_encrypted(c) {
-                        match cipher::open(self.key, c, &aad(path)) {
-                            Ok((Value::Comment(t) | Value::Str(t), _)) => t,
-                            _ => c.clone(),
-                        }
-                    } else {
-                        c.clone()
+                    // Like sops, a comment that does not decrypt is kept as is.
+                    let text = match self.open_comment(c, path) {
+                        Some(Value::Comment(t) | Value::Str(t)) => t,
+                        _ => c.clone(),
                     };
                     out.push(Item::comment(text));
                 }
@@ -349,16 +360,10 @@ impl<'a> Walk<'a> {
                     .collect::<Result<_>>()?,
             ),
             Value::Null => Value::Null,
-            Value::Comment(c) => {
-                if self.rules.should_encrypt(path) && cipher::looks_encrypted(c) {
-                    match cipher::open(self.key, c, &aad(path)) {
-                        Ok((Value::Comment(t), _)) => Value::Comment(t),
-                        _ => value.clone(),
-                    }
-                } else {
-                    value.clone()
-                }
-            }
+            Value::Comment(c) => match self.open_comment(c, path) {
+                Some(Value::Comment(t)) => Value::Comment(t),
+                _ => value.clone(),
+            },
             leaf => {
                 let encrypted = self.rules.should_encrypt(path);
                 let plain = if encrypted {
