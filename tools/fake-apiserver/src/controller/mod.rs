@@ -9,7 +9,7 @@
 
 mod status;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -113,16 +113,34 @@ const MANAGED: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// What the loop remembers between passes: objects still to look at, when
+/// each (uid, generation) was first seen, and how far the change log has
+/// been read.
+#[derive(Default)]
+struct Progress {
+    pending: BTreeSet<ObjKey>,
+    first_seen: HashMap<(String, i64), Instant>,
+    cursor: u64,
+    config: Option<ControllerConfig>,
+}
+
+fn managed_kind(key: &ObjKey) -> Option<&'static str> {
+    MANAGED
+        .iter()
+        .find(|(g, p, _)| key.group == *g && key.plural == *p)
+        .map(|(_, _, k)| *k)
+}
+
 /// Runs until the server stops (the task is aborted).
 pub async fn run(shared: Arc<Shared>) {
-    let mut first_seen: HashMap<(String, i64), Instant> = HashMap::new();
+    let mut progress = Progress::default();
     loop {
         let notified = shared.wake.notified();
         let cfg = shared.controller();
         let next = if cfg.enabled {
             let mut state = shared.lock();
             let before = state.store.resource_version();
-            let next = reconcile(&mut state, &cfg, &mut first_seen);
+            let next = reconcile(&mut state, &cfg, &mut progress);
             let wrote = state.store.resource_version() != before;
             drop(state);
             if wrote {
@@ -144,62 +162,103 @@ pub async fn run(shared: Arc<Shared>) {
     }
 }
 
+/// Collects the objects changed since the last pass (all of them after a
+/// configuration change or when the change log was outrun).
+fn collect(state: &State, cfg: &ControllerConfig, progress: &mut Progress) {
+    let changed: Option<Vec<ObjKey>> = if progress.config.as_ref() == Some(cfg) {
+        state
+            .store
+            .changes_since(progress.cursor)
+            .map(|cs| cs.map(|c| c.key.clone()).collect())
+    } else {
+        None
+    };
+    match changed {
+        Some(keys) => progress
+            .pending
+            .extend(keys.into_iter().filter(|k| managed_kind(k).is_some())),
+        None => {
+            for (group, plural, _) in MANAGED {
+                progress.pending.extend(
+                    state
+                        .store
+                        .list(group, plural, None)
+                        .map(|(k, _)| k.clone()),
+                );
+            }
+        }
+    }
+    progress.cursor = state.store.resource_version();
+    progress.config = Some(cfg.clone());
+}
+
 /// One pass; returns the earliest deadline still pending.
 fn reconcile(
     state: &mut State,
     cfg: &ControllerConfig,
-    first_seen: &mut HashMap<(String, i64), Instant>,
+    progress: &mut Progress,
 ) -> Option<Instant> {
+    collect(state, cfg, progress);
     let now = Instant::now();
     let stamp = crate::clock::now_rfc3339();
     let mut next: Option<Instant> = None;
-    let mut live_keys = Vec::new();
-    for (group, plural, kind) in MANAGED {
-        let objects: Vec<(ObjKey, Value)> = state
-            .store
-            .list(group, plural, None)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (key, obj) in objects {
-            if obj["metadata"]["deletionTimestamp"].is_string() {
-                continue;
-            }
-            let rule = cfg
-                .failing
-                .iter()
-                .find(|r| r.matches(kind, &key.namespace, &key.name));
-            let failure = rule.map(|r| Failure {
+    let mut writes = Vec::new();
+    let mut settled = Vec::new();
+    for key in &progress.pending {
+        let (Some(kind), Some(obj)) = (managed_kind(key), state.store.get(key)) else {
+            settled.push(key.clone());
+            continue;
+        };
+        if obj["metadata"]["deletionTimestamp"].is_string() {
+            settled.push(key.clone());
+            continue;
+        }
+        let failure = cfg
+            .failing
+            .iter()
+            .find(|r| r.matches(kind, &key.namespace, &key.name))
+            .map(|r| Failure {
                 reason: r.reason.clone(),
                 message: r.message.clone(),
             });
-            let Some(want) =
-                status::desired(kind, &obj, failure.as_ref(), cfg.daemonset_nodes, &stamp)
-            else {
-                continue;
-            };
-            let id = (
-                obj["metadata"]["uid"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                obj["metadata"]["generation"].as_i64().unwrap_or(0),
-            );
-            live_keys.push(id.clone());
-            if status::same(&obj["status"], &want) {
-                continue;
-            }
-            let due = *first_seen.entry(id).or_insert(now) + cfg.ready_delay;
-            if due > now {
-                next = Some(next.map_or(due, |n| n.min(due)));
-                continue;
-            }
-            write_status(state, key, &obj, want);
-            if let Some(f) = &failure {
-                record_event(state, kind, &obj, f, &stamp);
-            }
+        let Some(want) = status::desired(kind, obj, failure.as_ref(), cfg.daemonset_nodes, &stamp)
+        else {
+            settled.push(key.clone());
+            continue;
+        };
+        if status::same(&obj["status"], &want) {
+            settled.push(key.clone());
+            continue;
+        }
+        let id = (
+            obj["metadata"]["uid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            obj["metadata"]["generation"].as_i64().unwrap_or(0),
+        );
+        let due = *progress.first_seen.entry(id).or_insert(now) + cfg.ready_delay;
+        if due > now {
+            next = Some(next.map_or(due, |n| n.min(due)));
+            continue;
+        }
+        settled.push(key.clone());
+        writes.push((key.clone(), obj.clone(), want, failure, kind));
+    }
+    for key in settled {
+        progress.pending.remove(&key);
+    }
+    for (key, obj, want, failure, kind) in writes {
+        write_status(state, key, &obj, want);
+        if let Some(f) = &failure {
+            record_event(state, kind, &obj, f, &stamp);
         }
     }
-    first_seen.retain(|k, _| live_keys.contains(k));
+    // Our own writes need no second look.
+    progress.cursor = state.store.resource_version();
+    if progress.pending.is_empty() {
+        progress.first_seen.clear();
+    }
     next
 }
 

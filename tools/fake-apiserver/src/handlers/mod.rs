@@ -190,6 +190,7 @@ fn resource(
 ) -> Result<ApiResponse, ApiError> {
     let mut guard = shared.lock();
     let state: &mut State = &mut guard;
+    let before = state.store.resource_version();
     let reg = state.registry();
     let rt = reg
         .find(&path.group, &path.version, &path.plural)
@@ -233,7 +234,9 @@ fn resource(
             ctx.rt.qualified_plural()
         ))),
     }?;
-    if req.method != Method::GET && !req.query.dry_run() {
+    let wrote = state.store.resource_version() != before;
+    drop(guard);
+    if wrote {
         shared.notify_write();
     }
     Ok(response)
