@@ -5,6 +5,7 @@
 //! binary in `main.rs` only turns command lines into calls of this library.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod charts;
 pub mod cli;
 pub mod deploy;

@@ -4,11 +4,13 @@
 //! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
 //! `diff --exit-code` when there are changes).
 
+mod apply;
 mod charts;
 mod check;
 mod completions;
 mod deploy;
 mod export;
+mod diff;
 mod generate;
 mod render;
 mod report;
@@ -70,6 +72,10 @@ pub enum Command {
     Charts(charts::Args),
     /// Export the environment for another tool (Helmfile)
     Export(export::Args),
+    /// Show what `apply` would change: a server dry run diffed against the live objects
+    Diff(diff::Args),
+    /// Server-side apply the environment to its cluster, stage by stage
+    Apply(apply::Args),
     /// Rebuild the hosts over SSH (control plane first) with `--hosts-only`
     Deploy(deploy::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
@@ -97,6 +103,8 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(&args, &cli.global),
         Command::Charts(args) => charts::run(&args, &cli.global),
         Command::Export(args) => export::run(&args, &cli.global),
+        Command::Diff(args) => diff::run(&args, &cli.global),
+        Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args),
         Command::Completions(args) => completions::run(&args),

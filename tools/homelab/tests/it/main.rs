@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod apply;
 mod charts;
 mod check;
 mod deploy_hosts;

@@ -1,0 +1,357 @@
+//! `diff`: what apply would change, object by object. Each object is server-side
+//! applied with `dryRun=All` (so defaults, admission and field ownership are the
+//! server's own), then compared with the live object, both without the fields the
+//! server owns (managedFields, resourceVersion, generation, uid, timestamps, status).
+//!
+//! # Guarantees
+//! Secret values never appear: each is `<redacted>`, marked `(changed)` or `(added)`
+//! when it differs from the live value, and the whole text passes the [`Redactor`].
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::client::ApplyParams;
+use super::event::FieldConflict;
+use super::plan::{ApplyPlan, PlannedObject};
+use super::run::{field_conflicts, Cluster};
+use crate::render::emit::to_yaml;
+use crate::render::secrets::REDACTED;
+use crate::render::Redactor;
+
+/// What apply would do to one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "change", content = "detail")]
+pub enum Change {
+    Create,
+    Change,
+    Unchanged,
+    /// Fields owned by other managers; apply would stop here without `--force-conflicts`.
+    Conflict(Vec<FieldConflict>),
+    /// The dry run itself failed; the server's message.
+    Error(String),
+}
+
+/// One object's diff.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectDiff {
+    pub object: String,
+    pub release: String,
+    #[serde(flatten)]
+    pub change: Change,
+    /// A unified diff of the YAML, live then desired; empty when unchanged.
+    pub diff: String,
+}
+
+/// Every object's diff, in apply order.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub objects: Vec<ObjectDiff>,
+    pub requests: u64,
+}
+
+impl DiffReport {
+    fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
+        self.objects.iter().filter(|o| f(&o.change)).count()
+    }
+    pub fn to_create(&self) -> usize {
+        self.count(|c| *c == Change::Create)
+    }
+    pub fn to_change(&self) -> usize {
+        self.count(|c| *c == Change::Change)
+    }
+    pub fn unchanged(&self) -> usize {
+        self.count(|c| *c == Change::Unchanged)
+    }
+    /// Objects whose dry run failed or conflicted.
+    pub fn problems(&self) -> usize {
+        self.count(|c| matches!(c, Change::Conflict(_) | Change::Error(_)))
+    }
+    pub fn has_changes(&self) -> bool {
+        self.to_create() + self.to_change() > 0
+    }
+    /// `N to create, M to change, K unchanged` (and problems, when there are some).
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} to create, {} to change, {} unchanged",
+            self.to_create(),
+            self.to_change(),
+            self.unchanged()
+        );
+        if self.problems() > 0 {
+            s.push_str(&format!(", {} with problems", self.problems()));
+        }
+        s
+    }
+}
+
+/// Diffs every object of `plan` against `cluster`.
+pub async fn diff(
+    cluster: &Cluster,
+    plan: &ApplyPlan,
+    force_conflicts: bool,
+    redactor: &Redactor,
+) -> DiffReport {
+    let before = cluster.client.requests_sent();
+    let order: Vec<usize> = plan.stages.iter().flat_map(|s| s.objects()).collect();
+    let objects = futures::future::join_all(
+        order
+            .iter()
+            .map(|&i| diff_object(cluster, plan, &plan.objects[i], force_conflicts, redactor)),
+    )
+    .await;
+    DiffReport {
+        objects,
+        requests: cluster.client.requests_sent() - before,
+    }
+}
+
+async fn diff_object(
+    cluster: &Cluster,
+    plan: &ApplyPlan,
+    object: &PlannedObject,
+    force: bool,
+    redactor: &Redactor,
+) -> ObjectDiff {
+    let result = |change: Change, diff: String| ObjectDiff {
+        object: object.describe(),
+        release: object.release.clone(),
+        change,
+        diff,
+    };
+    let (resource, served) = match cluster.resource_of(plan, object).await {
+        Ok(r) => r,
+        Err(message) => return result(Change::Error(redactor.redact(&message)), String::new()),
+    };
+    let create_desired = || {
+        let text = render_diff(object, None, Some(object.body.clone()), redactor);
+        result(Change::Create, text)
+    };
+    if !served {
+        return create_desired();
+    }
+    let path = resource.object_path(object.namespace(), object.name());
+    let params = ApplyParams {
+        dry_run: true,
+        force,
+    };
+    let mut body = object.body.clone();
+    if !resource.namespaced {
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("namespace");
+        }
+    }
+    let (created, dry) = match cluster.client.apply(&path, &body, params).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(conflicts) = field_conflicts(&e) {
+                return result(Change::Conflict(conflicts), String::new());
+            }
+            let ns_planned = object.namespace().is_some_and(|ns| {
+                plan.objects
+                    .iter()
+                    .any(|o| o.kind() == "Namespace" && o.group().is_empty() && o.name() == ns)
+            });
+            if e.is_not_found() && ns_planned {
+                return create_desired();
+            }
+            return result(
+                Change::Error(redactor.redact(&e.to_string())),
+                String::new(),
+            );
+        }
+    };
+    if created {
+        let text = render_diff(object, None, Some(dry), redactor);
+        return result(Change::Create, text);
+    }
+    let live = match cluster.client.get(&path).await {
+        Ok(Some(live)) => live,
+        Ok(None) => {
+            let text = render_diff(object, None, Some(dry), redactor);
+            return result(Change::Create, text);
+        }
+        Err(e) => {
+            return result(
+                Change::Error(redactor.redact(&e.to_string())),
+                String::new(),
+            )
+        }
+    };
+    let mut live = normalize(live);
+    let mut desired = normalize(dry);
+    if live == desired {
+        return result(Change::Unchanged, String::new());
+    }
+    if object.is_secret() {
+        mask_secret(Some(&mut live), &mut desired);
+    }
+    if live == desired {
+        // Only a secret value's encoding differed in a way the mask hides; still a change.
+        return result(
+            Change::Change,
+            format!("Secret data of {} differs\n", object.describe()),
+        );
+    }
+    let text = unified(object, &to_yaml(&live), &to_yaml(&desired), redactor);
+    result(Change::Change, text)
+}
+
+/// A create (no live object) as a diff against nothing.
+fn render_diff(
+    object: &PlannedObject,
+    live: Option<Value>,
+    desired: Option<Value>,
+    redactor: &Redactor,
+) -> String {
+    let mut live = live.map(normalize);
+    let mut desired = desired.map(normalize).unwrap_or(Value::Null);
+    if object.is_secret() {
+        mask_secret(live.as_mut(), &mut desired);
+    }
+    let old = live.as_ref().map(to_yaml).unwrap_or_default();
+    unified(object, &old, &to_yaml(&desired), redactor)
+}
+
+fn unified(object: &PlannedObject, old: &str, new: &str, redactor: &Redactor) -> String {
+    let name = object.describe();
+    let text = similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{name} (live)"), &format!("{name} (desired)"))
+        .to_string();
+    redactor.redact(&text)
+}
+
+/// Without what the server owns (managedFields, resourceVersion, generation, uid,
+/// timestamps and status), keys sorted so the live and the dry-run object line up.
+pub fn normalize(object: Value) -> Value {
+    sort_keys(strip_server_fields(object))
+}
+
+fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+fn strip_server_fields(mut object: Value) -> Value {
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            for key in [
+                "managedFields",
+                "resourceVersion",
+                "generation",
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "selfLink",
+            ] {
+                meta.remove(key);
+            }
+        }
+    }
+    object
+}
+
+/// Replaces every value of a Secret's `data` and `stringData` with `<redacted>`,
+/// marking desired values that differ from the live ones.
+pub fn mask_secret(live: Option<&mut Value>, desired: &mut Value) {
+    let live_data = live.as_ref().map(|l| collect_data(l)).unwrap_or_default();
+    let desired_data = collect_data(desired);
+    for field in ["data", "stringData"] {
+        if let Some(map) = desired.get_mut(field).and_then(Value::as_object_mut) {
+            for (key, value) in map.iter_mut() {
+                let marker = match live_data.get(key) {
+                    _ if live_data.is_empty() && live.is_none() => REDACTED.to_string(),
+                    Some(old) if Some(old) == desired_data.get(key) => REDACTED.to_string(),
+                    Some(_) => format!("{REDACTED} (changed)"),
+                    None => format!("{REDACTED} (added)"),
+                };
+                *value = Value::String(marker);
+            }
+        }
+    }
+    if let Some(live) = live {
+        for field in ["data", "stringData"] {
+            if let Some(map) = live.get_mut(field).and_then(Value::as_object_mut) {
+                for (_, value) in map.iter_mut() {
+                    *value = Value::String(REDACTED.into());
+                }
+            }
+        }
+        hide_last_applied(live);
+    }
+    hide_last_applied(desired);
+}
+
+/// `data` (base64) with `stringData` folded in as base64, for comparing values.
+fn collect_data(secret: &Value) -> Map<String, Value> {
+    use base64::Engine as _;
+    let mut out = secret
+        .get("data")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(string_data) = secret.get("stringData").and_then(Value::as_object) {
+        for (k, v) in string_data {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(v.as_str().unwrap_or(""));
+            out.insert(k.clone(), Value::String(encoded));
+        }
+    }
+    out
+}
+
+/// kubectl's client-side apply leaves the whole Secret in an annotation.
+fn hide_last_applied(secret: &mut Value) {
+    if let Some(a) = secret
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(v) = a.get_mut("kubectl.kubernetes.io/last-applied-configuration") {
+            *v = Value::String(REDACTED.into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_values_are_masked_with_markers() {
+        let mut live =
+            json!({"kind": "Secret", "data": {"same": "YQ==", "old": "Yg==", "gone": "Yw=="}});
+        let mut desired =
+            json!({"kind": "Secret", "data": {"same": "YQ==", "old": "Ywo=", "new": "ZA=="}});
+        mask_secret(Some(&mut live), &mut desired);
+        assert_eq!(
+            desired["data"],
+            json!({"same": "<redacted>", "old": "<redacted> (changed)", "new": "<redacted> (added)"})
+        );
+        assert_eq!(
+            live["data"],
+            json!({"same": "<redacted>", "old": "<redacted>", "gone": "<redacted>"})
+        );
+    }
+
+    #[test]
+    fn normalize_drops_server_fields() {
+        let o = json!({"metadata": {"name": "a", "uid": "u", "resourceVersion": "1", "managedFields": []}, "status": {}});
+        assert_eq!(normalize(o), json!({"metadata": {"name": "a"}}));
+    }
+}

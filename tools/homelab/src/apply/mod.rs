@@ -1,0 +1,43 @@
+//! `homelab apply` and `homelab diff`: make the cluster match the rendered set with
+//! server-side apply, and show exactly what that would change.
+//!
+//! The pieces, one concern each:
+//! - [`context`]: kubeconfig, context and the guard binding an environment to its context;
+//! - [`plan`]: the pure apply plan (stages, phases, objects) from the rendered set and
+//!   the `needs` graph — execution, diff and pruning all read it;
+//! - [`client`], [`discovery`], [`resource`]: JSON requests through one kube-rs client,
+//!   discovery cached for the run, and URL paths;
+//! - [`run`]: executing a plan (SSA as field manager `homelab`, conflicts, concurrency,
+//!   stopping after a failed stage); [`readiness`] and [`wait`]: waiting between stages;
+//! - [`diff`]: server dry-run and comparison with the live objects;
+//! - [`event`] and [`report`]: what a run says, as progress bars, lines or JSON;
+//! - [`secret_source`]: real Secret data from SOPS files, in memory only.
+
+pub mod client;
+pub mod context;
+pub mod diff;
+pub mod discovery;
+pub mod event;
+pub mod plan;
+pub mod readiness;
+pub mod report;
+pub mod resource;
+pub mod run;
+pub mod secret_source;
+pub mod wait;
+
+pub use client::{ApiClient, RequestError, FIELD_MANAGER};
+pub use context::{ContextError, KubeTarget, ResolvedContext};
+pub use diff::{diff, Change, DiffReport, ObjectDiff};
+pub use event::{Action, Event, FieldConflict, Reporter};
+pub use plan::{ApplyPlan, Needs, PlannedObject, Stage, StageKind};
+pub use run::{apply, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
+pub use secret_source::SopsSecrets;
+
+/// Each release's `needs`, as the plan wants them.
+pub fn needs_of(lab: &crate::Lab) -> Needs {
+    lab.releases
+        .iter()
+        .map(|r| (r.release().name.clone(), r.release().needs.clone()))
+        .collect()
+}

@@ -1,0 +1,318 @@
+//! Printing a run: progress bars per stage on a terminal, plain lines elsewhere, or a
+//! JSON event stream (one object per line). Colour only when asked for (the CLI asks
+//! on a terminal without `NO_COLOR`).
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::event::{Action, Event, Reporter};
+
+/// ANSI colours, or nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    pub color: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.wrap("32", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.wrap("31", t)
+    }
+    pub fn yellow(&self, t: &str) -> String {
+        self.wrap("33", t)
+    }
+    pub fn cyan(&self, t: &str) -> String {
+        self.wrap("36", t)
+    }
+    pub fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+
+    /// Colours a unified diff: `+` green, `-` red, `@@` cyan, headers bold.
+    pub fn diff(&self, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        text.split_inclusive('\n')
+            .map(|line| {
+                let (body, nl) = match line.strip_suffix('\n') {
+                    Some(b) => (b, "\n"),
+                    None => (line, ""),
+                };
+                let painted = if body.starts_with("+++") || body.starts_with("---") {
+                    self.bold(body)
+                } else if body.starts_with('+') {
+                    self.green(body)
+                } else if body.starts_with('-') {
+                    self.red(body)
+                } else if body.starts_with("@@") {
+                    self.cyan(body)
+                } else {
+                    body.to_string()
+                };
+                painted + nl
+            })
+            .collect()
+    }
+}
+
+/// The human line for an event; `None` for events only bars show.
+pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
+    Some(match event {
+        Event::Started {
+            environment,
+            context,
+            stages,
+            objects,
+            dry_run,
+        } => {
+            format!(
+            "{} {environment} with context {context}: {objects} object(s) in {stages} stage(s){}",
+            if *dry_run { "Dry-run applying" } else { "Applying" },
+            if *dry_run { " (server dry run, nothing is stored)" } else { "" }
+        )
+        }
+        Event::StageStarted {
+            index,
+            label,
+            objects,
+            ..
+        } => paint.bold(&format!(
+            "stage {}/{stages}: {label} ({objects} object(s))",
+            index + 1
+        )),
+        Event::Applied {
+            object,
+            action,
+            dry_run,
+            ..
+        } => {
+            let verb = match action {
+                Action::Created => "created",
+                Action::Configured => "configured",
+            };
+            let verb = if *dry_run {
+                format!("{verb} (dry run)")
+            } else {
+                verb.to_string()
+            };
+            format!("  {} {object}", paint.green(&format!("{verb:<10}")))
+        }
+        Event::Conflict {
+            object, conflicts, ..
+        } => {
+            let mut s = format!(
+                "  {} {object}: fields owned by other managers (rerun with --force-conflicts to take them over):",
+                paint.red("conflict  ")
+            );
+            for c in conflicts {
+                s.push_str(&format!("\n      {} owned by \"{}\"", c.field, c.manager));
+            }
+            s
+        }
+        Event::Failed {
+            object,
+            release,
+            source,
+            message,
+        } => format!(
+            "  {} {object} (release {release}, from {source}): {message}",
+            paint.red("failed    ")
+        ),
+        Event::Waiting { objects, .. } => {
+            format!("  waiting for {objects} object(s) to become ready")
+        }
+        Event::Ready { object } => format!("  {} {object}", paint.green("ready     ")),
+        Event::NotReady {
+            object,
+            release,
+            reason,
+            events,
+        } => {
+            let mut s = format!(
+                "  {} {object} (release {release}): {reason}",
+                paint.red("not ready ")
+            );
+            for e in events {
+                s.push_str(&format!("\n      event: {e}"));
+            }
+            s
+        }
+        Event::StageFinished { .. } => return None,
+        Event::Finished {
+            ok,
+            created,
+            configured,
+            failed,
+            not_ready,
+            not_started,
+            requests,
+            elapsed_ms,
+        } => {
+            let head = if *ok {
+                paint.green("Applied")
+            } else {
+                paint.red("Apply failed")
+            };
+            let mut s = format!("{head}: {created} created, {configured} configured");
+            if *failed > 0 {
+                s.push_str(&format!(", {failed} failed"));
+            }
+            if *not_ready > 0 {
+                s.push_str(&format!(", {not_ready} not ready"));
+            }
+            if *not_started > 0 {
+                s.push_str(&format!(", {not_started} not applied (run stopped)"));
+            }
+            s.push_str(&format!(
+                " in {:.1}s ({requests} requests)",
+                *elapsed_ms as f64 / 1000.0
+            ));
+            s
+        }
+    })
+}
+
+/// Plain lines, one per event.
+pub struct LineReporter {
+    paint: Paint,
+    stages: Mutex<usize>,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl LineReporter {
+    pub fn new(out: Box<dyn Write + Send>, paint: Paint) -> Self {
+        LineReporter {
+            paint,
+            stages: Mutex::new(0),
+            out: Mutex::new(out),
+        }
+    }
+}
+
+impl Reporter for LineReporter {
+    fn event(&self, event: &Event) {
+        let mut stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Event::Started { stages: n, .. } = event {
+            *stages = *n;
+        }
+        if let Some(text) = line(event, self.paint, *stages) {
+            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(out, "{text}");
+        }
+    }
+}
+
+/// One JSON object per line.
+pub struct JsonReporter {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl JsonReporter {
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        JsonReporter {
+            out: Mutex::new(out),
+        }
+    }
+}
+
+impl Reporter for JsonReporter {
+    fn event(&self, event: &Event) {
+        if let Ok(text) = serde_json::to_string(event) {
+            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// A progress bar per stage on the terminal (stderr); problems printed above the bars.
+pub struct ProgressReporter {
+    paint: Paint,
+    multi: MultiProgress,
+    state: Mutex<(usize, Option<ProgressBar>)>,
+}
+
+impl ProgressReporter {
+    pub fn new(paint: Paint) -> Self {
+        ProgressReporter {
+            paint,
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            state: Mutex::new((0, None)),
+        }
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn event(&self, event: &Event) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Event::Started { stages, .. } => {
+                state.0 = *stages;
+                if let Some(l) = line(event, self.paint, *stages) {
+                    let _ = self.multi.println(l);
+                }
+            }
+            Event::StageStarted {
+                index,
+                label,
+                objects,
+                ..
+            } => {
+                let bar = self.multi.add(ProgressBar::new(*objects as u64));
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                bar.set_prefix(format!("stage {}/{}: {label}", index + 1, state.0));
+                bar.enable_steady_tick(Duration::from_millis(200));
+                state.1 = Some(bar);
+            }
+            Event::Applied { .. } | Event::Ready { .. } => {
+                if let (Event::Applied { .. }, Some(bar)) = (event, &state.1) {
+                    bar.inc(1);
+                }
+            }
+            Event::Waiting { objects, .. } => {
+                if let Some(bar) = &state.1 {
+                    bar.set_message(format!("waiting for {objects} to become ready"));
+                }
+            }
+            Event::StageFinished {
+                failed, not_ready, ..
+            } => {
+                if let Some(bar) = state.1.take() {
+                    let msg = if failed + not_ready == 0 {
+                        self.paint.green("done")
+                    } else {
+                        self.paint.red("failed")
+                    };
+                    bar.finish_with_message(msg);
+                }
+            }
+            other => {
+                if let Some(bar) = &state.1 {
+                    if matches!(other, Event::Failed { .. } | Event::Conflict { .. }) {
+                        bar.inc(1);
+                    }
+                }
+                if let Some(l) = line(other, self.paint, state.0) {
+                    let _ = self.multi.println(l);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Executing an [`ApplyPlan`]: stage after stage, releases of a stage concurrently,
+//! objects of a phase concurrently (requests in flight bounded by the client), then a
+//! readiness wait before the next stage.
+//!
+//! # Guarantees
+//! - Server-side apply as field manager `homelab`, without `force` unless
+//!   [`ApplyOptions::force_conflicts`]; a conflict is reported per field with the
+//!   manager that owns it, and the object is left untouched.
+//! - A failure (or an object not ready in time) stops the run after the current stage:
+//!   later stages are not started, and the report says which objects were applied and
+//!   which were not.
+//! - Every message that reaches a [`Reporter`] has passed through the [`Redactor`].
+//!
+//! # Caveats
+//! CRDs are always waited for until Established (even with `wait: false`), since the
+//! next stages cannot use their kinds before; a dry run cannot, so custom resources of
+//! a CRD created in the same run are reported as created without asking the server.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::client::{ApiClient, ApplyParams, Cause, RequestError};
+use super::context::{ContextError, ResolvedContext};
+use super::discovery::Discovery;
+use super::event::{Action, Event, FieldConflict, Reporter};
+use super::plan::{ApplyPlan, PlannedObject, Stage, StageKind, StageRelease};
+use super::readiness::is_waited_for;
+use super::resource::Resource;
+use super::wait::{wait_ready, NotReady, WaitTarget};
+use crate::render::ownership::PART_OF_LABEL;
+use crate::render::Redactor;
+
+/// How a run applies.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// `dryRun=All` on every write: the server validates and computes, stores nothing.
+    pub dry_run: bool,
+    /// Take over fields other managers own.
+    pub force_conflicts: bool,
+    /// Wait for workloads to become ready between stages.
+    pub wait: bool,
+    /// How long one stage may take to become ready.
+    pub timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            dry_run: false,
+            force_conflicts: false,
+            wait: true,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A connected cluster: one client (one connection pool) and the run's discovery cache.
+pub struct Cluster {
+    pub context: String,
+    pub client: ApiClient,
+    pub discovery: Discovery,
+}
+
+impl Cluster {
+    /// Connects through `context` with at most `concurrency` requests in flight.
+    pub async fn connect(
+        context: &ResolvedContext,
+        concurrency: usize,
+    ) -> Result<Cluster, ContextError> {
+        let client = ApiClient::new(context.client().await?, concurrency);
+        Ok(Cluster {
+            context: context.context.clone(),
+            discovery: Discovery::new(client.clone()),
+            client,
+        })
+    }
+
+    /// Maps an object to its resource: discovery, or (when the server does not serve
+    /// it yet) the CRD of the plan that defines it, flagged `false` for "not served".
+    pub async fn resource_of(
+        &self,
+        plan: &ApplyPlan,
+        object: &PlannedObject,
+    ) -> Result<(Resource, bool), String> {
+        match self
+            .discovery
+            .resolve(object.api_version(), object.kind())
+            .await
+        {
+            Ok(r) => Ok((r, true)),
+            Err(e) => match plan.crd_resource(object) {
+                Some(r) => Ok((r, false)),
+                None => Err(e.to_string()),
+            },
+        }
+    }
+}
+
+/// Where one object of the plan ended up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectStatus {
+    NotStarted,
+    Applied(Action),
+    Conflict(Vec<FieldConflict>),
+    Failed(String),
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    /// Per object of the plan, by index.
+    pub status: Vec<ObjectStatus>,
+    pub not_ready: Vec<NotReady>,
+    pub ok: bool,
+    /// Requests this run sent.
+    pub requests: u64,
+    pub elapsed: Duration,
+}
+
+impl ApplyReport {
+    pub fn count(&self, f: impl Fn(&ObjectStatus) -> bool) -> usize {
+        self.status.iter().filter(|s| f(s)).count()
+    }
+}
+
+/// Applies `plan` to `cluster`, reporting each step to `reporter`.
+pub async fn apply(
+    cluster: &Cluster,
+    plan: &ApplyPlan,
+    options: &ApplyOptions,
+    redactor: &Redactor,
+    reporter: &dyn Reporter,
+) -> ApplyReport {
+    let started = Instant::now();
+    let requests_before = cluster.client.requests_sent();
+    let runner = Runner {
+        cluster,
+        plan,
+        options,
+        redactor,
+        reporter,
+    };
+    reporter.event(&Event::Started {
+        environment: plan.environment.clone(),
+        context: cluster.context.clone(),
+        stages: plan.stages.len(),
+        objects: plan.objects.len(),
+        dry_run: options.dry_run,
+    });
+    let mut status = vec![ObjectStatus::NotStarted; plan.objects.len()];
+    let mut not_ready = Vec::new();
+    let mut ok = true;
+    for (index, stage) in plan.stages.iter().enumerate() {
+        reporter.event(&Event::StageStarted {
+            index,
+            kind: stage.kind,
+            label: stage.label.clone(),
+            objects: stage.len(),
+        });
+        let results =
+            futures::future::join_all(stage.releases.iter().map(|r| runner.apply_release(r))).await;
+        let mut resources = Vec::new();
+        for (i, s, resource) in results.into_iter().flatten() {
+            status[i] = s;
+            if let Some(r) = resource {
+                resources.push((i, r));
+            }
+        }
+        let failed = stage
+            .objects()
+            .filter(|&i| {
+                matches!(
+                    status[i],
+                    ObjectStatus::Failed(_) | ObjectStatus::Conflict(_)
+                )
+            })
+            .count();
+        let applied = stage
+            .objects()
+            .filter(|&i| matches!(status[i], ObjectStatus::Applied(_)))
+            .count();
+        let mut stage_not_ready = Vec::new();
+        if failed == 0 && !options.dry_run && (options.wait || stage.kind == StageKind::Crds) {
+            stage_not_ready = runner.wait_stage(index, stage, &resources).await;
+        }
+        reporter.event(&Event::StageFinished {
+            index,
+            applied,
+            failed,
+            not_ready: stage_not_ready.len(),
+        });
+        let stop = failed > 0 || !stage_not_ready.is_empty();
+        not_ready.extend(stage_not_ready);
+        if stop {
+            ok = false;
+            break;
+        }
+    }
+    let report = ApplyReport {
+        ok,
+        not_ready,
+        requests: cluster.client.requests_sent() - requests_before,
+        elapsed: started.elapsed(),
+        status,
+    };
+    reporter.event(&Event::Finished {
+        ok: report.ok,
+        created: report.count(|s| *s == ObjectStatus::Applied(Action::Created)),
+        configured: report.count(|s| *s == ObjectStatus::Applied(Action::Configured)),
+        failed: report.count(|s| matches!(s, ObjectStatus::Failed(_) | ObjectStatus::Conflict(_))),
+        not_ready: report.not_ready.len(),
+        not_started: report.count(|s| *s == ObjectStatus::NotStarted),
+        requests: report.requests,
+        elapsed_ms: report.elapsed.as_millis() as u64,
+    });
+    report
+}
+
+struct Runner<'a> {
+    cluster: &'a Cluster,
+    plan: &'a ApplyPlan,
+    options: &'a ApplyOptions,
+    redactor: &'a Redactor,
+    reporter: &'a dyn Reporter,
+}
+
+type Applied = (usize, ObjectStatus, Option<Resource>);
+
+impl Runner<'_> {
+    /// One release's phases in order; a phase with a failure ends the release.
+    async fn apply_release(&self, release: &StageRelease) -> Vec<Applied> {
+        let mut out = Vec::new();
+        for phase in &release.phases {
+            let results =
+                futures::future::join_all(phase.iter().map(|&i| self.apply_object(i))).await;
+            let failed = results
+                .iter()
+                .any(|(_, s, _)| !matches!(s, ObjectStatus::Applied(_)));
+            out.extend(results);
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+
+    async fn apply_object(&self, index: usize) -> Applied {
+        let object = &self.plan.objects[index];
+        let (status, resource) = self.apply_one(object).await;
+        let event = match &status {
+            ObjectStatus::Applied(action) => Event::Applied {
+                object: object.describe(),
+                release: object.release.clone(),
+                action: *action,
+                dry_run: self.options.dry_run,
+            },
+            ObjectStatus::Conflict(conflicts) => Event::Conflict {
+                object: object.describe(),
+                release: object.release.clone(),
+                conflicts: conflicts.clone(),
+            },
+            ObjectStatus::Failed(message) => Event::Failed {
+                object: object.describe(),
+                release: object.release.clone(),
+                source: object.source.clone(),
+                message: message.clone(),
+            },
+            ObjectStatus::NotStarted => return (index, status, resource),
+        };
+        self.reporter.event(&event);
+        (index, status, resource)
+    }
+
+    async fn apply_one(&self, object: &PlannedObject) -> (ObjectStatus, Option<Resource>) {
+        let (resource, served) = match self.cluster.resource_of(self.plan, object).await {
+            Ok(r) => r,
+            Err(message) => return (ObjectStatus::Failed(self.redactor.redact(&message)), None),
+        };
+        if !served {
+            if self.options.dry_run {
+                return (ObjectStatus::Applied(Action::Created), None);
+            }
+            return (
+                ObjectStatus::Failed(format!(
+                    "the server does not serve {} although its CustomResourceDefinition was applied",
+                    resource.group_kind()
+                )),
+                None,
+            );
+        }
+        let path = resource.object_path(object.namespace(), object.name());
+        let body = body_for(object, &resource);
+        let params = ApplyParams {
+            dry_run: self.options.dry_run,
+            force: self.options.force_conflicts,
+        };
+        let status = match self.cluster.client.apply(&path, &body, params).await {
+            Ok((created, _)) => ObjectStatus::Applied(if created {
+                Action::Created
+            } else {
+                Action::Configured
+            }),
+            Err(e) => match field_conflicts(&e) {
+                Some(conflicts) => ObjectStatus::Conflict(conflicts),
+                None if self.options.dry_run
+                    && e.is_not_found()
+                    && namespace_in_plan(self.plan, object.namespace()) =>
+                {
+                    ObjectStatus::Applied(Action::Created)
+                }
+                None => ObjectStatus::Failed(self.redactor.redact(&e.to_string())),
+            },
+        };
+        (status, Some(resource))
+    }
+
+    /// Waits for what this stage must have ready before the next starts.
+    async fn wait_stage(
+        &self,
+        index: usize,
+        stage: &Stage,
+        resources: &[(usize, Resource)],
+    ) -> Vec<NotReady> {
+        let targets: Vec<WaitTarget> = resources
+            .iter()
+            .filter(|(_, r)| is_waited_for(&r.group, &r.kind))
+            .map(|(i, r)| WaitTarget {
+                id: *i,
+                resource: r.clone(),
+                namespace: self.plan.objects[*i]
+                    .namespace()
+                    .map(str::to_string)
+                    .filter(|_| r.namespaced),
+                name: self.plan.objects[*i].name().to_string(),
+            })
+            .collect();
+        if targets.is_empty() {
+            return Vec::new();
+        }
+        self.reporter.event(&Event::Waiting {
+            index,
+            objects: targets.len(),
+        });
+        let selector = format!("{PART_OF_LABEL}={}", self.plan.applyset_id);
+        let not_ready = wait_ready(
+            &self.cluster.client,
+            &targets,
+            &selector,
+            self.options.timeout,
+            |i| {
+                self.reporter.event(&Event::Ready {
+                    object: self.plan.objects[i].describe(),
+                })
+            },
+        )
+        .await;
+        for n in &not_ready {
+            let object = &self.plan.objects[n.id];
+            self.reporter.event(&Event::NotReady {
+                object: object.describe(),
+                release: object.release.clone(),
+                reason: self.redactor.redact(&n.reason),
+                events: n.events.iter().map(|e| self.redactor.redact(e)).collect(),
+            });
+        }
+        if stage.kind == StageKind::Crds {
+            for i in stage.objects() {
+                for api_version in served_versions(&self.plan.objects[i].body) {
+                    self.cluster.discovery.forget(&api_version);
+                }
+            }
+        }
+        not_ready
+    }
+}
+
+/// The body to send: a cluster-scoped object loses any namespace a render gave it.
+fn body_for(object: &PlannedObject, resource: &Resource) -> Value {
+    let mut body = object.body.clone();
+    if !resource.namespaced {
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("namespace");
+        }
+    }
+    body
+}
+
+fn namespace_in_plan(plan: &ApplyPlan, namespace: Option<&str>) -> bool {
+    let Some(ns) = namespace else { return false };
+    plan.objects
+        .iter()
+        .any(|o| o.kind() == "Namespace" && o.group().is_empty() && o.name() == ns)
+}
+
+/// `group/version` for each version a CRD serves.
+fn served_versions(crd: &Value) -> Vec<String> {
+    let Some(group) = crd.pointer("/spec/group").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    crd.pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .map(|v| format!("{group}/{v}"))
+        .collect()
+}
+
+/// The conflicts of a 409 from server-side apply, one per field and manager.
+pub fn field_conflicts(error: &RequestError) -> Option<Vec<FieldConflict>> {
+    let RequestError::Api {
+        code: 409, causes, ..
+    } = error
+    else {
+        return None;
+    };
+    let conflicts: Vec<FieldConflict> = causes
+        .iter()
+        .filter(|c| c.reason == "FieldManagerConflict")
+        .map(|c: &Cause| FieldConflict {
+            field: c.field.clone(),
+            manager: manager_of(&c.message),
+        })
+        .collect();
+    (!conflicts.is_empty()).then_some(conflicts)
+}
+
+/// `conflict with "kubectl-edit" using apps/v1` → `kubectl-edit`.
+fn manager_of(message: &str) -> String {
+    let rest = message.strip_prefix("conflict with ").unwrap_or(message);
+    if let Some(quoted) = rest.strip_prefix('"') {
+        if let Some((name, _)) = quoted.split_once('"') {
+            return name.to_string();
+        }
+    }
+    rest.split(" using ")
+        .next()
+        .unwrap_or(rest)
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managers_from_conflict_messages() {
+        assert_eq!(
+            manager_of("conflict with \"kubectl-edit\" using apps/v1"),
+            "kubectl-edit"
+        );
+        assert_eq!(manager_of("conflict with \"other\""), "other");
+        assert_eq!(manager_of("conflict with helm using v1"), "helm");
+    }
+
+    #[test]
+    fn conflicts_only_from_409() {
+        let e = RequestError::Api {
+            code: 409,
+            reason: "Conflict".into(),
+            message: "Apply failed with 1 conflict".into(),
+            causes: vec![Cause {
+                reason: "FieldManagerConflict".into(),
+                message: "conflict with \"other\"".into(),
+                field: ".data.key".into(),
+            }],
+        };
+        assert_eq!(
+            field_conflicts(&e),
+            Some(vec![FieldConflict {
+                field: ".data.key".into(),
+                manager: "other".into()
+            }])
+        );
+        assert_eq!(field_conflicts(&RequestError::Transport("x".into())), None);
+    }
+}

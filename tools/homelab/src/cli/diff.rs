@@ -1,0 +1,82 @@
+//! `homelab diff -e ENV [--exit-code]`: every object dry-run applied on the server and
+//! compared with the live one; a coloured unified YAML diff per object, then
+//! "N to create, M to change, K unchanged". Secret values show as `<redacted>`.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use crate::apply::{self, Change};
+
+use super::apply::{paint_for, prepare, KubeArgs};
+use super::{GlobalArgs, OutputFormat};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Exit with 2 when there are changes
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Show the result as if conflicting fields were taken over
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let prepared = match prepare(&args.kube, global)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let report = prepared.runtime.block_on(apply::diff(
+        &prepared.cluster,
+        &prepared.plan,
+        args.force_conflicts,
+        &prepared.set.redactor,
+    ));
+    match global.output {
+        OutputFormat::Json => {
+            for object in &report.objects {
+                let mut line = serde_json::to_value(object)?;
+                line["event"] = json!("diff");
+                println!("{line}");
+            }
+            println!(
+                "{}",
+                json!({"event": "summary", "create": report.to_create(), "change": report.to_change(),
+                    "unchanged": report.unchanged(), "problems": report.problems(), "requests": report.requests})
+            );
+        }
+        OutputFormat::Text => {
+            let paint = paint_for(std::io::stdout().is_terminal());
+            for object in &report.objects {
+                match &object.change {
+                    Change::Create | Change::Change => print!("{}", paint.diff(&object.diff)),
+                    Change::Unchanged => {}
+                    Change::Conflict(conflicts) => {
+                        println!(
+                            "{} {}: fields owned by other managers; apply would stop here (use --force-conflicts to take them over):",
+                            paint.red("conflict"),
+                            object.object
+                        );
+                        for c in conflicts {
+                            println!("    {} owned by \"{}\"", c.field, c.manager);
+                        }
+                    }
+                    Change::Error(message) => {
+                        println!("{} {}: {message}", paint.red("error"), object.object)
+                    }
+                }
+            }
+            println!("{}", paint.bold(&report.summary()));
+        }
+    }
+    Ok(if report.problems() > 0 {
+        ExitCode::from(1)
+    } else if args.exit_code && report.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
