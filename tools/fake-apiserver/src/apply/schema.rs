@@ -112,7 +112,8 @@ fn builtin_list_type(name: &str, items: &[Value]) -> ListType {
         | "volumes"
         | "imagePullSecrets"
         | "resourceClaims"
-        | "claims" => keys(&["name"]),
+        | "claims"
+        | "webhooks" => keys(&["name"]),
         "volumeMounts" => keys(&["mountPath"]),
         "volumeDevices" => keys(&["devicePath"]),
         "ports" if has("containerPort") => keys(&["containerPort", "protocol"]),
@@ -130,7 +131,7 @@ fn builtin_list_type(name: &str, items: &[Value]) -> ListType {
 fn builtin_atomic_struct(name: &str, value: &serde_json::Map<String, Value>) -> bool {
     match name {
         "roleRef" | "secretKeyRef" | "configMapKeyRef" | "fieldRef" | "resourceFieldRef"
-        | "podSelector" | "namespaceSelector" | "labelSelector" | "nodeSelectorTerms" => true,
+        | "podSelector" | "namespaceSelector" | "labelSelector" => true,
         // A LabelSelector is atomic; a Service's `selector` is a plain map.
         "selector" => value.contains_key("matchLabels") || value.contains_key("matchExpressions"),
         _ => false,

@@ -1,7 +1,8 @@
 //! The few defaults a real server fills in that clients commonly read back
 //! (replica counts for readiness, a Service's type and cluster IP, a
 //! Secret's type, Job completions). Defaulted fields have no owner, as on a
-//! real server for applied objects. Key fields of associative lists (port
+//! real server for applied objects. A Secret's `stringData` is folded into
+//! `data` (base64), as the real server does. Key fields of associative lists (port
 //! protocols) are deliberately not defaulted: that would change item keys.
 
 use serde_json::{json, Value};
@@ -28,8 +29,11 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value, rng: &mut Rng) {
                 }
             }
         }
-        ("", "Secret") if missing(obj, &["type"]) => {
-            obj["type"] = json!("Opaque");
+        ("", "Secret") => {
+            if missing(obj, &["type"]) {
+                obj["type"] = json!("Opaque");
+            }
+            fold_string_data(obj);
         }
         ("", "Service") => {
             if !obj["spec"].is_object() {
@@ -50,6 +54,42 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value, rng: &mut Rng) {
         }
         _ => {}
     }
+}
+
+fn fold_string_data(secret: &mut Value) {
+    let Some(Value::Object(plain)) = secret.as_object_mut().and_then(|m| m.remove("stringData"))
+    else {
+        return;
+    };
+    if !secret["data"].is_object() {
+        secret["data"] = json!({});
+    }
+    for (k, v) in plain {
+        let text = v
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string());
+        secret["data"][k] = json!(base64(text.as_bytes()));
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -74,6 +114,19 @@ mod tests {
         apply_defaults(&rt("Service"), &mut svc, &mut rng);
         assert_eq!(svc["spec"]["clusterIP"], ip);
         assert_eq!(svc["spec"]["ports"], json!([{"port": 80}]));
+    }
+
+    #[test]
+    fn secret_string_data_becomes_data() {
+        let mut s = json!({"stringData": {"a": "hi", "b": "hello"}, "data": {"c": "eA=="}});
+        apply_defaults(&rt("Secret"), &mut s, &mut Rng::new(1));
+        assert_eq!(
+            s["data"],
+            json!({"c": "eA==", "a": "aGk=", "b": "aGVsbG8="})
+        );
+        assert!(s.get("stringData").is_none());
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
     }
 
     #[test]
