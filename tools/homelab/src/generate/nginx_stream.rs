@@ -66,8 +66,11 @@ pub fn render(inventory: &Inventory, routes: &IngressRoutes, options: &StreamOpt
             IpAddr::V4(a) => format!("{a}:{port}"),
             IpAddr::V6(a) => format!("[{a}]:{port}"),
         };
-        let name =
-            format!("{}_{}", route.origin.release, route.origin.entrypoint).replace('-', "_");
+        // An nginx upstream name: letters, digits and underscores only.
+        let name: String = format!("{}_{}", route.origin.release, route.origin.entrypoint)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         // Writing to a String cannot fail.
         let _ = write!(
             out,

@@ -653,3 +653,98 @@ fn the_committed_generated_files_are_fresh() {
         text(&out.stderr)
     );
 }
+
+mod properties {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use homelab::generate::GenerateError;
+
+    /// The (listen, upstream) pairs of a generated stream config, in file order.
+    fn forwarded(stream: &str) -> Vec<(u16, String)> {
+        let mut upstreams = BTreeMap::new();
+        let mut current = None;
+        let mut out = Vec::new();
+        for line in stream.lines().map(str::trim) {
+            if let Some(name) = line
+                .strip_prefix("upstream ")
+                .and_then(|l| l.strip_suffix(" {"))
+            {
+                current = Some(name.to_string());
+            } else if let Some(server) = line
+                .strip_prefix("server ")
+                .and_then(|l| l.strip_suffix(';'))
+            {
+                upstreams.insert(
+                    current.take().expect("server inside upstream"),
+                    server.to_string(),
+                );
+            } else if let Some(port) = line
+                .strip_prefix("listen ")
+                .and_then(|l| l.strip_suffix(';'))
+            {
+                if let Ok(port) = port.parse::<u16>() {
+                    out.push((port, String::new()));
+                }
+            } else if let Some(name) = line
+                .strip_prefix("proxy_pass ")
+                .and_then(|l| l.strip_suffix(';'))
+            {
+                let last = out.last_mut().expect("proxy_pass after listen");
+                last.1 = upstreams[name].clone();
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Any set of entry points either forwards each `listen` port to its own
+        /// NodePort on the ingress host, or names the collision or the missing entry
+        /// point.
+        #[test]
+        fn each_listen_port_reaches_its_node_port(
+            entries in prop::collection::vec(
+                (30000u16..30010, prop::option::of(prop::sample::select(vec![80u16, 443, 8443]))),
+                1..6,
+            )
+        ) {
+            let mut text = String::from("name = \"gateway\"\nnamespace = \"gateway\"\n");
+            for (i, (node_port, listen)) in entries.iter().enumerate() {
+                text.push_str(&format!("[entrypoints.e{i}]\nnode_port = {node_port}\n"));
+                if let Some(listen) = listen {
+                    text.push_str(&format!("listen = {listen}\n"));
+                }
+            }
+            let inventory: Inventory = serde_json::from_value(second_lab_inventory()).expect("inventory");
+            let release: Release = toml::from_str(&text).expect("release");
+            let file = PathBuf::from("releases/gateway/release.toml");
+            let result = generate::plan(&inventory, &[ReleaseInput { release: &release, file: &file }]);
+
+            let node_ports: BTreeSet<u16> = entries.iter().map(|e| e.0).collect();
+            let listens: Vec<u16> = entries.iter().filter_map(|e| e.1).collect();
+            let distinct_listens: BTreeSet<u16> = listens.iter().copied().collect();
+            let node_port_clash = node_ports.len() < entries.len();
+            let listen_clash = distinct_listens.len() < listens.len();
+            match result {
+                Err(GenerateError::NodePortCollision { .. }) => prop_assert!(node_port_clash),
+                Err(GenerateError::ListenCollision { .. }) => prop_assert!(listen_clash),
+                Err(GenerateError::MissingIngressRelease { .. }) => prop_assert!(listens.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected error: {other}"),
+                Ok(plan) => {
+                    prop_assert!(!node_port_clash && !listen_clash && !listens.is_empty());
+                    let stream = plan.iter().find(|f| f.path.ends_with("nginx-stream.conf")).expect("stream");
+                    let mut expected: Vec<(u16, String)> = entries
+                        .iter()
+                        .filter_map(|(node_port, listen)| listen.map(|l| (l, format!("10.20.0.3:{node_port}"))))
+                        .collect();
+                    expected.sort();
+                    prop_assert_eq!(forwarded(&stream.contents), expected);
+                }
+            }
+        }
+    }
+}
