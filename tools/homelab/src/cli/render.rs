@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 
-use crate::render::{self, output, RenderOptions, RenderedSet};
+use crate::render::{self, output, RenderOptions, RenderedSet, SecretMode, SopsSecrets};
 
 use super::{GlobalArgs, OutputFormat};
 
@@ -43,6 +43,10 @@ pub struct Args {
     /// of printing everything
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Decrypt the environment's secrets (with the keys sops would use) only to scrub
+    /// their plaintexts from every object, should a value or chart have copied one
+    #[arg(long)]
+    pub scrub: bool,
 }
 
 /// Parses `-l` values: `name=a,name=b`, or bare names.
@@ -72,6 +76,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = RenderOptions::from_env()?;
     options.selector = parse_selector(&args.selector)?;
+    let sops = SopsSecrets::new();
+    if args.scrub {
+        options.secrets = SecretMode::Scrubbed(&sops);
+    }
     let set = render::render_environment(&lab, &args.env, &options)?;
     match &args.out {
         Some(dir) => {

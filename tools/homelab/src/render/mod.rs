@@ -28,6 +28,7 @@ pub mod ownership;
 mod release;
 pub mod scope;
 pub mod secrets;
+pub mod sops_source;
 pub mod template;
 pub mod validate;
 pub mod values;
@@ -40,14 +41,16 @@ use std::sync::Mutex;
 
 use serde_json::json;
 
-use crate::charts::{ChartCache, LockFile};
+use crate::charts::LockFile;
 use crate::environment::model::EnvironmentsFile;
 use crate::inventory::model::Inventory;
 use crate::release::model::Release;
 
+pub use crate::charts::ChartCache;
 pub use helm::Helm;
 pub use object::RenderedObject;
 pub use secrets::{Redactor, SecretSource, SecretValue};
+pub use sops_source::SopsSecrets;
 pub use validate::Warning;
 
 /// The lab as rendering needs it; [`LabInput::from_lab`] builds it from a loaded lab.
@@ -194,8 +197,20 @@ pub fn render(
     let shared =
         context::SharedContext::new(env, lab.inventory, plan.in_env.iter().map(|r| r.release));
     let job = plan.job(lab, &shared, options)?;
+    let (redactor, problems) = job.redactor(&plan.in_env);
+    if !problems.is_empty() {
+        // Without every plaintext the scrub would be partial: print nothing.
+        return Ok(RenderedSet {
+            environment: env.into(),
+            applyset_id: ownership::applyset_id(env),
+            releases: Vec::new(),
+            warnings: Vec::new(),
+            errors: problems,
+            redactor,
+        });
+    }
     let results = run_parallel(&plan.selected, options.jobs, |r| job.render(r));
-    assemble(env, &plan.selected, results, options)
+    assemble(env, &plan.selected, results, options, redactor)
 }
 
 /// A release's name and its merged values, or why they could not be built.
@@ -338,19 +353,14 @@ fn assemble(
     selected: &[&ReleaseInput<'_>],
     results: Vec<Result<release::Rendered, RenderProblem>>,
     options: &RenderOptions<'_>,
+    redactor: Redactor,
 ) -> Result<RenderedSet, RenderError> {
     let applyset_id = ownership::applyset_id(env);
     let mut errors = Vec::new();
-    let mut redactor = Redactor::default();
     let mut rendered = Vec::new();
     for (input, result) in selected.iter().zip(results) {
         match result {
-            Ok(r) => {
-                for plaintext in &r.plaintexts {
-                    redactor.add(plaintext.expose());
-                }
-                rendered.push((input.release, r.objects));
-            }
+            Ok(r) => rendered.push((input.release, r.objects)),
             Err(problem) => errors.push(problem),
         }
     }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::documents::{self, SourcedDocument};
 use super::helm::TemplateCall;
-use super::secrets::{self, SecretValue};
+use super::secrets::{self, Redactor};
 use super::{context::SharedContext, template::Templates, values, yaml};
 use super::{ReleaseInput, RenderOptions, RenderProblem, RenderedObject, SecretMode};
 use crate::charts::ops::{locked, RepoChart};
@@ -25,10 +25,9 @@ pub(super) struct Job<'a> {
     pub kube_version: String,
 }
 
-/// One release's objects before set-wide processing, and the plaintexts it read.
+/// One release's objects before set-wide processing.
 pub(super) struct Rendered {
     pub objects: Vec<RenderedObject>,
-    pub plaintexts: Vec<SecretValue>,
 }
 
 impl Job<'_> {
@@ -73,12 +72,9 @@ impl Job<'_> {
                     .map_err(|e| problem(e.to_string()))?,
             );
         }
-        let (secret_objects, plaintexts) = self.secrets(release).map_err(problem)?;
+        let secret_objects = self.secrets(release).map_err(problem)?;
         objects.extend(secret_objects);
-        Ok(Rendered {
-            objects,
-            plaintexts,
-        })
+        Ok(Rendered { objects })
     }
 
     /// The release's merged values, as [`super::release_values`] reports them.
@@ -183,45 +179,55 @@ impl Job<'_> {
             .map_err(|e| format!("chart output {e}"))
     }
 
-    fn secrets(
-        &self,
-        release: &Release,
-    ) -> Result<(Vec<RenderedObject>, Vec<SecretValue>), String> {
+    fn secrets(&self, release: &Release) -> Result<Vec<RenderedObject>, String> {
         if release.secrets.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(Vec::new());
         }
         let text = read(&self.secrets_file, &self.secrets_display)?;
-        let source = match self.options.secrets {
-            SecretMode::Redacted => None,
-            SecretMode::Scrubbed(s) | SecretMode::Real(s) => Some(s),
-        };
         let real = match self.options.secrets {
             SecretMode::Real(s) => Some(s),
             _ => None,
         };
         let mut objects = Vec::new();
-        let mut plaintexts = Vec::new();
         for entry in &release.secrets {
             let body = secrets::build(entry, &release.namespace, &self.secrets_file, &text, real)
                 .map_err(|e| format!("{}: {e}", self.secrets_display.display()))?;
-            if let Some(source) = source {
-                for path in entry.data.values() {
-                    plaintexts.push(source.get(&self.secrets_file, path).map_err(|m| {
-                        format!(
-                            "{}: Secret `{}`: {m}",
-                            self.secrets_display.display(),
-                            entry.name
-                        )
-                    })?);
-                }
-            }
             objects.push(RenderedObject {
                 release: release.name.clone(),
                 source: format!("releases/{}/release.toml [[secrets]]", release.name),
                 body,
             });
         }
-        Ok((objects, plaintexts))
+        Ok(objects)
+    }
+
+    /// A redactor knowing the plaintext of every `[[secrets]]` value of `releases` (all
+    /// of the environment, not only the selected ones), when the mode reads plaintexts.
+    pub fn redactor(&self, releases: &[&ReleaseInput<'_>]) -> (Redactor, Vec<RenderProblem>) {
+        let mut redactor = Redactor::default();
+        let mut problems = Vec::new();
+        let source = match self.options.secrets {
+            SecretMode::Redacted => return (redactor, problems),
+            SecretMode::Scrubbed(s) | SecretMode::Real(s) => s,
+        };
+        for input in releases {
+            for entry in &input.release.secrets {
+                for path in entry.data.values() {
+                    match source.get(&self.secrets_file, path) {
+                        Ok(plain) => redactor.add(plain.expose()),
+                        Err(message) => problems.push(RenderProblem {
+                            release: Some(input.release.name.clone()),
+                            message: format!(
+                                "{}: Secret `{}`: {message}",
+                                self.secrets_display.display(),
+                                entry.name
+                            ),
+                        }),
+                    }
+                }
+            }
+        }
+        (redactor, problems)
     }
 }
 

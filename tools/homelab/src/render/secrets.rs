@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 use base64::Engine as _;
+use homelab_secrets::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -18,17 +19,17 @@ use crate::release::model::SecretRef;
 pub const REDACTED: &str = "<redacted>";
 pub const SECRET_HASH_ANNOTATION: &str = "homelab.dev/secret-hash";
 
-/// A plaintext secret value; its `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretValue(String);
+/// A plaintext secret value: zeroised on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct SecretValue(SecretString);
 
 impl SecretValue {
     pub fn new(plaintext: impl Into<String>) -> Self {
-        SecretValue(plaintext.into())
+        SecretValue(SecretString::from(plaintext.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 

@@ -237,9 +237,8 @@ fn unknown_fields_and_kinds_are_warnings() {
     insta::assert_snapshot!("warnings", run.stderr_normalized());
 }
 
-/// Every string leaf of a SOPS file, decrypted by the real sops with the reference lab's
-/// throwaway admin key.
-pub fn plaintexts(file: &Path) -> Vec<String> {
+/// A SOPS file decrypted by the real sops with the reference lab's throwaway admin key.
+pub fn decrypted(file: &Path) -> serde_json::Value {
     let key = repo_root().join("checks/testdata/throwaway-admin-ayumi.agekey");
     let output = std::process::Command::new("sops")
         .args(["--decrypt", "--output-type", "json"])
@@ -252,7 +251,12 @@ pub fn plaintexts(file: &Path) -> Vec<String> {
         "sops failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let tree: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Every string leaf of a SOPS file long enough to be a credential.
+pub fn plaintexts(file: &Path) -> Vec<String> {
+    let tree = decrypted(file);
     let mut out = Vec::new();
     collect_strings(&tree, &mut out);
     assert!(out.len() >= 4, "expected secrets in {}", file.display());
@@ -330,4 +334,120 @@ fn collect_files(path: &Path, out: &mut String) {
     } else if let Ok(text) = std::fs::read_to_string(path) {
         out.push_str(&text);
     }
+}
+
+/// `--scrub` decrypts with the throwaway key and replaces a plaintext that a manifest
+/// copied (plain or base64) wherever it appears.
+#[test]
+fn scrub_replaces_copied_plaintexts() {
+    use base64::Engine as _;
+    let lab = chart_lab();
+    // The value the fixture's `site-admin` Secret takes (`vaultwarden.admin_token`).
+    let token = decrypted(&repo_root().join("secrets/dev.yaml"))["vaultwarden"]["admin_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&token);
+    lab.replace(
+        "releases/site/values.yaml",
+        "replicas: 1",
+        &format!("replicas: 1\nleak: \"x{token}x\"\nleak64: {b64}"),
+    );
+    let key = repo_root().join("checks/testdata/throwaway-admin-ayumi.agekey");
+    let cache = lab.path().join(".cache");
+    let helm = helm_shim();
+    let env = [
+        ("HOMELAB_HELM", helm.to_str().unwrap()),
+        ("HOMELAB_CACHE_DIR", cache.to_str().unwrap()),
+        ("SOPS_AGE_KEY_FILE", key.to_str().unwrap()),
+    ];
+    let scrubbed = lab.run_with(&["render", "-e", "dev", "-l", "name=site", "--scrub"], &env);
+    scrubbed.expect_code(0);
+    assert!(
+        !scrubbed.stdout.contains(&token) && !scrubbed.stdout.contains(&b64),
+        "{scrubbed}"
+    );
+    assert!(
+        scrubbed.stdout.contains("leak: x<redacted>x")
+            && scrubbed.stdout.contains("leak64: <redacted>"),
+        "{scrubbed}"
+    );
+    assert!(
+        scrubbed.stdout.contains("ADMIN_TOKEN: \"<redacted>\""),
+        "{scrubbed}"
+    );
+
+    let no_key = lab.run_with(
+        &["render", "-e", "dev", "-l", "name=site", "--scrub"],
+        &[
+            ("SOPS_AGE_KEY_FILE", "/nonexistent"),
+            ("HOME", lab.path().to_str().unwrap()),
+            ("XDG_CONFIG_HOME", lab.path().to_str().unwrap()),
+        ],
+    );
+    no_key.expect_code(1);
+    // Without the key nothing can be scrubbed, so nothing is printed.
+    assert!(
+        no_key.stderr.contains("no identity matches") && no_key.stdout.is_empty(),
+        "{no_key}"
+    );
+}
+
+/// The library API apply uses: real data only in [`SecretMode::Real`], base64 as
+/// Kubernetes wants it, and the same hash annotation as the redacted render.
+#[test]
+fn real_mode_puts_data_in_secrets_only() {
+    use base64::Engine as _;
+    use homelab::render::{
+        self, ChartCache, Helm, RenderOptions, SecretMode, SecretSource, SecretValue,
+    };
+
+    struct InMemory;
+    impl SecretSource for InMemory {
+        fn get(&self, _file: &Path, path: &str) -> Result<SecretValue, String> {
+            Ok(SecretValue::new(format!("plaintext-of-{path}")))
+        }
+    }
+    let lab = chart_lab();
+    let loaded = homelab::Lab::load(lab.path(), &homelab::LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let options = |secrets| RenderOptions {
+        secrets,
+        selector: vec!["site".into()],
+        helm: Helm {
+            program: helm_shim(),
+        },
+        cache: ChartCache::at(lab.path().join(".cache")),
+        jobs: Some(2),
+    };
+    let source = InMemory;
+    let real =
+        render::render_environment(&loaded, "dev", &options(SecretMode::Real(&source))).unwrap();
+    let redacted =
+        render::render_environment(&loaded, "dev", &options(SecretMode::Redacted)).unwrap();
+    assert!(real.is_complete() && redacted.is_complete());
+    let secret = |set: &render::RenderedSet| {
+        set.objects()
+            .find(|o| o.kind() == "Secret")
+            .unwrap()
+            .body
+            .clone()
+    };
+    let (real_secret, redacted_secret) = (secret(&real), secret(&redacted));
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode("plaintext-of-vaultwarden.admin_token");
+    assert_eq!(real_secret["data"]["ADMIN_TOKEN"], expected);
+    assert_eq!(redacted_secret["data"]["ADMIN_TOKEN"], "<redacted>");
+    assert_eq!(
+        real_secret["metadata"]["annotations"]["homelab.dev/secret-hash"],
+        redacted_secret["metadata"]["annotations"]["homelab.dev/secret-hash"]
+    );
+    assert_eq!(
+        real.applyset_id,
+        homelab::render::ownership::applyset_id("dev")
+    );
+    assert!(real
+        .redactor
+        .redact("x plaintext-of-vaultwarden.admin_token")
+        .ends_with("<redacted>"));
 }
