@@ -10,6 +10,16 @@ in
 {
   networking.nftables.enable = lib.mkDefault true;
 
+  # extraInputRules are nftables rules; with the iptables firewall they would be
+  # dropped silently and the pod and LAN networks left untrusted. (nixpkgs'
+  # iptables is the nft-compat build, so kube-proxy and flannel share nftables.)
+  assertions = [
+    {
+      assertion = config.networking.nftables.enable;
+      message = "homelab: modules/firewall.nix needs networking.nftables.enable = true; it trusts the pod and LAN CIDRs with nftables rules.";
+    }
+  ];
+
   networking.firewall = {
     enable = true;
     extraInputRules = hl.trustedSourceRules [
