@@ -3,10 +3,9 @@
 //! Parsing is saphyr-parser's (a maintained, spec-tested YAML 1.2 event
 //! parser); it drops comments, so this module finds them in the source
 //! itself (a `#` outside every scalar's span, at a line start or after a
-//! blank) and files each one where go-yaml + sops would: a full-line comment
-//! goes into the deepest block collection whose items are indented no deeper
-//! than the comment, before the next item; a comment at the end of a line
-//! goes before the item on that line. The comment's position decides the
+//! blank) and files each one where go-yaml + sops would (see [`place`]): a
+//! comment at the end of a line goes before the item on that line. The
+//! comment's position decides the
 //! AAD sops uses to encrypt it, so this must agree with sops for comments to
 //! interoperate.
 
@@ -311,33 +310,106 @@ fn is_block_collection(node: &Node) -> bool {
     node.block && !matches!(node.kind, Kind::Scalar(_))
 }
 
-fn place(node: &mut Node, comment: Comment) {
-    let lines = item_lines(node);
-    let at = if comment.trailing {
-        match lines.iter().rposition(|l| *l <= comment.line) {
-            None => 0,
-            Some(k) => {
-                if let Some(child) = child_mut(node, k) {
-                    if is_block_collection(child) && child.line <= comment.line {
-                        return place(child, comment);
+/// Where an item starts, in document order, and where it lives.
+struct Entry {
+    line: usize,
+    col: usize,
+    /// Child indices from the document root to the item's collection.
+    path: Vec<usize>,
+    index: usize,
+    leaf: bool,
+    in_seq: bool,
+}
+
+fn collect_entries(node: &Node, path: &mut Vec<usize>, out: &mut Vec<Entry>) {
+    let in_seq = matches!(node.kind, Kind::Seq(_));
+    let children: Vec<(usize, usize, &Node)> = match &node.kind {
+        Kind::Map(items) => items.iter().map(|(k, v)| (k.line, k.col, v)).collect(),
+        Kind::Seq(items) => items.iter().map(|v| (v.line, node.col, v)).collect(),
+        Kind::Scalar(_) => Vec::new(),
+    };
+    for (index, (line, col, value)) in children.into_iter().enumerate() {
+        out.push(Entry {
+            line,
+            col,
+            path: path.clone(),
+            index,
+            leaf: !is_block_collection(value),
+            in_seq,
+        });
+        if is_block_collection(value) {
+            path.push(index);
+            collect_entries(value, path, out);
+            path.pop();
+        }
+    }
+}
+
+fn collection_at<'a>(root: &'a mut Node, path: &[usize]) -> Option<&'a mut Node> {
+    let mut node = root;
+    for index in path {
+        node = child_mut(node, *index)?;
+    }
+    Some(node)
+}
+
+/// Files a comment the way go-yaml's head/line/foot comments come out of
+/// sops: a comment indented no deeper than the next item is that item's head
+/// comment; otherwise it is the foot comment of what precedes it — of a
+/// list's last scalar item, of the document at its end, or of the deepest
+/// mapping entry indented no deeper than the comment.
+fn place(root: &mut Node, comment: Comment) {
+    if comment.trailing {
+        return place_trailing(root, comment);
+    }
+    let mut entries = Vec::new();
+    collect_entries(root, &mut Vec::new(), &mut entries);
+    let next = entries.iter().find(|e| e.line > comment.line);
+    let (path, at) = match next {
+        Some(n) if comment.col <= n.col => (n.path.clone(), n.index),
+        _ => match entries
+            .iter()
+            .rev()
+            .find(|e| e.line < comment.line && e.leaf)
+        {
+            None => (Vec::new(), usize::MAX),
+            Some(last) if last.in_seq => (last.path.clone(), last.index + 1),
+            Some(_) if next.is_none() => (Vec::new(), usize::MAX),
+            Some(last) => {
+                let mut chosen = (Vec::new(), usize::MAX);
+                for e in entries
+                    .iter()
+                    .filter(|e| e.line <= last.line && !e.in_seq && e.col <= comment.col)
+                {
+                    let on_path = last.path.starts_with(&e.path)
+                        && last.path.get(e.path.len()).copied().unwrap_or(last.index) == e.index;
+                    if on_path {
+                        chosen = (e.path.clone(), e.index + 1);
                     }
                 }
-                if lines[k] == comment.line {
-                    k
-                } else {
-                    k + 1
+                chosen
+            }
+        },
+    };
+    if let Some(container) = collection_at(root, &path) {
+        let at = at.min(item_lines(container).len());
+        container.comments.push((at, comment.text));
+    }
+}
+
+fn place_trailing(node: &mut Node, comment: Comment) {
+    let lines = item_lines(node);
+    let at = match lines.iter().rposition(|l| *l <= comment.line) {
+        None => 0,
+        Some(k) => {
+            if let Some(child) = child_mut(node, k) {
+                if is_block_collection(child) && child.line <= comment.line {
+                    return place_trailing(child, comment);
                 }
             }
-        }
-    } else {
-        match lines.iter().rposition(|l| *l < comment.line) {
-            None => 0,
-            Some(k) => {
-                if let Some(child) = child_mut(node, k) {
-                    if is_block_collection(child) && child.col <= comment.col {
-                        return place(child, comment);
-                    }
-                }
+            if lines[k] == comment.line {
+                k
+            } else {
                 k + 1
             }
         }

@@ -100,13 +100,71 @@ fn write_map(out: &mut String, items: &[Item], indent: usize, mut inline: bool) 
     }
 }
 
+fn leading_comments(value: &Value) -> usize {
+    match value {
+        Value::Map(items) if has_entries(value) => items
+            .iter()
+            .take_while(|i| matches!(i.key, Key::Comment(_)))
+            .count(),
+        Value::Seq(values) if has_entries(value) => values
+            .iter()
+            .take_while(|v| matches!(v, Value::Comment(_)))
+            .count(),
+        _ => 0,
+    }
+}
+
 fn write_seq(out: &mut String, values: &[Value], indent: usize, mut inline: bool) {
+    // go-yaml keeps one head comment per line it writes: when the first
+    // item has head comments of its own, the sequence's are lost (sops
+    // loses them too, and we must write what it writes).
+    let head = values
+        .iter()
+        .take_while(|v| matches!(v, Value::Comment(_)))
+        .count();
+    let values = match values.get(head) {
+        Some(first) if head > 0 && leading_comments(first) > 0 => &values[head..],
+        _ => values,
+    };
     for value in values {
         if let Value::Comment(c) = value {
             push_comment(out, indent, c);
             inline = false;
             continue;
         }
+        // go-yaml writes a collection item's head comments above its `- `.
+        let hoisted;
+        let value = match value {
+            Value::Map(items) if has_entries(value) => {
+                let n = items
+                    .iter()
+                    .take_while(|i| matches!(i.key, Key::Comment(_)))
+                    .count();
+                for item in &items[..n] {
+                    if let Key::Comment(c) = &item.key {
+                        push_comment(out, indent, c);
+                        inline = false;
+                    }
+                }
+                hoisted = Value::Map(items[n..].to_vec());
+                &hoisted
+            }
+            Value::Seq(values) if has_entries(value) => {
+                let n = values
+                    .iter()
+                    .take_while(|v| matches!(v, Value::Comment(_)))
+                    .count();
+                for v in &values[..n] {
+                    if let Value::Comment(c) = v {
+                        push_comment(out, indent, c);
+                        inline = false;
+                    }
+                }
+                hoisted = Value::Seq(values[n..].to_vec());
+                &hoisted
+            }
+            other => other,
+        };
         if !inline {
             pad(out, indent);
         }
