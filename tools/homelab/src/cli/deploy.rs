@@ -12,6 +12,10 @@ use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The environment being deployed; hosts are the same for every environment, so
+    /// `--hosts-only` only checks that it exists
+    #[arg(short, long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Rebuild the hosts only (`nixos-rebuild switch --flake .#<host> --target-host <ssh>`)
     #[arg(long)]
     pub hosts_only: bool,
@@ -41,6 +45,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(lab) => lab,
         Err(code) => return Ok(code),
     };
+    if let Some(env) = &args.env {
+        if !lab.environment_names().any(|e| e == env) {
+            let known: Vec<&str> = lab.environment_names().collect();
+            eprintln!(
+                "error: Environment `{env}` is not in releases/environments.toml\n  help: the environments are {}",
+                known.join(", ")
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     let plan = match hosts::plan(lab.inventory(), &args.hosts) {
         Ok(plan) => plan,
         Err(e) => {

@@ -337,3 +337,18 @@ fn the_cluster_layer_is_not_deployed_without_hosts_only() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--hosts-only"));
 }
+
+#[test]
+fn the_environment_must_exist() {
+    let lab = lab();
+    let fakes = Fakes::new(true);
+    let ok = fakes.deploy(lab.path(), &["-e", "prod", "--dry-run"], &[]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let out = fakes.deploy(lab.path(), &["-e", "staging"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(fakes.calls().is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        "error: Environment `staging` is not in releases/environments.toml\n  help: the environments are prod\n"
+    );
+}
