@@ -424,6 +424,26 @@ invalid!(secret_path_is_invalid, |lab| {
         "\"vaultwarden..admin_token\"",
     );
 });
+invalid!(secret_path_not_in_the_secrets_file, |lab| {
+    lab.replace(
+        "releases/vaultwarden/release.toml",
+        "\"vaultwarden.admin_token\"",
+        "\"vaultwarden.admin_tokn\"",
+    );
+});
+invalid!(secret_path_through_a_value, |lab| {
+    lab.replace(
+        "releases/vaultwarden/release.toml",
+        "\"vaultwarden.admin_token\"",
+        "\"vaultwarden.admin_token.value\"",
+    );
+});
+invalid!(secrets_file_is_not_sops, |lab| {
+    lab.write(
+        "secrets/dev.yaml",
+        "vaultwarden:\n    admin_token: plaintext-oops\n",
+    );
+});
 invalid!(secret_declared_twice, |lab| {
     lab.replace(
         "releases/grafana/release.toml",

@@ -1,5 +1,7 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
+mod secret_paths;
+
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -68,6 +70,7 @@ impl Lab {
         }
         if let (Some(envs), Some(releases)) = (&environments, &releases) {
             problems.extend(check_secrets_files(root, envs, releases));
+            problems.extend(secret_paths::check(root, envs, releases));
         }
         let (Some(inventory), Some(environments), Some(releases)) =
             (inventory, environments, releases)
