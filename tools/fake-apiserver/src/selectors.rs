@@ -193,7 +193,27 @@ impl FieldSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,40}") {
+            let _ = LabelSelector::parse(&s).map(|l| l.matches(&json!({})));
+            let _ = FieldSelector::parse(&s).map(|f| f.matches(&json!({})));
+        }
+
+        #[test]
+        fn equality_selects_exactly_the_value(key in "[a-z]{1,8}", value in "[a-z0-9]{1,8}", other in "[a-z0-9]{1,8}") {
+            let sel = LabelSelector::parse(&format!("{key}={value}")).unwrap();
+            let has = obj(json!({key.clone(): value.clone()}));
+            let differs = obj(json!({key.clone(): other.clone()}));
+            prop_assert!(sel.matches(&has));
+            prop_assert_eq!(sel.matches(&differs), other == value);
+            let not = LabelSelector::parse(&format!("{key}!={value}")).unwrap();
+            prop_assert!(!not.matches(&has));
+        }
+    }
 
     fn obj(labels: Value) -> Value {
         json!({"metadata": {"name": "x", "namespace": "d", "labels": labels}})

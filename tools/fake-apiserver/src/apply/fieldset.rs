@@ -277,7 +277,23 @@ fn parse_into(v: &Value, path: &mut Path, set: &mut FieldSet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    fn element() -> impl Strategy<Value = PathElement> {
+        prop_oneof![
+            "[a-c]{1,2}".prop_map(PathElement::Field),
+            "[a-c]{1,2}".prop_map(|k| PathElement::Key(format!("{{\"name\":\"{k}\"}}"))),
+            (0..3i32).prop_map(|v| PathElement::Value(v.to_string())),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn fields_v1_round_trips(paths in prop::collection::btree_set(prop::collection::vec(element(), 1..4), 0..8)) {
+            prop_assert_eq!(from_fields_v1(&to_fields_v1(&paths)), paths);
+        }
+    }
 
     fn f(s: &str) -> PathElement {
         PathElement::Field(s.into())

@@ -6,6 +6,8 @@ pub mod fieldset;
 pub mod managed_fields;
 pub mod schema;
 pub mod ssa;
+#[cfg(test)]
+mod ssa_props;
 pub mod walk;
 
 pub use schema::Schema;

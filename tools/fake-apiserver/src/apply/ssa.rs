@@ -127,7 +127,9 @@ impl Apply<'_> {
         for p in previous.difference(&applied_set) {
             let replaced = (1..p.len()).any(|n| {
                 let q = p[..n].to_vec();
-                applied_set.contains(&q) && !has_descendant(&applied_set, &q)
+                let empty_map = get(&applied_part, &q)
+                    .is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()));
+                applied_set.contains(&q) && !has_descendant(&applied_set, &q) && !empty_map
             });
             let shared = others.iter().any(|e| touches(&e.set, p));
             if !touches(&applied_set, p) && !replaced && !shared {
@@ -170,6 +172,12 @@ fn changed(p: &Path, live: &Value, merged: &Value, live_set: &FieldSet) -> bool 
             get(live, p).is_some() != get(merged, p).is_some()
         }
         _ if has_descendant(live_set, p) => false,
+        // An empty map owned as a leaf is not changed by keys added to it.
+        _ if get(live, p).is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()))
+            && get(merged, p).is_some_and(Value::is_object) =>
+        {
+            false
+        }
         _ if live_set.contains(p) => get(live, p) != get(merged, p),
         _ => false,
     }

@@ -5,6 +5,7 @@
 mod control;
 mod delete;
 mod read;
+mod table;
 mod write;
 
 use std::collections::BTreeMap;

@@ -26,6 +26,9 @@ pub(super) fn served(ctx: &Ctx, obj: &Value) -> Value {
 
 pub(super) fn get(state: &State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
     let obj = state.store.get(&key(ctx)).ok_or_else(|| not_found(ctx))?;
+    if let Some(t) = as_table(state, ctx, std::slice::from_ref(obj)) {
+        return Ok(t);
+    }
     Ok(ApiResponse::json(200, served(ctx, obj)))
 }
 
@@ -49,6 +52,9 @@ pub(super) fn list(state: &State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
         .iter()
         .map(|(_, o)| served(ctx, o))
         .collect();
+    if let Some(t) = as_table(state, ctx, &items) {
+        return Ok(t);
+    }
     Ok(ApiResponse::json(
         200,
         json!({
@@ -57,5 +63,18 @@ pub(super) fn list(state: &State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
             "metadata": {"resourceVersion": state.store.resource_version().to_string()},
             "items": items,
         }),
+    ))
+}
+
+/// The objects as a `Table` when the client asked for one.
+fn as_table(state: &State, ctx: &Ctx, objects: &[Value]) -> Option<ApiResponse> {
+    if !super::table::wanted(&ctx.req.accept) || ctx.path.subresource.is_some() {
+        return None;
+    }
+    let include = ctx.req.query.get("includeObject");
+    let rv = state.store.resource_version();
+    Some(ApiResponse::json(
+        200,
+        super::table::table(&ctx.rt, objects, include, rv),
     ))
 }

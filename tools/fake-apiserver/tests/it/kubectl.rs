@@ -154,6 +154,9 @@ async fn kubectl_apply_get_delete() {
         )
         .await;
     assert_eq!(r.stdout.trim(), "configmap/cfg");
+    let r = k.run(&["get", "deployments", "-n", "demo"], &[]).await;
+    let table = "NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    0/2";
+    assert!(r.stdout.starts_with(table), "{}", r.stdout);
 
     // A change is one field; re-applying the same is a no-op.
     let changed = k.write(
