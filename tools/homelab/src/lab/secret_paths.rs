@@ -58,7 +58,12 @@ pub fn check(
         };
         for release in users {
             for (i, secret) in release.release().secrets.iter().enumerate() {
-                for (key, dotted) in &secret.data {
+                // Malformed paths are reported by release validation already.
+                for (key, dotted) in secret
+                    .data
+                    .iter()
+                    .filter(|(_, p)| !p.split('.').any(str::is_empty))
+                {
                     if let Err(missing) = lookup(top, dotted) {
                         problems.push(missing.into_diagnostic(
                             release,
