@@ -8,4 +8,5 @@ mod generate;
 mod invalid;
 mod roundtrip;
 mod render;
+mod secrets;
 mod support;
