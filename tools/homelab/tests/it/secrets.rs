@@ -220,7 +220,7 @@ fn edit_cleans_up_on_sigterm() {
         "slow.sh",
         &format!("echo \"$1\" > {}\nsleep 30", seen.display()),
     );
-    let mut child = lab
+    let child = lab
         .command(&["edit", "secrets/prod.yaml"], Some(&key))
         .env("EDITOR", &slow)
         .stdout(Stdio::piped())
