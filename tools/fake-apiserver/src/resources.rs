@@ -167,6 +167,17 @@ const BUILTINS: &[Builtin] = &[
     b("node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, &[]),
 ];
 
+/// The built-in resource types, in discovery order (built once).
+pub fn builtins() -> &'static [ResourceType] {
+    static TYPES: std::sync::OnceLock<Vec<ResourceType>> = std::sync::OnceLock::new();
+    TYPES.get_or_init(builtin_types)
+}
+
+/// The built-in type of a core or named-group kind.
+pub fn builtin(kind: &str) -> Option<&'static ResourceType> {
+    builtins().iter().find(|t| t.kind == kind)
+}
+
 /// The built-in resource types, in discovery order.
 pub fn builtin_types() -> Vec<ResourceType> {
     BUILTINS
@@ -253,7 +264,7 @@ pub fn crd_established(crd: &Value) -> bool {
 /// group, version and plural (deterministic discovery output).
 #[derive(Clone, Debug)]
 pub struct Registry {
-    pub types: Vec<ResourceType>,
+    custom: Vec<ResourceType>,
 }
 
 impl Registry {
@@ -262,14 +273,16 @@ impl Registry {
         custom.sort_by(|a, b| {
             (&a.group, &a.version, &a.plural).cmp(&(&b.group, &b.version, &b.plural))
         });
-        let mut types = builtin_types();
-        types.extend(custom);
-        Registry { types }
+        Registry { custom }
+    }
+
+    /// Every served type: built-ins first, then custom types.
+    pub fn types(&self) -> impl Iterator<Item = &ResourceType> {
+        builtins().iter().chain(self.custom.iter())
     }
 
     pub fn find(&self, group: &str, version: &str, plural: &str) -> Option<&ResourceType> {
-        self.types
-            .iter()
+        self.types()
             .find(|t| t.group == group && t.version == version && t.plural == plural)
     }
 
@@ -277,7 +290,7 @@ impl Registry {
     /// group is its preferred version.
     pub fn groups(&self) -> Vec<(String, Vec<String>)> {
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
-        for t in &self.types {
+        for t in self.types() {
             match out.iter_mut().find(|(g, _)| *g == t.group) {
                 Some((_, versions)) => {
                     if !versions.contains(&t.version) {
@@ -295,16 +308,14 @@ impl Registry {
         group: &'a str,
         version: &'a str,
     ) -> impl Iterator<Item = &'a ResourceType> + 'a {
-        self.types
-            .iter()
+        self.types()
             .filter(move |t| t.group == group && t.version == version)
     }
 
     /// The type storing objects of `apiVersion`/`kind` (the first served
     /// version of its group/kind when several exist).
     pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<&ResourceType> {
-        self.types
-            .iter()
+        self.types()
             .find(|t| t.api_version() == api_version && t.kind == kind)
     }
 }

@@ -66,11 +66,14 @@ impl Shared {
         for ns in namespaces {
             let mut obj = json!({"apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}});
-            let rt = crate::resources::builtin_types()
-                .into_iter()
-                .find(|t| t.kind == "Namespace")
-                .expect("Namespace is a built-in type");
-            crate::objects::stamp_new(&rt, &mut obj, &mut state.rng, &crate::clock::now_rfc3339());
+            if let Some(rt) = crate::resources::builtin("Namespace") {
+                crate::objects::stamp_new(
+                    rt,
+                    &mut obj,
+                    &mut state.rng,
+                    &crate::clock::now_rfc3339(),
+                );
+            }
             crate::objects::normalize(&mut obj);
             state.store.put(ObjKey::new("", "namespaces", "", ns), obj);
         }

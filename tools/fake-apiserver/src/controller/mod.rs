@@ -319,11 +319,9 @@ fn record_event(state: &mut State, kind: &str, obj: &Value, f: &Failure, now: &s
             io.remove("namespace");
         }
     }
-    let rt = crate::resources::builtin_types()
-        .into_iter()
-        .find(|t| t.kind == "Event")
-        .expect("Event is a built-in type");
-    crate::objects::stamp_new(&rt, &mut event, &mut state.rng, now);
+    if let Some(rt) = crate::resources::builtin("Event") {
+        crate::objects::stamp_new(rt, &mut event, &mut state.rng, now);
+    }
     crate::objects::normalize(&mut event);
     state.store.put(ObjKey::new("", "events", ns, &name), event);
 }

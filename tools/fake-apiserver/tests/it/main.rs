@@ -8,6 +8,7 @@ mod dry_run;
 mod faults;
 mod generation;
 mod kubectl;
+mod robustness;
 mod selectors;
 mod ssa;
 mod support;
