@@ -1,8 +1,10 @@
 //! `secrets check`: without any key, every file is a valid SOPS file and no
-//! value is in plaintext unless the file's own rule allows it.
+//! value is in plaintext unless a rule allows it — both the file's own rule
+//! and the `.sops.yaml` creation rule that matches it now.
 
 use std::path::{Path, PathBuf};
 
+use crate::config;
 use crate::crypto::cipher;
 use crate::document::EncryptedDocument;
 use crate::error::{Error, Result};
@@ -57,24 +59,47 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Checks one file's text.
-pub fn check_text(text: &str, format: Format, shown: &str) -> Result<()> {
+/// The rules a file is judged by: its own, and the creation rule's.
+struct Judges<'a> {
+    own: &'a Rules,
+    creation: Option<(&'a Rules, String)>,
+}
+
+impl Judges<'_> {
+    /// Who requires the value at `path` to be encrypted, if anyone.
+    fn required_by(&self, path: &[String]) -> Option<String> {
+        if self.own.should_encrypt(path) {
+            return Some("the file's rules require it".into());
+        }
+        self.creation
+            .as_ref()
+            .filter(|(rules, _)| rules.should_encrypt(path))
+            .map(|(_, by)| by.clone())
+    }
+}
+
+/// Checks one file's text against its own rules and, when given, a
+/// creation rule (with the config file it came from).
+pub fn check_text(text: &str, format: Format, creation: Option<(&Rules, &Path)>) -> Result<()> {
     let doc = EncryptedDocument::parse(text, format)?;
     cipher::parse(&doc.metadata.mac)
         .map_err(|_| Error::Metadata("`sops.mac` is not a valid SOPS ciphertext".into()))?;
+    let judges = Judges {
+        own: &doc.metadata.rules,
+        creation: creation.map(|(r, c)| {
+            (
+                r,
+                format!("the creation rule in {} requires it", c.display()),
+            )
+        }),
+    };
     for branch in &doc.branches {
-        items(branch, &mut Vec::new(), "", &doc.metadata.rules, shown)?;
+        items(branch, &mut Vec::new(), "", &judges)?;
     }
     Ok(())
 }
 
-fn items(
-    list: &[Item],
-    path: &mut Vec<String>,
-    shown: &str,
-    rules: &Rules,
-    file: &str,
-) -> Result<()> {
+fn items(list: &[Item], path: &mut Vec<String>, shown: &str, judges: &Judges) -> Result<()> {
     for item in list {
         if let Key::Str(k) = &item.key {
             let child = if shown.is_empty() {
@@ -83,43 +108,64 @@ fn items(
                 format!("{shown}.{k}")
             };
             path.push(k.clone());
-            value(&item.value, path, &child, rules, file)?;
+            value(&item.value, path, &child, judges)?;
             path.pop();
         }
     }
     Ok(())
 }
 
-fn value(v: &Value, path: &mut Vec<String>, shown: &str, rules: &Rules, file: &str) -> Result<()> {
+fn value(v: &Value, path: &mut Vec<String>, shown: &str, judges: &Judges) -> Result<()> {
     match v {
-        Value::Map(m) => items(m, path, shown, rules, file),
+        Value::Map(m) => items(m, path, shown, judges),
         Value::Seq(values) => {
             for (i, v) in values.iter().enumerate() {
-                value(v, path, &format!("{shown}[{i}]"), rules, file)?;
+                value(v, path, &format!("{shown}[{i}]"), judges)?;
             }
             Ok(())
         }
         Value::Null | Value::Comment(_) => Ok(()),
         Value::Str(s) if s.is_empty() => Ok(()),
-        leaf if rules.should_encrypt(path) => {
-            match leaf {
-                Value::Str(s) if cipher::looks_encrypted(s) => cipher::parse(s)
-                    .map(|_| ())
-                    .map_err(|e| Error::BadCiphertext {
-                        path: shown.to_string(),
-                        reason: match e {
-                            cipher::OpenError::Malformed(m) => m,
-                            other => format!("{other:?}"),
-                        },
-                    }),
-                _ => Err(Error::Plaintext {
-                    path: file.to_string(),
-                    value_path: shown.to_string(),
+        leaf => match (judges.required_by(path), leaf) {
+            (None, _) => Ok(()),
+            (Some(_), Value::Str(s)) if cipher::looks_encrypted(s) => cipher::parse(s)
+                .map(|_| ())
+                .map_err(|e| Error::BadCiphertext {
+                    path: shown.to_string(),
+                    reason: match e {
+                        cipher::OpenError::Malformed(m) => m,
+                        other => format!("{other:?}"),
+                    },
                 }),
-            }
-        }
-        _ => Ok(()),
+            (Some(by), _) => Err(Error::Plaintext {
+                value_path: shown.to_string(),
+                by,
+            }),
+        },
     }
+}
+
+/// The creation rule that matches `path` now, with its config file.
+fn creation_rule(path: &Path) -> Result<Option<(Rules, PathBuf)>> {
+    let Some(config_path) = config::find_config(path) else {
+        return Ok(None);
+    };
+    match config::creation_rule(&config_path, path) {
+        Ok(rule) => Ok(Some((rule.rules, config_path))),
+        Err(Error::Config(m)) if m.contains("no creation rule matches") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn check_file(path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let rule = creation_rule(path)?;
+    let creation = rule.as_ref().map(|(r, c)| (r, c.as_path()));
+    check_text(&text, Format::from_path(path), creation)
 }
 
 /// Checks every file under `paths`.
@@ -127,16 +173,7 @@ pub fn check(paths: &[PathBuf]) -> Result<Vec<Finding>> {
     Ok(collect(paths)?
         .into_iter()
         .map(|path| {
-            let problem = std::fs::read_to_string(&path)
-                .map_err(|source| Error::Io {
-                    action: "read",
-                    path: path.clone(),
-                    source,
-                })
-                .and_then(|text| {
-                    check_text(&text, Format::from_path(&path), &path.display().to_string())
-                })
-                .err();
+            let problem = check_file(&path).err();
             Finding { path, problem }
         })
         .collect())

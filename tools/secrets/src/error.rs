@@ -50,10 +50,12 @@ pub enum Error {
     #[error("{0}")]
     NoKey(Box<crate::keys::NoKeyReport>),
     /// A value is in plaintext where the rules require encryption.
-    #[error(
-        "{path}: value at `{value_path}` is not encrypted, but the file's rules require it to be"
-    )]
-    Plaintext { path: String, value_path: String },
+    #[error("Value at `{value_path}` is not encrypted, but {by}")]
+    Plaintext {
+        value_path: String,
+        /// Who requires encryption, with the verb: "the file's rules require it".
+        by: String,
+    },
     /// Bad `.sops.yaml` or bad request.
     #[error("{0}")]
     Config(String),

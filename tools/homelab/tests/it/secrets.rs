@@ -313,6 +313,6 @@ fn check_runs_without_keys() {
     let text = stdout(&out).replace(&lab.dir.path().display().to_string(), "[LAB]");
     assert_eq!(
         text,
-        "FAIL  secrets/leak.yaml: secrets/leak.yaml: value at `api_token` is not encrypted, but the file's rules require it to be\nok    secrets/prod.yaml\n2 file(s) checked, 1 with problems\n"
+        "FAIL  secrets/leak.yaml: Value at `api_token` is not encrypted, but the file's rules require it\nok    secrets/prod.yaml\n2 file(s) checked, 1 with problems\n"
     );
 }

@@ -157,3 +157,44 @@ fn first_matching_creation_rule_applies() {
         "{err}"
     );
 }
+
+#[test]
+fn check_holds_files_to_the_creation_rule_too() {
+    let lab = Lab::new();
+    let p = &lab.publics;
+    let loose = homelab_secrets::CreationRule {
+        rules: homelab_secrets::rules::Rules::from_fields(
+            None,
+            None,
+            Some("^note$".into()),
+            None,
+            false,
+        )
+        .unwrap(),
+        ..CreationRule::recipients(vec![p[0].clone()])
+    };
+    let text =
+        homelab_secrets::encrypt_text("password: x\nnote: hello\n", Format::Yaml, &loose).unwrap();
+    let file = lab.path("s.yaml");
+    std::fs::write(&file, text).unwrap();
+    let verdict = |dir: &std::path::Path| {
+        homelab_secrets::check::check(&[dir.to_path_buf()])
+            .unwrap()
+            .into_iter()
+            .map(|f| f.problem.map(|e| e.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdict(lab.dir.path()), [None]);
+    std::fs::write(
+        lab.path(".sops.yaml"),
+        format!("creation_rules:\n  - age: {}\n", p[0]),
+    )
+    .unwrap();
+    let config = lab.path(".sops.yaml").display().to_string();
+    assert_eq!(
+        verdict(lab.dir.path()),
+        [Some(format!(
+            "Value at `note` is not encrypted, but the creation rule in {config} requires it"
+        ))]
+    );
+}
