@@ -2,15 +2,78 @@
 """Writes a synthetic lab for benchmarks: N hosts and M manifest-only releases with a
 web of `needs`, each release with one values file and OBJECTS manifests.
 
-usage: gen-lab.py DIR HOSTS RELEASES [OBJECTS]
+usage: gen-lab.py DIR HOSTS RELEASES [OBJECTS] [--kinds K] [--independent]
+
+--kinds K      cycle each release's manifests through K kinds (default 1: ConfigMaps
+               only): 13 built-in kinds, then CustomResourceDefinition (a `crds`
+               release defines the custom kinds), then up to 16 custom kinds.
+--independent  no `needs` between the releases (one apply stage for all of them).
 """
+import argparse
 import os
-import sys
+
+
+BUILTIN = [
+    ("v1", "ConfigMap", "data:\n  domain: {{inventory.domain}}\n  env: {{env}}\n  release: {{release.name}}\n"),
+    ("v1", "Secret", "stringData:\n  token: not-a-secret-{{release.name}}\n"),
+    ("v1", "Service", "spec:\n  selector:\n    app: NAME\n  ports:\n    - name: http\n      port: 80\n      targetPort: 8080\n"),
+    ("v1", "ServiceAccount", ""),
+    ("apps/v1", "Deployment", "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: NAME\n  template:\n    metadata:\n      labels:\n        app: NAME\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n"),
+    ("apps/v1", "StatefulSet", "spec:\n  replicas: 1\n  serviceName: NAME\n  selector:\n    matchLabels:\n      app: NAME\n  template:\n    metadata:\n      labels:\n        app: NAME\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n"),
+    ("apps/v1", "DaemonSet", "spec:\n  selector:\n    matchLabels:\n      app: NAME\n  template:\n    metadata:\n      labels:\n        app: NAME\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n"),
+    ("batch/v1", "Job", "spec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: app\n          image: busybox:1.36\n"),
+    ("v1", "PersistentVolumeClaim", "spec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n"),
+    ("rbac.authorization.k8s.io/v1", "Role", "rules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n    verbs: [get]\n"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: NAME\nsubjects:\n  - kind: ServiceAccount\n    name: default\n"),
+    ("networking.k8s.io/v1", "Ingress", "spec:\n  rules:\n    - host: NAME.{{inventory.domain}}\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: NAME\n                port:\n                  number: 80\n"),
+    ("coordination.k8s.io/v1", "Lease", "spec:\n  holderIdentity: NAME\n"),
+]
+CUSTOM_GROUP = "bench.example.com"
+
+
+def kinds_for(count: int):
+    """(apiVersion, kind, body) for the first `count` kinds; CRDs are kind 14."""
+    kinds = BUILTIN[: min(count, len(BUILTIN))]
+    customs = max(0, count - len(BUILTIN) - 1)
+    kinds += [(f"{CUSTOM_GROUP}/v1", f"Gadget{c:02d}", "spec:\n  size: 1\n") for c in range(customs)]
+    return kinds, customs
+
+
+def write_crds(root: str, customs: int) -> None:
+    d = f"{root}/releases/crds"
+    os.makedirs(f"{d}/manifests", exist_ok=True)
+    manifests = []
+    for c in range(customs):
+        kind = f"Gadget{c:02d}"
+        plural = kind.lower() + "s"
+        manifests.append(f'"manifests/{plural}.yaml"')
+        with open(f"{d}/manifests/{plural}.yaml", "w") as f:
+            f.write(
+                f"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+                f"metadata:\n  name: {plural}.{CUSTOM_GROUP}\nspec:\n  group: {CUSTOM_GROUP}\n"
+                f"  scope: Namespaced\n  names:\n    kind: {kind}\n    plural: {plural}\n"
+                f"    singular: {kind.lower()}\n    listKind: {kind}List\n  versions:\n"
+                f"    - name: v1\n      served: true\n      storage: true\n      schema:\n"
+                f"        openAPIV3Schema:\n          type: object\n"
+                f"          x-kubernetes-preserve-unknown-fields: true\n"
+            )
+    with open(f"{d}/release.toml", "w") as f:
+        f.write(f'name = "crds"\nnamespace = "crds"\nmanifests = [{", ".join(manifests)}]\n')
 
 
 def main() -> None:
-    root, hosts, releases = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    objects = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root")
+    parser.add_argument("hosts", type=int)
+    parser.add_argument("releases", type=int)
+    parser.add_argument("objects", type=int, nargs="?", default=1)
+    parser.add_argument("--kinds", type=int, default=1)
+    parser.add_argument("--independent", action="store_true")
+    args = parser.parse_args()
+    root, hosts, releases, objects = args.root, args.hosts, args.releases, args.objects
+    kinds, customs = kinds_for(args.kinds)
+    if customs:
+        write_crds(root, customs)
     os.makedirs(f"{root}/hosts", exist_ok=True)
     os.makedirs(f"{root}/releases", exist_ok=True)
     host_lines = []
@@ -60,6 +123,8 @@ def main() -> None:
         d = f"{root}/releases/{name}"
         os.makedirs(f"{d}/manifests", exist_ok=True)
         needs = [f'"app{n:04d}"' for n in (r - 1, r // 2, r // 3) if 0 <= n < r]
+        if args.independent:
+            needs = []
         manifests = [f'"manifests/m{o:02d}.yaml.hbs"' for o in range(objects)]
         entry = ""
         if r == 0:
@@ -74,10 +139,12 @@ def main() -> None:
         with open(f"{d}/values.yaml", "w") as f:
             f.write(f"replicas: {1 + r % 3}\n")
         for o in range(objects):
+            api_version, kind, body = kinds[o % len(kinds)]
+            obj = f"{name}-{o:02d}"
             with open(f"{d}/manifests/m{o:02d}.yaml.hbs", "w") as f:
                 f.write(
-                    f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-{o:02d}\n"
-                    f"data:\n  domain: {{{{inventory.domain}}}}\n  env: {{{{env}}}}\n  release: {{{{release.name}}}}\n"
+                    f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: {obj}\n"
+                    + body.replace("NAME", obj)
                 )
 
 

@@ -1,16 +1,18 @@
 //! The few API calls apply and diff make, as JSON in and out, through one kube-rs
 //! client (one connection pool) with a bound on requests in flight.
 //!
-//! Every request passes through [`ApiClient::send`], the single place where retries
-//! and request accounting belong.
+//! Every request passes through one `send`, which counts it and retries transient
+//! failures (see [`super::retry`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::resource::encode_query;
+use super::retry::{is_transient, RetryPolicy};
 
 /// The field manager homelab applies as.
 pub const FIELD_MANAGER: &str = "homelab";
@@ -78,6 +80,10 @@ impl RequestError {
     }
 }
 
+/// What kubectl 1.30+ asks for: aggregated discovery, else the legacy documents.
+const AGGREGATED_DISCOVERY: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+
 /// How one server-side apply is made.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApplyParams {
@@ -87,12 +93,22 @@ pub struct ApplyParams {
     pub force: bool,
 }
 
+/// One request, kept so it can be sent again.
+struct Call<'a> {
+    method: http::Method,
+    uri: &'a str,
+    accept: &'static str,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+}
+
 /// A kube client with JSON helpers, shared by every task of a run.
 #[derive(Clone)]
 pub struct ApiClient {
     client: kube::Client,
     in_flight: Arc<Semaphore>,
     sent: Arc<AtomicU64>,
+    retry: RetryPolicy,
 }
 
 impl ApiClient {
@@ -102,40 +118,84 @@ impl ApiClient {
             client,
             in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
             sent: Arc::new(AtomicU64::new(0)),
+            retry: RetryPolicy::default(),
         }
     }
 
-    /// Requests sent so far by this client.
+    /// The same client with another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Requests sent so far by this client (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// Sends one request; the status code and JSON body of a 2xx answer, or the error.
-    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<(u16, Value), RequestError> {
+    /// Sends `call`, retrying transient failures; the status code and JSON body of a
+    /// 2xx answer, or the last error.
+    async fn send(&self, call: Call<'_>) -> Result<(u16, Value), RequestError> {
+        let mut retry = 0;
+        loop {
+            match self.send_once(&call).await {
+                Ok(answer) => return Ok(answer),
+                Err((error, retry_after)) => {
+                    if retry + 1 >= self.retry.attempts || !is_transient(&error) {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(self.retry.backoff(retry, retry_after)).await;
+                    retry += 1;
+                }
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<(u16, Value), (RequestError, Option<Duration>)> {
         use http_body_util::BodyExt as _;
+        let transport = |e: String| (RequestError::Transport(e), None);
+        let mut builder = http::Request::builder()
+            .method(call.method.clone())
+            .uri(call.uri)
+            .header(http::header::ACCEPT, call.accept);
+        if let Some(ct) = call.content_type {
+            builder = builder.header(http::header::CONTENT_TYPE, ct);
+        }
+        let request = builder
+            .body(kube::client::Body::from(call.body.clone()))
+            .map_err(|e| transport(format!("invalid request for {}: {e}", call.uri)))?;
         let _permit = self
             .in_flight
             .acquire()
             .await
-            .map_err(|e| RequestError::Transport(e.to_string()))?;
+            .map_err(|e| transport(e.to_string()))?;
         self.sent.fetch_add(1, Ordering::Relaxed);
         let response = self
             .client
-            .send(request.map(kube::client::Body::from))
+            .send(request)
             .await
-            .map_err(RequestError::from_kube)?;
+            .map_err(|e| (RequestError::from_kube(e), None))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let bytes = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| RequestError::Transport(format!("reading the answer failed: {e}")))?
+            .map_err(|e| transport(format!("reading the answer failed: {e}")))?
             .to_bytes();
         let value: Value = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).map_err(|e| {
-                RequestError::Transport(format!(
+                transport(format!(
                     "the server answered {status} with a body that is not JSON: {e}"
                 ))
             })?
@@ -143,45 +203,77 @@ impl ApiClient {
         if (200..300).contains(&status) {
             return Ok((status, value));
         }
-        match serde_json::from_value::<kube::core::Status>(value.clone()) {
-            Ok(s) if !s.message.is_empty() || s.code != 0 => {
-                let mut s = s;
+        let error = match serde_json::from_value::<kube::core::Status>(value.clone()) {
+            Ok(mut s) if !s.message.is_empty() || s.code != 0 => {
                 if s.code == 0 {
                     s.code = status;
                 }
-                Err(RequestError::from_kube(kube::Error::Api(Box::new(s))))
+                RequestError::from_kube(kube::Error::Api(Box::new(s)))
             }
-            _ => Err(RequestError::Api {
+            _ => RequestError::Api {
                 code: status,
                 reason: String::new(),
                 message: format!("the server answered {status}: {value}"),
                 causes: Vec::new(),
-            }),
+            },
+        };
+        Err((error, retry_after))
+    }
+
+    fn call<'a>(method: http::Method, uri: &'a str) -> Call<'a> {
+        Call {
+            method,
+            uri,
+            accept: "application/json",
+            content_type: None,
+            body: Vec::new(),
         }
     }
 
-    fn build(
+    fn json_call<'a>(
         method: http::Method,
-        uri: &str,
-        content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> Result<http::Request<Vec<u8>>, RequestError> {
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(http::header::ACCEPT, "application/json");
-        if let Some(ct) = content_type {
-            builder = builder.header(http::header::CONTENT_TYPE, ct);
+        uri: &'a str,
+        content_type: &'static str,
+        body: &Value,
+    ) -> Result<Call<'a>, RequestError> {
+        Ok(Call {
+            method,
+            uri,
+            accept: "application/json",
+            content_type: Some(content_type),
+            body: serde_json::to_vec(body).map_err(|e| RequestError::Transport(e.to_string()))?,
+        })
+    }
+
+    /// POSTs a new object into `collection`.
+    pub async fn create(&self, collection: &str, body: &Value) -> Result<Value, RequestError> {
+        let call = Self::json_call(http::Method::POST, collection, "application/json", body)?;
+        Ok(self.send(call).await?.1)
+    }
+
+    /// PUTs `body` at `path` (optimistic concurrency through its resourceVersion).
+    pub async fn replace(&self, path: &str, body: &Value) -> Result<Value, RequestError> {
+        let call = Self::json_call(http::Method::PUT, path, "application/json", body)?;
+        Ok(self.send(call).await?.1)
+    }
+
+    /// DELETEs `path` with background propagation; `false` when it was already gone.
+    pub async fn delete(&self, path: &str, dry_run: bool) -> Result<bool, RequestError> {
+        let uri = if dry_run {
+            format!("{path}?propagationPolicy=Background&dryRun=All")
+        } else {
+            format!("{path}?propagationPolicy=Background")
+        };
+        match self.send(Self::call(http::Method::DELETE, &uri)).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
         }
-        builder
-            .body(body)
-            .map_err(|e| RequestError::Transport(format!("invalid request for {uri}: {e}")))
     }
 
     /// GETs `path`; `None` when the server says 404.
     pub async fn get(&self, path: &str) -> Result<Option<Value>, RequestError> {
-        let request = Self::build(http::Method::GET, path, None, Vec::new())?;
-        match self.send(request).await {
+        match self.send(Self::call(http::Method::GET, path)).await {
             Ok((_, v)) => Ok(Some(v)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -207,8 +299,7 @@ impl ApiClient {
         } else {
             format!("{collection}?{}", query.join("&"))
         };
-        let request = Self::build(http::Method::GET, &uri, None, Vec::new())?;
-        let (_, list) = self.send(request).await?;
+        let (_, list) = self.send(Self::call(http::Method::GET, &uri)).await?;
         Ok(match list.get("items") {
             Some(Value::Array(items)) => items.clone(),
             _ => Vec::new(),
@@ -231,15 +322,26 @@ impl ApiClient {
         if params.dry_run {
             uri.push_str("&dryRun=All");
         }
-        let bytes = serde_json::to_vec(body).map_err(|e| RequestError::Transport(e.to_string()))?;
-        let request = Self::build(
+        let call = Self::json_call(
             http::Method::PATCH,
             &uri,
-            Some("application/apply-patch+yaml"),
-            bytes,
+            "application/apply-patch+yaml",
+            body,
         )?;
-        let (status, object) = self.send(request).await?;
+        let (status, object) = self.send(call).await?;
         Ok((status == 201, object))
+    }
+
+    /// The aggregated discovery document at `/api` or `/apis` (one request for every
+    /// group), or `None` when the server does not offer it.
+    pub async fn aggregated_discovery(&self, path: &str) -> Result<Option<Value>, RequestError> {
+        let mut call = Self::call(http::Method::GET, path);
+        call.accept = AGGREGATED_DISCOVERY;
+        let (_, doc) = self.send(call).await?;
+        Ok(
+            (doc.get("kind").and_then(Value::as_str) == Some("APIGroupDiscoveryList"))
+                .then_some(doc),
+        )
     }
 
     /// The resource list of one group version (`v1`, `apps/v1`).

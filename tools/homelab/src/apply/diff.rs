@@ -10,9 +10,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::applyset::Parent;
 use super::client::ApplyParams;
 use super::event::FieldConflict;
+use super::live::LiveSet;
 use super::plan::{ApplyPlan, PlannedObject};
+use super::prune::candidates;
 use super::run::{field_conflicts, Cluster};
 use crate::render::emit::to_yaml;
 use crate::render::secrets::REDACTED;
@@ -42,10 +45,22 @@ pub struct ObjectDiff {
     pub diff: String,
 }
 
-/// Every object's diff, in apply order.
+/// A member apply would prune (or keep, under the data-loss guard).
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneDiff {
+    pub object: String,
+    /// Why the data-loss guard keeps it, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
+}
+
+/// Every object's diff, in apply order, then what would be pruned.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffReport {
     pub objects: Vec<ObjectDiff>,
+    pub prune: Vec<PruneDiff>,
+    /// Why prune candidates could not be listed, if they could not.
+    pub prune_error: Option<String>,
     pub requests: u64,
 }
 
@@ -62,21 +77,30 @@ impl DiffReport {
     pub fn unchanged(&self) -> usize {
         self.count(|c| *c == Change::Unchanged)
     }
-    /// Objects whose dry run failed or conflicted.
+    /// Objects whose dry run failed or conflicted (and a failed prune listing).
     pub fn problems(&self) -> usize {
         self.count(|c| matches!(c, Change::Conflict(_) | Change::Error(_)))
+            + usize::from(self.prune_error.is_some())
+    }
+    pub fn to_prune(&self) -> usize {
+        self.prune.iter().filter(|p| p.kept.is_none()).count()
     }
     pub fn has_changes(&self) -> bool {
-        self.to_create() + self.to_change() > 0
+        self.to_create() + self.to_change() + self.to_prune() > 0
     }
     /// `N to create, M to change, K unchanged` (and problems, when there are some).
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "{} to create, {} to change, {} unchanged",
+            "{} to create, {} to change, {} unchanged, {} to prune",
             self.to_create(),
             self.to_change(),
-            self.unchanged()
+            self.unchanged(),
+            self.to_prune()
         );
+        let kept = self.prune.len() - self.to_prune();
+        if kept > 0 {
+            s.push_str(&format!(", {kept} kept by the data-loss guard"));
+        }
         if self.problems() > 0 {
             s.push_str(&format!(", {} with problems", self.problems()));
         }
@@ -84,11 +108,13 @@ impl DiffReport {
     }
 }
 
-/// Diffs every object of `plan` against `cluster`.
+/// Diffs every object of `plan` against `cluster`, and lists what apply would prune
+/// (with `allow_data_loss` as apply would be given it).
 pub async fn diff(
     cluster: &Cluster,
     plan: &ApplyPlan,
     force_conflicts: bool,
+    allow_data_loss: bool,
     redactor: &Redactor,
 ) -> DiffReport {
     let before = cluster.client.requests_sent();
@@ -99,10 +125,51 @@ pub async fn diff(
             .map(|&i| diff_object(cluster, plan, &plan.objects[i], force_conflicts, redactor)),
     )
     .await;
+    let (prune, prune_error) = match prune_candidates(cluster, plan, allow_data_loss).await {
+        Ok(p) => (p, None),
+        Err(e) => (Vec::new(), Some(redactor.redact(&e))),
+    };
     DiffReport {
         objects,
+        prune,
+        prune_error,
         requests: cluster.client.requests_sent() - before,
     }
+}
+
+async fn prune_candidates(
+    cluster: &Cluster,
+    plan: &ApplyPlan,
+    allow_data_loss: bool,
+) -> Result<Vec<PruneDiff>, String> {
+    let parent = Parent::new(&plan.environment, &plan.applyset_id);
+    let old = parent
+        .read(&cluster.client)
+        .await
+        .map_err(|e| e.to_string())?;
+    let scope = old
+        .group_kinds
+        .union(&plan.group_kinds())
+        .cloned()
+        .collect();
+    let live = LiveSet::new(&plan.applyset_id);
+    let found = candidates(
+        &cluster.client,
+        &cluster.discovery,
+        &live,
+        plan,
+        &scope,
+        allow_data_loss,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(found
+        .iter()
+        .map(|c| PruneDiff {
+            object: c.describe(),
+            kept: c.kept.clone(),
+        })
+        .collect())
 }
 
 async fn diff_object(

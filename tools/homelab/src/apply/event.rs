@@ -12,6 +12,8 @@ use super::plan::StageKind;
 pub enum Action {
     Created,
     Configured,
+    /// Its live applied-hash matched: nothing was sent.
+    Unchanged,
 }
 
 /// A field another manager owns, as a conflict names it.
@@ -76,6 +78,34 @@ pub enum Event {
         reason: String,
         events: Vec<String>,
     },
+    /// A member no longer desired was deleted (or would be, on a dry run).
+    #[serde(rename_all = "camelCase")]
+    Pruned {
+        object: String,
+        dry_run: bool,
+    },
+    /// A member no longer desired was kept by the data-loss guard.
+    PruneKept {
+        object: String,
+        reason: String,
+    },
+    PruneFailed {
+        object: String,
+        message: String,
+    },
+    /// The environment is locked by another run; waiting.
+    LockWaiting {
+        holder: String,
+    },
+    /// A lease whose holder stopped renewing it was taken over.
+    LockTakenOver {
+        holder: String,
+        expired: String,
+    },
+    /// A problem of the run as a whole (not of one object).
+    Error {
+        message: String,
+    },
     #[serde(rename_all = "camelCase")]
     StageFinished {
         index: usize,
@@ -88,6 +118,9 @@ pub enum Event {
         ok: bool,
         created: usize,
         configured: usize,
+        unchanged: usize,
+        pruned: usize,
+        kept: usize,
         failed: usize,
         not_ready: usize,
         not_started: usize,

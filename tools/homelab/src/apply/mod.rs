@@ -11,17 +11,25 @@
 //!   stopping after a failed stage); [`readiness`] and [`wait`]: waiting between stages;
 //! - [`diff`]: server dry-run and comparison with the live objects;
 //! - [`event`] and [`report`]: what a run says, as progress bars, lines or JSON;
-//! - [`secret_source`]: real Secret data from SOPS files, in memory only.
+//! - [`secret_source`]: real Secret data from SOPS files, in memory only;
+//! - [`applyset`], [`live`], [`prune`]: the ApplySet parent, the members as listed
+//!   once per group-kind (also the no-op fast path's source), and pruning with its
+//!   data-loss guard; [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
 
+pub mod applyset;
 pub mod client;
 pub mod context;
 pub mod diff;
 pub mod discovery;
 pub mod event;
+pub mod live;
+pub mod lock;
 pub mod plan;
+pub mod prune;
 pub mod readiness;
 pub mod report;
 pub mod resource;
+pub mod retry;
 pub mod run;
 pub mod secret_source;
 pub mod wait;

@@ -14,9 +14,10 @@
 //! everything else, then admission webhooks and API services (which would otherwise
 //! block their own backends). Objects of one phase apply concurrently.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::render::object::group_of;
 use crate::render::RenderedSet;
@@ -63,6 +64,59 @@ impl PlannedObject {
     }
     pub fn is_secret(&self) -> bool {
         self.kind() == "Secret" && self.group().is_empty()
+    }
+
+    /// `Kind.group` (`Kind` for the core group), as ApplySets name group-kinds.
+    pub fn group_kind(&self) -> String {
+        super::resource::group_kind(self.group(), self.kind())
+    }
+
+    /// The hash of the applied configuration this object carries in
+    /// [`APPLIED_HASH_ANNOTATION`].
+    pub fn applied_hash(&self) -> Option<&str> {
+        self.body
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(APPLIED_HASH_ANNOTATION))
+            .and_then(Value::as_str)
+    }
+}
+
+/// Each applied object carries the hash of its applied configuration here, so a
+/// re-apply can skip objects whose live hash matches without sending them.
+pub const APPLIED_HASH_ANNOTATION: &str = "homelab.dev/applied-hash";
+
+/// Hashes `body` and records the hash in its annotations. A Secret's values are left
+/// out: its `homelab.dev/secret-hash` (over the SOPS ciphertexts) stands for them, so no
+/// hash of a plaintext is ever stored.
+pub fn stamp_applied_hash(body: &mut Value) {
+    let mut hashed = body.clone();
+    let is_secret = hashed.get("kind").and_then(Value::as_str) == Some("Secret")
+        && hashed.get("apiVersion").and_then(Value::as_str) == Some("v1");
+    if let Some(map) = hashed.as_object_mut() {
+        if is_secret {
+            map.remove("data");
+            map.remove("stringData");
+        }
+    }
+    if let Some(a) = hashed
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        a.remove(APPLIED_HASH_ANNOTATION);
+    }
+    let digest = Sha256::digest(serde_json::to_vec(&hashed).unwrap_or_default());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Some(a) = annotations.as_object_mut() {
+        a.insert(
+            APPLIED_HASH_ANNOTATION.into(),
+            Value::String(format!("sha256:{hex}")),
+        );
     }
 }
 
@@ -125,6 +179,9 @@ pub struct ApplyPlan {
     pub stages: Vec<Stage>,
     /// (group, kind) → resource, for kinds defined by CRDs in the plan.
     pub crd_kinds: HashMap<(String, String), CrdKind>,
+    /// Only some releases were selected: pruning keeps to their members and the
+    /// ApplySet parent is only ever widened.
+    pub partial: bool,
 }
 
 /// `needs` of each release (releases absent from the map need nothing).
@@ -158,10 +215,12 @@ impl ApplyPlan {
             let mut phases = vec![Vec::new(), Vec::new(), Vec::new()];
             for object in &release.objects {
                 let index = objects.len();
+                let mut body = object.body.clone();
+                stamp_applied_hash(&mut body);
                 objects.push(PlannedObject {
                     release: object.release.clone(),
                     source: object.source.clone(),
-                    body: object.body.clone(),
+                    body,
                 });
                 let planned = &objects[index];
                 match (planned.group(), planned.kind()) {
@@ -217,7 +276,21 @@ impl ApplyPlan {
             objects,
             stages,
             crd_kinds,
+            partial: false,
         }
+    }
+
+    /// Every group-kind of the plan (`Deployment.apps`, `Namespace`), sorted.
+    pub fn group_kinds(&self) -> BTreeSet<String> {
+        self.objects.iter().map(PlannedObject::group_kind).collect()
+    }
+
+    /// The namespaces the plan's namespaced objects live in, sorted.
+    pub fn namespaces(&self) -> BTreeSet<String> {
+        self.objects
+            .iter()
+            .filter_map(|o| o.namespace().map(str::to_string))
+            .collect()
     }
 
     /// The CRD-defined resource for an object's kind, when a CRD of the plan defines it.

@@ -102,6 +102,7 @@ pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
             let verb = match action {
                 Action::Created => "created",
                 Action::Configured => "configured",
+                Action::Unchanged => "unchanged",
             };
             let verb = if *dry_run {
                 format!("{verb} (dry run)")
@@ -150,11 +151,36 @@ pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
             }
             s
         }
+        Event::Pruned { object, dry_run } => format!(
+            "  {} {object}",
+            paint.yellow(if *dry_run {
+                "pruned (dry run)"
+            } else {
+                "pruned    "
+            })
+        ),
+        Event::PruneKept { object, reason } => format!(
+            "  {} {object}: no longer desired, but {reason}",
+            paint.yellow("kept      ")
+        ),
+        Event::PruneFailed { object, message } => format!(
+            "  {} {object}: pruning failed: {message}",
+            paint.red("failed    ")
+        ),
+        Event::LockWaiting { holder } => format!("waiting for the lock held by {holder}"),
+        Event::LockTakenOver { holder, expired } => format!(
+            "{} took over the lock of {holder}, which stopped renewing it (last renewed {expired})",
+            paint.yellow("warning:")
+        ),
+        Event::Error { message } => format!("{} {message}", paint.red("error:")),
         Event::StageFinished { .. } => return None,
         Event::Finished {
             ok,
             created,
             configured,
+            unchanged,
+            pruned,
+            kept,
             failed,
             not_ready,
             not_started,
@@ -166,7 +192,12 @@ pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
             } else {
                 paint.red("Apply failed")
             };
-            let mut s = format!("{head}: {created} created, {configured} configured");
+            let mut s = format!(
+                "{head}: {created} created, {configured} configured, {unchanged} unchanged, {pruned} pruned"
+            );
+            if *kept > 0 {
+                s.push_str(&format!(", {kept} kept by the data-loss guard"));
+            }
             if *failed > 0 {
                 s.push_str(&format!(", {failed} failed"));
             }

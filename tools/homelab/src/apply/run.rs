@@ -16,15 +16,20 @@
 //! next stages cannot use their kinds before; a dry run cannot, so custom resources of
 //! a CRD created in the same run are reported as created without asking the server.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::applyset::{Membership, Parent};
 use super::client::{ApiClient, ApplyParams, Cause, RequestError};
 use super::context::{ContextError, ResolvedContext};
 use super::discovery::Discovery;
 use super::event::{Action, Event, FieldConflict, Reporter};
+use super::live::{find, LiveSet};
 use super::plan::{ApplyPlan, PlannedObject, Stage, StageKind, StageRelease};
+use super::prune::{candidates, Candidate};
 use super::readiness::is_waited_for;
 use super::resource::Resource;
 use super::wait::{wait_ready, NotReady, WaitTarget};
@@ -42,6 +47,14 @@ pub struct ApplyOptions {
     pub wait: bool,
     /// How long one stage may take to become ready.
     pub timeout: Duration,
+    /// Skip objects whose live applied-hash matches (the no-op fast path).
+    pub skip_unchanged: bool,
+    /// Delete members no longer desired, once everything applied.
+    pub prune: bool,
+    /// Let pruning delete PVCs, PVs and namespaces holding PVCs.
+    pub allow_data_loss: bool,
+    /// Set from outside (SIGINT/SIGTERM) to stop at the next object boundary.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ApplyOptions {
@@ -51,6 +64,10 @@ impl Default for ApplyOptions {
             force_conflicts: false,
             wait: true,
             timeout: Duration::from_secs(300),
+            skip_unchanged: true,
+            prune: true,
+            allow_data_loss: false,
+            cancel: None,
         }
     }
 }
@@ -113,6 +130,14 @@ pub struct ApplyReport {
     pub status: Vec<ObjectStatus>,
     pub not_ready: Vec<NotReady>,
     pub ok: bool,
+    /// Stopped by [`ApplyOptions::cancel`].
+    pub cancelled: bool,
+    /// Members no longer desired: deleted, kept by the data-loss guard (`kept` set), or
+    /// failed to delete (listed in `prune_failed`).
+    pub pruned: Vec<Candidate>,
+    pub prune_failed: Vec<(Candidate, String)>,
+    /// A problem of the run as a whole (the ApplySet parent, listing for prune).
+    pub error: Option<String>,
     /// Requests this run sent.
     pub requests: u64,
     pub elapsed: Duration,
@@ -124,7 +149,9 @@ impl ApplyReport {
     }
 }
 
-/// Applies `plan` to `cluster`, reporting each step to `reporter`.
+/// Applies `plan` to `cluster`, reporting each step to `reporter`: widen the ApplySet
+/// parent, apply the stages, then (only when all of that succeeded) prune and narrow
+/// the parent.
 pub async fn apply(
     cluster: &Cluster,
     plan: &ApplyPlan,
@@ -140,6 +167,7 @@ pub async fn apply(
         options,
         redactor,
         reporter,
+        live: LiveSet::new(&plan.applyset_id),
     };
     reporter.event(&Event::Started {
         environment: plan.environment.clone(),
@@ -148,67 +176,47 @@ pub async fn apply(
         objects: plan.objects.len(),
         dry_run: options.dry_run,
     });
-    let mut status = vec![ObjectStatus::NotStarted; plan.objects.len()];
-    let mut not_ready = Vec::new();
-    let mut ok = true;
-    for (index, stage) in plan.stages.iter().enumerate() {
-        reporter.event(&Event::StageStarted {
-            index,
-            kind: stage.kind,
-            label: stage.label.clone(),
-            objects: stage.len(),
-        });
-        let results =
-            futures::future::join_all(stage.releases.iter().map(|r| runner.apply_release(r))).await;
-        let mut resources = Vec::new();
-        for (i, s, resource) in results.into_iter().flatten() {
-            status[i] = s;
-            if let Some(r) = resource {
-                resources.push((i, r));
-            }
+    let mut report = ApplyReport {
+        status: vec![ObjectStatus::NotStarted; plan.objects.len()],
+        not_ready: Vec::new(),
+        ok: true,
+        cancelled: false,
+        pruned: Vec::new(),
+        prune_failed: Vec::new(),
+        error: None,
+        requests: 0,
+        elapsed: Duration::ZERO,
+    };
+    let parent = Parent::new(&plan.environment, &plan.applyset_id);
+    let desired = Membership {
+        group_kinds: plan.group_kinds(),
+        namespaces: plan.namespaces(),
+    };
+    let widened = match runner.widen_parent(&parent, &desired).await {
+        Ok(w) => Some(w),
+        Err(message) => {
+            runner.fail_run(&mut report, message);
+            None
         }
-        let failed = stage
-            .objects()
-            .filter(|&i| {
-                matches!(
-                    status[i],
-                    ObjectStatus::Failed(_) | ObjectStatus::Conflict(_)
-                )
-            })
-            .count();
-        let applied = stage
-            .objects()
-            .filter(|&i| matches!(status[i], ObjectStatus::Applied(_)))
-            .count();
-        let mut stage_not_ready = Vec::new();
-        if failed == 0 && !options.dry_run && (options.wait || stage.kind == StageKind::Crds) {
-            stage_not_ready = runner.wait_stage(index, stage, &resources).await;
-        }
-        reporter.event(&Event::StageFinished {
-            index,
-            applied,
-            failed,
-            not_ready: stage_not_ready.len(),
-        });
-        let stop = failed > 0 || !stage_not_ready.is_empty();
-        not_ready.extend(stage_not_ready);
-        if stop {
-            ok = false;
-            break;
+    };
+    if let Some(widened) = widened {
+        runner.apply_stages(&mut report).await;
+        if report.ok && options.prune {
+            runner.prune(&mut report, &parent, &desired, &widened).await;
         }
     }
-    let report = ApplyReport {
-        ok,
-        not_ready,
-        requests: cluster.client.requests_sent() - requests_before,
-        elapsed: started.elapsed(),
-        status,
-    };
+    report.requests = cluster.client.requests_sent() - requests_before;
+    report.elapsed = started.elapsed();
+    let count = |a: Action| report.count(|s| *s == ObjectStatus::Applied(a));
     reporter.event(&Event::Finished {
         ok: report.ok,
-        created: report.count(|s| *s == ObjectStatus::Applied(Action::Created)),
-        configured: report.count(|s| *s == ObjectStatus::Applied(Action::Configured)),
-        failed: report.count(|s| matches!(s, ObjectStatus::Failed(_) | ObjectStatus::Conflict(_))),
+        created: count(Action::Created),
+        configured: count(Action::Configured),
+        unchanged: count(Action::Unchanged),
+        pruned: report.pruned.iter().filter(|c| c.kept.is_none()).count(),
+        kept: report.pruned.iter().filter(|c| c.kept.is_some()).count(),
+        failed: report.count(|s| matches!(s, ObjectStatus::Failed(_) | ObjectStatus::Conflict(_)))
+            + report.prune_failed.len(),
         not_ready: report.not_ready.len(),
         not_started: report.count(|s| *s == ObjectStatus::NotStarted),
         requests: report.requests,
@@ -223,11 +231,200 @@ struct Runner<'a> {
     options: &'a ApplyOptions,
     redactor: &'a Redactor,
     reporter: &'a dyn Reporter,
+    live: LiveSet,
 }
 
 type Applied = (usize, ObjectStatus, Option<Resource>);
 
 impl Runner<'_> {
+    fn fail_run(&self, report: &mut ApplyReport, message: String) {
+        let message = self.redactor.redact(&message);
+        self.reporter.event(&Event::Error {
+            message: message.clone(),
+        });
+        report.ok = false;
+        report.error = Some(message);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.options
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Records old ∪ desired on the parent before anything is applied, so a run that
+    /// stops half-way still leaves the parent pointing at every member.
+    async fn widen_parent(
+        &self,
+        parent: &Parent,
+        desired: &Membership,
+    ) -> Result<Membership, String> {
+        let old = parent
+            .read(&self.cluster.client)
+            .await
+            .map_err(|e| e.to_string())?;
+        let widened = old.union(desired);
+        if widened != old && !self.options.dry_run {
+            parent
+                .write(&self.cluster.client, &widened, false)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(widened)
+    }
+
+    async fn apply_stages(&self, report: &mut ApplyReport) {
+        for (index, stage) in self.plan.stages.iter().enumerate() {
+            if self.cancelled() {
+                report.cancelled = true;
+                report.ok = false;
+                return;
+            }
+            self.reporter.event(&Event::StageStarted {
+                index,
+                kind: stage.kind,
+                label: stage.label.clone(),
+                objects: stage.len(),
+            });
+            let results =
+                futures::future::join_all(stage.releases.iter().map(|r| self.apply_release(r)))
+                    .await;
+            let mut resources = Vec::new();
+            for (i, s, resource) in results.into_iter().flatten() {
+                let changed = matches!(
+                    s,
+                    ObjectStatus::Applied(Action::Created | Action::Configured)
+                );
+                report.status[i] = s;
+                if let (Some(r), true) = (resource, changed) {
+                    resources.push((i, r));
+                }
+            }
+            let failed = stage
+                .objects()
+                .filter(|&i| {
+                    matches!(
+                        report.status[i],
+                        ObjectStatus::Failed(_) | ObjectStatus::Conflict(_)
+                    )
+                })
+                .count();
+            let applied = stage
+                .objects()
+                .filter(|&i| matches!(report.status[i], ObjectStatus::Applied(_)))
+                .count();
+            let stopped = stage
+                .objects()
+                .any(|i| report.status[i] == ObjectStatus::NotStarted);
+            let mut stage_not_ready = Vec::new();
+            if failed == 0
+                && !stopped
+                && !self.options.dry_run
+                && (self.options.wait || stage.kind == StageKind::Crds)
+            {
+                stage_not_ready = self.wait_stage(index, stage, &resources).await;
+            }
+            self.reporter.event(&Event::StageFinished {
+                index,
+                applied,
+                failed,
+                not_ready: stage_not_ready.len(),
+            });
+            let stop = failed > 0 || stopped || !stage_not_ready.is_empty();
+            report.not_ready.extend(stage_not_ready);
+            if stop {
+                report.cancelled = stopped && self.cancelled();
+                report.ok = false;
+                return;
+            }
+        }
+    }
+
+    /// Deletes what is no longer desired (reverse apply order), then narrows the parent.
+    async fn prune(
+        &self,
+        report: &mut ApplyReport,
+        parent: &Parent,
+        desired: &Membership,
+        widened: &Membership,
+    ) {
+        let client = &self.cluster.client;
+        let found = candidates(
+            client,
+            &self.cluster.discovery,
+            &self.live,
+            self.plan,
+            &widened.group_kinds,
+            self.options.allow_data_loss,
+        )
+        .await;
+        let found = match found {
+            Ok(c) => c,
+            Err(e) => return self.fail_run(report, e.to_string()),
+        };
+        let mut order = found.iter().map(Candidate::order).collect::<Vec<_>>();
+        order.dedup();
+        for rank in order {
+            if self.cancelled() {
+                report.cancelled = true;
+                report.ok = false;
+                return;
+            }
+            let batch: Vec<&Candidate> = found.iter().filter(|c| c.order() == rank).collect();
+            let results = futures::future::join_all(batch.iter().map(|c| async move {
+                if c.kept.is_some() {
+                    return Ok(());
+                }
+                let path = c.resource.object_path(c.namespace.as_deref(), &c.name);
+                client.delete(&path, self.options.dry_run).await.map(|_| ())
+            }))
+            .await;
+            for (c, result) in batch.into_iter().zip(results) {
+                match (&c.kept, result) {
+                    (Some(reason), _) => self.reporter.event(&Event::PruneKept {
+                        object: c.describe(),
+                        reason: reason.clone(),
+                    }),
+                    (None, Ok(())) => self.reporter.event(&Event::Pruned {
+                        object: c.describe(),
+                        dry_run: self.options.dry_run,
+                    }),
+                    (None, Err(e)) => {
+                        let message = self.redactor.redact(&e.to_string());
+                        self.reporter.event(&Event::PruneFailed {
+                            object: c.describe(),
+                            message: message.clone(),
+                        });
+                        report.prune_failed.push((c.clone(), message));
+                    }
+                }
+            }
+        }
+        let failed = !report.prune_failed.is_empty();
+        report.pruned = found;
+        if failed {
+            report.ok = false;
+            return;
+        }
+        if self.options.dry_run || self.plan.partial {
+            return;
+        }
+        // Members kept by the guard stay members.
+        let mut narrowed = desired.clone();
+        for c in report.pruned.iter().filter(|c| c.kept.is_some()) {
+            narrowed.group_kinds.insert(c.resource.group_kind());
+            if let Some(ns) = &c.namespace {
+                narrowed.namespaces.insert(ns.clone());
+            }
+        }
+        if &narrowed != widened {
+            if let Err(e) = parent.write(client, &narrowed, false).await {
+                self.fail_run(report, e.to_string());
+            }
+        }
+    }
+
     /// One release's phases in order; a phase with a failure ends the release.
     async fn apply_release(&self, release: &StageRelease) -> Vec<Applied> {
         let mut out = Vec::new();
@@ -247,6 +444,9 @@ impl Runner<'_> {
 
     async fn apply_object(&self, index: usize) -> Applied {
         let object = &self.plan.objects[index];
+        if self.cancelled() {
+            return (index, ObjectStatus::NotStarted, None);
+        }
         let (status, resource) = self.apply_one(object).await;
         let event = match &status {
             ObjectStatus::Applied(action) => Event::Applied {
@@ -289,6 +489,9 @@ impl Runner<'_> {
                 None,
             );
         }
+        if self.options.skip_unchanged && self.unchanged(object, &resource).await {
+            return (ObjectStatus::Applied(Action::Unchanged), Some(resource));
+        }
         let path = resource.object_path(object.namespace(), object.name());
         let body = body_for(object, &resource);
         let params = ApplyParams {
@@ -313,6 +516,23 @@ impl Runner<'_> {
             },
         };
         (status, Some(resource))
+    }
+
+    /// Whether the live object carries the same applied-hash (one LIST per group-kind
+    /// per run answers this for every object of the kind).
+    async fn unchanged(&self, object: &PlannedObject, resource: &Resource) -> bool {
+        let Some(hash) = object.applied_hash() else {
+            return false;
+        };
+        let Ok(members) = self.live.members(&self.cluster.client, resource).await else {
+            return false;
+        };
+        let namespace = object.namespace().filter(|_| resource.namespaced);
+        find(&members, namespace, object.name())
+            .and_then(|live| live.pointer("/metadata/annotations"))
+            .and_then(|a| a.get(super::plan::APPLIED_HASH_ANNOTATION))
+            .and_then(Value::as_str)
+            == Some(hash)
     }
 
     /// Waits for what this stage must have ready before the next starts.

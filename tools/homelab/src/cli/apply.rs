@@ -5,11 +5,14 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::apply::lock::{self, LockNotice, LockOptions};
 use crate::apply::report::{JsonReporter, LineReporter, Paint, ProgressReporter};
 use crate::apply::{
-    self, ApplyOptions, ApplyPlan, Cluster, KubeTarget, ObjectStatus, Reporter, SopsSecrets,
+    self, ApplyOptions, ApplyPlan, Cluster, Event, KubeTarget, ObjectStatus, Reporter, SopsSecrets,
 };
 use crate::render::{self, RenderOptions, RenderedSet, SecretMode};
 
@@ -55,6 +58,21 @@ pub struct Args {
     /// How long each stage may take to become ready: `90s`, `5m`, `1h`
     #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+    /// Keep members of the environment that are no longer declared
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Let pruning delete PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// Apply every object even when its live applied-hash says it is unchanged
+    #[arg(long)]
+    pub no_skip: bool,
+    /// How long to wait for another run's lock on the environment
+    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
+    /// The lock's time to live: a holder that stops renewing it for this long loses it
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_ttl: Duration,
 }
 
 /// `300`, `300s`, `5m`, `1h`, `500ms`.
@@ -131,7 +149,8 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
         );
         return Ok(Err(ExitCode::from(1)));
     }
-    let plan = ApplyPlan::new(&set, &apply::needs_of(&lab));
+    let mut plan = ApplyPlan::new(&set, &apply::needs_of(&lab));
+    plan.partial = !options.selector.is_empty();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -157,11 +176,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let cancel = Arc::new(AtomicBool::new(false));
     let options = ApplyOptions {
         dry_run: args.dry_run,
         force_conflicts: args.force_conflicts,
         wait: !args.no_wait,
         timeout: args.timeout,
+        skip_unchanged: !args.no_skip,
+        prune: !args.no_prune,
+        allow_data_loss: args.allow_data_loss,
+        cancel: Some(cancel.clone()),
     };
     let reporter: Box<dyn Reporter> = match global.output {
         OutputFormat::Json => Box::new(JsonReporter::new(Box::new(std::io::stdout()))),
@@ -173,13 +197,44 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             paint_for(std::io::stdout().is_terminal()),
         )),
     };
-    let report = prepared.runtime.block_on(apply::apply(
-        &prepared.cluster,
-        &prepared.plan,
-        &options,
-        &prepared.set.redactor,
-        reporter.as_ref(),
-    ));
+    let lock_options = LockOptions {
+        identity: lock::identity(),
+        ttl: args.lock_ttl,
+        timeout: args.lock_timeout,
+    };
+    let env = args.kube.env.as_str();
+    let reporter = reporter.as_ref();
+    let outcome = prepared.runtime.block_on(async {
+        let client = &prepared.cluster.client;
+        let notice = |n: LockNotice| {
+            reporter.event(&match n {
+                LockNotice::Waiting { holder } => Event::LockWaiting { holder },
+                LockNotice::TakenOver { holder, expired } => Event::LockTakenOver { holder, expired },
+            })
+        };
+        // A dry run changes nothing, so it needs no lock.
+        let guard = match args.dry_run {
+            true => None,
+            false => Some(lock::acquire(client, env, &lock_options, &notice).await?),
+        };
+        let signals = tokio::spawn(stop_on_signal(cancel.clone()));
+        let report = apply::apply(
+            &prepared.cluster,
+            &prepared.plan,
+            &options,
+            &prepared.set.redactor,
+            reporter,
+        )
+        .await;
+        signals.abort();
+        if let Some(guard) = guard {
+            if let Err(e) = guard.release().await {
+                eprintln!("warning: Failed to release the lock lease homelab-{env}: {e}; it expires after {:?}", args.lock_ttl);
+            }
+        }
+        Ok::<_, lock::LockError>(report)
+    });
+    let report = outcome?;
     if report.ok {
         return Ok(ExitCode::SUCCESS);
     }
@@ -209,12 +264,34 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 prepared.set.redactor.redact(&n.reason)
             );
         }
+        for (candidate, message) in &report.prune_failed {
+            eprintln!("error: pruning {} failed: {message}", candidate.describe());
+        }
+        if let Some(message) = &report.error {
+            eprintln!("error: {message}");
+        }
         let not_started = report.count(|s| *s == ObjectStatus::NotStarted);
-        if not_started > 0 {
-            eprintln!("error: the run stopped; {not_started} object(s) were not applied. Fix the problem above and run again");
+        if report.cancelled {
+            eprintln!("error: interrupted; {not_started} object(s) were not applied and nothing was pruned. Run again to converge");
+        } else if not_started > 0 {
+            eprintln!("error: the run stopped before pruning; {not_started} object(s) were not applied. Fix the problem above and run again");
         }
     }
-    Ok(ExitCode::from(1))
+    Ok(ExitCode::from(if report.cancelled { 130 } else { 1 }))
+}
+
+/// Sets `cancel` on SIGINT or SIGTERM; the run stops at the next object boundary and
+/// the lock is released.
+async fn stop_on_signal(cancel: Arc<AtomicBool>) {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    cancel.store(true, Ordering::Relaxed);
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct Args {
     /// Show the result as if conflicting fields were taken over
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Show PVCs, PVs and namespaces holding PVCs as pruned rather than kept
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -33,6 +36,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         &prepared.cluster,
         &prepared.plan,
         args.force_conflicts,
+        args.allow_data_loss,
         &prepared.set.redactor,
     ));
     match global.output {
@@ -42,10 +46,20 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 line["event"] = json!("diff");
                 println!("{line}");
             }
+            for p in &report.prune {
+                println!(
+                    "{}",
+                    json!({"event": "prune", "object": p.object, "kept": p.kept})
+                );
+            }
+            if let Some(e) = &report.prune_error {
+                println!("{}", json!({"event": "error", "message": e}));
+            }
             println!(
                 "{}",
                 json!({"event": "summary", "create": report.to_create(), "change": report.to_change(),
-                    "unchanged": report.unchanged(), "problems": report.problems(), "requests": report.requests})
+                    "unchanged": report.unchanged(), "prune": report.to_prune(),
+                    "problems": report.problems(), "requests": report.requests})
             );
         }
         OutputFormat::Text => {
@@ -68,6 +82,19 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                         println!("{} {}: {message}", paint.red("error"), object.object)
                     }
                 }
+            }
+            for p in &report.prune {
+                match &p.kept {
+                    None => println!("{} {}", paint.red("prune"), p.object),
+                    Some(why) => println!(
+                        "{} {}: no longer desired, but {why}",
+                        paint.yellow("keep"),
+                        p.object
+                    ),
+                }
+            }
+            if let Some(e) = &report.prune_error {
+                println!("{} {e}", paint.red("error"));
             }
             println!("{}", paint.bold(&report.summary()));
         }

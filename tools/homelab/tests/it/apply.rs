@@ -220,7 +220,10 @@ fn apply_reference_and_chart_releases_then_live_equals_desired() {
     // Nothing left to do: the server's dry run equals the live state.
     let diff = homelab(&lab, &fake, &["diff", "-e", "dev", "--exit-code"]);
     diff.expect_code(0);
-    assert_eq!(diff.stdout, "0 to create, 0 to change, 27 unchanged\n");
+    assert_eq!(
+        diff.stdout,
+        "0 to create, 0 to change, 27 unchanged, 0 to prune\n"
+    );
 }
 
 #[test]
