@@ -5,6 +5,36 @@
 //! conflicts, `dryRun=All`, simulated readiness controllers, and fault
 //! injection with request counters.
 //!
+//! # Using it
+//!
+//! In-process (tokio tests): [`FakeApiServer::start`] returns a
+//! [`ServerHandle`] with the URL, a kubeconfig (context `fake`, namespace
+//! `default`, plain HTTP, no credentials), request counters and log, fault
+//! knobs ([`Faults`], [`VerbFaults`]), controller knobs ([`ControllerConfig`],
+//! [`FailRule`]) and uncounted direct access to the API
+//! ([`ServerHandle::call`], [`ServerHandle::apply_as`],
+//! [`ServerHandle::get`], [`ServerHandle::list`]).
+//!
+//! As a process: `fake-apiserver --port N [--latency-ms MS]
+//! [--ready-delay-ms MS] [--seed S] [--kubeconfig PATH]` prints
+//! `listening on http://127.0.0.1:PORT`; scripts use the `/_fake/` endpoints:
+//! `GET /_fake/requests[?log=true]` (counts), `DELETE /_fake/requests`
+//! (reset), `GET|PUT /_fake/faults` and `GET|PUT /_fake/controller` (the
+//! knobs as JSON, durations in milliseconds). These are never counted or
+//! faulted.
+//!
+//! # Caveats
+//! - JSON and YAML bodies only (no protobuf: `kubectl create configmap`
+//!   fails with 415; `kubectl apply`/`create -f` work).
+//! - No field validation beyond names, labels and a few kind-specific rules;
+//!   `fieldValidation=Strict` is accepted but unknown fields are kept.
+//! - No pagination (`limit` is ignored; lists are complete), no
+//!   `resourceVersionMatch`, no admission, no RBAC, no quantities
+//!   canonicalization.
+//! - Server-side apply lists are keyed by a built-in table for built-in
+//!   kinds and by `x-kubernetes-list-*` for CRDs; apply to `/status` is
+//!   not supported (merge/JSON patch and PUT are).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use fake_apiserver::{Config, FakeApiServer};
