@@ -98,6 +98,22 @@ fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// Asks on a terminal; without one, `--yes` is required.
+fn confirm() -> anyhow::Result<bool> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "Refusing to change recipients without confirmation; pass --yes when not on a terminal"
+        );
+    }
+    eprint!("Is this okay? (y/n) ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("Failed to read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let keys = KeySources::from_env();
     match &args.command {
@@ -145,11 +161,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 EditOutcome::Saved => eprintln!("{}: saved", file.display()),
             }
         }
-        SecretsCommand::Updatekeys {
-            yes: _,
-            config,
-            file,
-        } => {
+        SecretsCommand::Updatekeys { yes, config, file } => {
             let update =
                 homelab_secrets::updatekeys(file, &rule_source(None, config.as_ref()), &keys)?;
             match update.text {
@@ -158,11 +170,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     file.display()
                 ),
                 Some(text) => {
+                    eprintln!("The following changes will be made to the file's recipients:");
                     for r in &update.added {
                         eprintln!("+ {r}");
                     }
                     for r in &update.removed {
                         eprintln!("- {r}");
+                    }
+                    if !yes && !confirm()? {
+                        eprintln!("{}: left unchanged", file.display());
+                        return Ok(ExitCode::from(1));
                     }
                     homelab_secrets::ops::write_atomic(file, &text)?;
                     eprintln!("{}: data key re-wrapped", file.display());
