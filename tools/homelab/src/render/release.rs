@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use handlebars::Context;
 use serde_json::Value;
 
 use super::documents::{self, SourcedDocument};
@@ -55,14 +56,16 @@ impl Job<'_> {
                     .map_err(problem)?,
             );
         }
-        let manifest_values = values::without_nulls(merged);
+        let manifest_context = Context::from(
+            self.shared
+                .for_manifests(release, &values::without_nulls(merged)),
+        );
         for file in &release.manifests {
             let shown = display_dir.join(file);
             let text = read(&input.dir.join(file), &shown).map_err(problem)?;
             let text = if file.ends_with(".hbs") {
-                let context = self.shared.for_manifests(release, &manifest_values);
                 self.templates
-                    .render(&shown, &text, &context)
+                    .render(&shown, &text, &manifest_context)
                     .map_err(|e| problem(e.to_string()))?
             } else {
                 text
@@ -96,12 +99,13 @@ impl Job<'_> {
             .map(|o| o.values.as_slice())
             .unwrap_or_default();
         let mut layers = Vec::new();
+        let context = Context::from(self.shared.for_values(release));
         for file in release.values.iter().chain(overlay) {
             let shown = display_dir.join(file);
             let text = read(&dir.join(file), &shown)?;
             let text = if file.ends_with(".hbs") {
                 self.templates
-                    .render(&shown, &text, &self.shared.for_values(release))
+                    .render(&shown, &text, &context)
                     .map_err(|e| e.to_string())?
             } else {
                 text

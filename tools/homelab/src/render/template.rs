@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use handlebars::{Handlebars, RenderErrorReason};
+use handlebars::{
+    Context, Handlebars, RenderContext, RenderErrorReason, Renderable, StringOutput, Template,
+};
 use serde_json::Value;
 
 use super::helpers;
@@ -46,25 +48,31 @@ impl Templates {
         &self,
         file: &Path,
         text: &str,
-        context: &Value,
+        context: &Context,
     ) -> Result<String, TemplateError> {
         let name = file.display().to_string();
         let template =
-            handlebars::Template::compile_with_name(text, name.clone()).map_err(|e| {
-                TemplateError {
-                    file: name.clone(),
-                    line: e.pos().map(|(l, _)| l),
-                    column: e.pos().map(|(_, c)| c),
-                    message: format!("invalid template: {}", e.reason()),
-                }
+            Template::compile_with_name(text, name.clone()).map_err(|e| TemplateError {
+                file: name.clone(),
+                line: e.pos().map(|(l, _)| l),
+                column: e.pos().map(|(_, c)| c),
+                message: format!("invalid template: {}", e.reason()),
             })?;
-        let mut registry = self.registry.clone();
-        registry.register_template(&name, template);
-        registry.render(&name, context).map_err(|e| TemplateError {
+        let mut render_context = RenderContext::new(Some(&name));
+        let mut out = StringOutput::new();
+        template
+            .render(&self.registry, context, &mut render_context, &mut out)
+            .map_err(|e| TemplateError {
+                file: name.clone(),
+                line: e.line_no,
+                column: e.column_no,
+                message: describe(e.reason()),
+            })?;
+        out.into_string().map_err(|e| TemplateError {
             file: name.clone(),
-            line: e.line_no,
-            column: e.column_no,
-            message: describe(e.reason()),
+            line: None,
+            column: None,
+            message: format!("the output is not UTF-8: {e}"),
         })
     }
 }
@@ -89,7 +97,11 @@ mod tests {
 
     fn render(text: &str, context: Value) -> Result<String, TemplateError> {
         let hosts = json!({"hanaakari": {"name": "hanaakari", "roles": ["worker", "ingress"], "lanAddress": "192.168.10.22"}});
-        Templates::new(hosts).render(Path::new("releases/x/manifests/a.yaml.hbs"), text, &context)
+        Templates::new(hosts).render(
+            Path::new("releases/x/manifests/a.yaml.hbs"),
+            text,
+            &Context::from(context),
+        )
     }
 
     #[test]

@@ -451,3 +451,22 @@ fn real_mode_puts_data_in_secrets_only() {
         .redact("x plaintext-of-vaultwarden.admin_token")
         .ends_with("<redacted>"));
 }
+
+#[test]
+fn a_missing_helm_is_named_with_the_fix() {
+    let lab = chart_lab();
+    let cache = lab.path().join(".cache");
+    let run = lab.run_with(
+        &["render", "-e", "dev"],
+        &[
+            ("HOMELAB_HELM", "/nonexistent/helm"),
+            ("HOMELAB_CACHE_DIR", cache.to_str().unwrap()),
+        ],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stdout.contains("homelab.dev/release: site"),
+        "manifest-only releases still render\n{run}"
+    );
+    insta::assert_snapshot!("helm_missing", run.stderr_normalized());
+}
