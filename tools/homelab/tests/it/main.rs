@@ -6,7 +6,7 @@ mod check;
 mod deploy_hosts;
 mod generate;
 mod invalid;
-mod roundtrip;
 mod render;
+mod roundtrip;
 mod secrets;
 mod support;
