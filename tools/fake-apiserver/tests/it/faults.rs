@@ -189,3 +189,39 @@ async fn control_endpoints_drive_the_binary() {
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(s.controller().failing.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clients_under_faults_all_get_answers() {
+    let s = server().await;
+    let mut f = Faults::latency(Duration::from_millis(2)).on_resource_verbs(VerbFaults {
+        error_rate: 0.1,
+        drop_rate: 0.1,
+        ..Default::default()
+    });
+    f.retry_after_secs = 1;
+    s.set_faults(f);
+    let addr = s.addr();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            tokio::spawn(async move {
+                let path = format!("/api/v1/namespaces/default/configmaps/c{i}?fieldManager=m");
+                let body = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata: {{i: '{i}'}}\n");
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    match send(addr, "PATCH", &path, "application/apply-patch+yaml", &body).await {
+                        Ok(r) if r.status == 201 || r.status == 200 => return attempts,
+                        Ok(r) => assert_eq!(r.status, 500, "{}", r.raw),
+                        Err(_) => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(s.list("", "configmaps", Some("default")).len(), 64);
+    assert_eq!(s.requests().get(Verb::Patch), total);
+}
