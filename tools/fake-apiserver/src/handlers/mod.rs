@@ -2,6 +2,7 @@
 //! status code, content type and JSON body out. Discovery is answered here;
 //! resource verbs live in [`read`], [`write`] and [`delete`].
 
+mod apply;
 mod control;
 mod delete;
 mod read;

@@ -1,5 +1,5 @@
-//! POST, PUT and PATCH (server-side apply, merge, strategic merge and JSON
-//! patch), on the main resource and on `/status`. Every write honours
+//! POST, PUT and PATCH (merge, strategic merge and JSON patch; apply is in
+//! [`super::apply`]), on the main resource and on `/status`. Every write honours
 //! `dryRun=All`, records managed fields and is skipped (no new
 //! resourceVersion) when it would change nothing.
 
@@ -9,16 +9,16 @@ use super::read::{key, not_found, served};
 use super::{ApiResponse, Ctx};
 use crate::apply::managed_fields::{self, Update};
 use crate::apply::walk::{changes, owned_part};
-use crate::apply::{conflict_message, Apply, Conflict, Schema};
+use crate::apply::Schema;
 use crate::objects::{
     apply_defaults, carry_over, check_body_identity, normalize, stamp_new, unchanged, validate,
 };
 use crate::patch::{json_patch, merge_patch, strategic_merge_patch};
 use crate::state::State;
-use crate::status::{ApiError, Cause};
+use crate::status::ApiError;
 use crate::store::ObjKey;
 
-fn media_type(ctx: &Ctx) -> String {
+pub(super) fn media_type(ctx: &Ctx) -> String {
     ctx.req
         .content_type
         .split(';')
@@ -29,7 +29,7 @@ fn media_type(ctx: &Ctx) -> String {
 }
 
 /// The body as JSON, or YAML for YAML content types (apply patches).
-fn body(ctx: &Ctx) -> Result<Value, ApiError> {
+pub(super) fn body(ctx: &Ctx) -> Result<Value, ApiError> {
     let bytes = &ctx.req.body;
     let media = media_type(ctx);
     if media.contains("protobuf") || media.contains("cbor") {
@@ -48,7 +48,7 @@ fn body(ctx: &Ctx) -> Result<Value, ApiError> {
 }
 
 /// The schema merges follow: built-in tables, or the CRD's.
-fn crd_schema(state: &State, ctx: &Ctx) -> Option<Value> {
+pub(super) fn crd_schema(state: &State, ctx: &Ctx) -> Option<Value> {
     if ctx.rt.builtin {
         return None;
     }
@@ -70,7 +70,7 @@ fn crd_schema(state: &State, ctx: &Ctx) -> Option<Value> {
         .filter(|s| s.is_object())
 }
 
-fn schema<'a>(ctx: &Ctx, crd: &'a Option<Value>) -> Schema<'a> {
+pub(super) fn schema<'a>(ctx: &Ctx, crd: &'a Option<Value>) -> Schema<'a> {
     if ctx.rt.builtin {
         Schema::Builtin
     } else {
@@ -79,7 +79,7 @@ fn schema<'a>(ctx: &Ctx, crd: &'a Option<Value>) -> Schema<'a> {
 }
 
 /// Stores (or, on dry run, only shapes) an object.
-fn commit(
+pub(super) fn commit(
     state: &mut State,
     ctx: &Ctx,
     key: ObjKey,
@@ -96,7 +96,7 @@ fn commit(
     state.store.put(key, obj)
 }
 
-fn require_namespace(state: &State, ctx: &Ctx) -> Result<(), ApiError> {
+pub(super) fn require_namespace(state: &State, ctx: &Ctx) -> Result<(), ApiError> {
     if ctx.rt.namespaced && !state.namespace_exists(ctx.namespace()) {
         return Err(ApiError::not_found("", "namespaces", ctx.namespace()));
     }
@@ -182,7 +182,7 @@ pub(super) fn update(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
 pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
     let media = media_type(ctx);
     if media == "application/apply-patch+yaml" {
-        return apply(state, ctx);
+        return super::apply::apply(state, ctx);
     }
     let known = [
         "application/merge-patch+json",
@@ -268,7 +268,12 @@ fn write_update(
 
 /// Stores an updated object unless nothing changed; completes a pending
 /// deletion once its finalizers are gone.
-fn finish(state: &mut State, ctx: &Ctx, live: &Value, new: Value) -> Result<ApiResponse, ApiError> {
+pub(super) fn finish(
+    state: &mut State,
+    ctx: &Ctx,
+    live: &Value,
+    new: Value,
+) -> Result<ApiResponse, ApiError> {
     if unchanged(live, &new) {
         return Ok(ApiResponse::json(200, served(ctx, live)));
     }
@@ -283,106 +288,4 @@ fn finish(state: &mut State, ctx: &Ctx, live: &Value, new: Value) -> Result<ApiR
     }
     let stored = commit(state, ctx, key(ctx), new, Some(live));
     Ok(ApiResponse::json(200, served(ctx, &stored)))
-}
-
-fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
-    let Some(manager) = ctx.req.query.get("fieldManager").filter(|m| !m.is_empty()) else {
-        return Err(ApiError::invalid(
-            "meta.k8s.io",
-            "PatchOptions.meta.k8s.io",
-            "",
-            vec![Cause {
-                reason: "FieldValueRequired".into(),
-                message: "Required value: is required for apply patch".into(),
-                field: "fieldManager".into(),
-            }],
-        ));
-    };
-    if ctx.path.subresource.is_some() {
-        return Err(ApiError::unsupported_media_type(&ctx.req.content_type));
-    }
-    let applied = body(ctx)?;
-    check_body_identity(
-        &ctx.rt,
-        &applied,
-        ctx.path.namespace.as_deref(),
-        Some(ctx.name()),
-    )?;
-    for field in ["apiVersion", "kind"] {
-        if !applied[field].is_string() {
-            return Err(ApiError::bad_request(format!(
-                "{field} must be set in an apply configuration"
-            )));
-        }
-    }
-    if !applied["metadata"]["managedFields"].is_null() {
-        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
-    }
-    let live = state.store.get(&key(ctx)).cloned();
-    if let Some(rv) = applied["metadata"]["resourceVersion"].as_str() {
-        if live
-            .as_ref()
-            .and_then(|l| l["metadata"]["resourceVersion"].as_str())
-            != Some(rv)
-        {
-            return Err(ApiError::conflict(
-                &ctx.rt.group,
-                &ctx.rt.plural,
-                ctx.name(),
-                "the object has been modified; please apply your changes to the latest version and try again",
-            ));
-        }
-    }
-    let crd = crd_schema(state, ctx);
-    let engine = Apply {
-        manager,
-        force: ctx.req.query.force(),
-        has_status: ctx.rt.has_status,
-        schema: schema(ctx, &crd),
-        now: &ctx.now,
-    };
-    match live {
-        None => {
-            require_namespace(state, ctx)?;
-            let mut skeleton = json!({"apiVersion": ctx.rt.api_version(), "kind": ctx.rt.kind,
-                "metadata": {"name": ctx.name()}});
-            if ctx.rt.namespaced {
-                skeleton["metadata"]["namespace"] = json!(ctx.namespace());
-            }
-            let mut obj = engine
-                .run(&skeleton, &applied)
-                .map_err(|c| conflict_error(ctx, &c))?;
-            stamp_new(&ctx.rt, &mut obj, &mut state.rng, &ctx.now);
-            apply_defaults(&ctx.rt, &mut obj, &mut state.rng);
-            validate(&ctx.rt, &obj, None)?;
-            let stored = commit(state, ctx, key(ctx), obj, None);
-            Ok(ApiResponse::json(201, served(ctx, &stored)))
-        }
-        Some(live) => {
-            let mut new = engine
-                .run(&live, &applied)
-                .map_err(|c| conflict_error(ctx, &c))?;
-            carry_over(&ctx.rt, &live, &mut new, false);
-            apply_defaults(&ctx.rt, &mut new, &mut state.rng);
-            validate(&ctx.rt, &new, Some(&live))?;
-            normalize(&mut new);
-            finish(state, ctx, &live, new)
-        }
-    }
-}
-
-fn conflict_error(ctx: &Ctx, conflicts: &[Conflict]) -> ApiError {
-    let mut e = ApiError::new(409, "Conflict", conflict_message(conflicts));
-    e.details.kind = Some(ctx.rt.plural.clone());
-    e.details.group = Some(ctx.rt.group.clone());
-    e.details.name = Some(ctx.name().to_owned());
-    e.details.causes = conflicts
-        .iter()
-        .map(|c| Cause {
-            reason: "FieldManagerConflict".into(),
-            message: format!("conflict with {}", c.manager),
-            field: c.path_string(),
-        })
-        .collect();
-    e
 }

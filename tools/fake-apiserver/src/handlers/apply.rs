@@ -1,0 +1,117 @@
+//! PATCH with `application/apply-patch+yaml`: server-side apply through
+//! [`crate::apply`], creating the object when it does not exist, answering
+//! 409 with one cause per conflicting field unless `force=true`.
+
+use serde_json::json;
+
+use super::read::{key, served};
+use super::write::{body, commit, crd_schema, finish, require_namespace, schema};
+use super::{ApiResponse, Ctx};
+use crate::apply::{conflict_message, Apply, Conflict};
+use crate::objects::{
+    apply_defaults, carry_over, check_body_identity, normalize, stamp_new, validate,
+};
+use crate::state::State;
+use crate::status::{ApiError, Cause};
+
+pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
+    let Some(manager) = ctx.req.query.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return Err(ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions.meta.k8s.io",
+            "",
+            vec![Cause {
+                reason: "FieldValueRequired".into(),
+                message: "Required value: is required for apply patch".into(),
+                field: "fieldManager".into(),
+            }],
+        ));
+    };
+    if ctx.path.subresource.is_some() {
+        return Err(ApiError::unsupported_media_type(&ctx.req.content_type));
+    }
+    let applied = body(ctx)?;
+    check_body_identity(
+        &ctx.rt,
+        &applied,
+        ctx.path.namespace.as_deref(),
+        Some(ctx.name()),
+    )?;
+    for field in ["apiVersion", "kind"] {
+        if !applied[field].is_string() {
+            return Err(ApiError::bad_request(format!(
+                "{field} must be set in an apply configuration"
+            )));
+        }
+    }
+    if !applied["metadata"]["managedFields"].is_null() {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
+    let live = state.store.get(&key(ctx)).cloned();
+    if let Some(rv) = applied["metadata"]["resourceVersion"].as_str() {
+        if live
+            .as_ref()
+            .and_then(|l| l["metadata"]["resourceVersion"].as_str())
+            != Some(rv)
+        {
+            return Err(ApiError::conflict(
+                &ctx.rt.group,
+                &ctx.rt.plural,
+                ctx.name(),
+                "the object has been modified; please apply your changes to the latest version and try again",
+            ));
+        }
+    }
+    let crd = crd_schema(state, ctx);
+    let engine = Apply {
+        manager,
+        force: ctx.req.query.force(),
+        has_status: ctx.rt.has_status,
+        schema: schema(ctx, &crd),
+        now: &ctx.now,
+    };
+    match live {
+        None => {
+            require_namespace(state, ctx)?;
+            let mut skeleton = json!({"apiVersion": ctx.rt.api_version(), "kind": ctx.rt.kind,
+                "metadata": {"name": ctx.name()}});
+            if ctx.rt.namespaced {
+                skeleton["metadata"]["namespace"] = json!(ctx.namespace());
+            }
+            let mut obj = engine
+                .run(&skeleton, &applied)
+                .map_err(|c| conflict_error(ctx, &c))?;
+            stamp_new(&ctx.rt, &mut obj, &mut state.rng, &ctx.now);
+            apply_defaults(&ctx.rt, &mut obj, &mut state.rng);
+            validate(&ctx.rt, &obj, None)?;
+            let stored = commit(state, ctx, key(ctx), obj, None);
+            Ok(ApiResponse::json(201, served(ctx, &stored)))
+        }
+        Some(live) => {
+            let mut new = engine
+                .run(&live, &applied)
+                .map_err(|c| conflict_error(ctx, &c))?;
+            carry_over(&ctx.rt, &live, &mut new, false);
+            apply_defaults(&ctx.rt, &mut new, &mut state.rng);
+            validate(&ctx.rt, &new, Some(&live))?;
+            normalize(&mut new);
+            finish(state, ctx, &live, new)
+        }
+    }
+}
+
+fn conflict_error(ctx: &Ctx, conflicts: &[Conflict]) -> ApiError {
+    let mut e = ApiError::new(409, "Conflict", conflict_message(conflicts));
+    e.details.kind = Some(ctx.rt.plural.clone());
+    e.details.group = Some(ctx.rt.group.clone());
+    e.details.name = Some(ctx.name().to_owned());
+    e.details.causes = conflicts
+        .iter()
+        .map(|c| Cause {
+            reason: "FieldManagerConflict".into(),
+            message: format!("conflict with {}", c.manager),
+            field: c.path_string(),
+        })
+        .collect();
+    e
+}
