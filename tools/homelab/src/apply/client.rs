@@ -109,7 +109,11 @@ pub struct ApiClient {
     in_flight: Arc<Semaphore>,
     sent: Arc<AtomicU64>,
     retry: RetryPolicy,
+    timeout: Duration,
 }
+
+/// How long one request may take before it counts as a (transient) timeout.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl ApiClient {
     /// `concurrency` bounds the requests in flight at once (at least 1).
@@ -119,7 +123,14 @@ impl ApiClient {
             in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
             sent: Arc::new(AtomicU64::new(0)),
             retry: RetryPolicy::default(),
+            timeout: REQUEST_TIMEOUT,
         }
+    }
+
+    /// The same client with another per-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The same client with another retry policy.
@@ -138,7 +149,17 @@ impl ApiClient {
     async fn send(&self, call: Call<'_>) -> Result<(u16, Value), RequestError> {
         let mut retry = 0;
         loop {
-            match self.send_once(&call).await {
+            let attempt = tokio::time::timeout(self.timeout, self.send_once(&call));
+            let result = attempt.await.unwrap_or_else(|_| {
+                Err((
+                    RequestError::Transport(format!(
+                        "no answer within {:?} for {} {}",
+                        self.timeout, call.method, call.uri
+                    )),
+                    None,
+                ))
+            });
+            match result {
                 Ok(answer) => return Ok(answer),
                 Err((error, retry_after)) => {
                     if retry + 1 >= self.retry.attempts || !is_transient(&error) {

@@ -85,15 +85,19 @@ impl PlannedObject {
 /// re-apply can skip objects whose live hash matches without sending them.
 pub const APPLIED_HASH_ANNOTATION: &str = "homelab.dev/applied-hash";
 
-/// Hashes `body` and records the hash in its annotations. A Secret's values are left
-/// out: its `homelab.dev/secret-hash` (over the SOPS ciphertexts) stands for them, so no
-/// hash of a plaintext is ever stored.
+/// Hashes `body` and records the hash in its annotations. The values of a Secret built
+/// from SOPS are left out: its `homelab.dev/secret-hash` (over the ciphertexts) stands
+/// for them, so no hash of a plaintext is ever stored.
 pub fn stamp_applied_hash(body: &mut Value) {
     let mut hashed = body.clone();
-    let is_secret = hashed.get("kind").and_then(Value::as_str) == Some("Secret")
-        && hashed.get("apiVersion").and_then(Value::as_str) == Some("v1");
+    let from_sops = hashed.get("kind").and_then(Value::as_str) == Some("Secret")
+        && hashed.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        && hashed
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(crate::render::secrets::SECRET_HASH_ANNOTATION))
+            .is_some();
     if let Some(map) = hashed.as_object_mut() {
-        if is_secret {
+        if from_sops {
             map.remove("data");
             map.remove("stringData");
         }

@@ -331,10 +331,10 @@ impl Runner<'_> {
                 failed,
                 not_ready: stage_not_ready.len(),
             });
-            let stop = failed > 0 || stopped || !stage_not_ready.is_empty();
+            let stop = failed > 0 || stopped || !stage_not_ready.is_empty() || self.cancelled();
             report.not_ready.extend(stage_not_ready);
             if stop {
-                report.cancelled = stopped && self.cancelled();
+                report.cancelled = self.cancelled();
                 report.ok = false;
                 return;
             }
@@ -573,6 +573,7 @@ impl Runner<'_> {
                     object: self.plan.objects[i].describe(),
                 })
             },
+            || self.cancelled(),
         )
         .await;
         for n in &not_ready {

@@ -36,14 +36,15 @@ const MAX_POLL: Duration = Duration::from_secs(1);
 /// Events quoted per object in a report.
 const EVENTS_SHOWN: usize = 5;
 
-/// Polls until every target is ready, has failed, or `timeout` passed. Calls `ready`
-/// for each target as it becomes ready. Returns those that did not.
+/// Polls until every target is ready, has failed, `timeout` passed or `stop` says so.
+/// Calls `ready` for each target as it becomes ready. Returns those that did not.
 pub async fn wait_ready(
     client: &ApiClient,
     targets: &[WaitTarget],
     label_selector: &str,
     timeout: Duration,
     ready: impl Fn(usize),
+    stop: impl Fn() -> bool,
 ) -> Vec<NotReady> {
     let deadline = Instant::now() + timeout;
     let mut pending: Vec<(&WaitTarget, String)> = targets
@@ -93,10 +94,13 @@ pub async fn wait_ready(
         }
         pending = still;
         let now = Instant::now();
-        if pending.is_empty() || now >= deadline {
+        if pending.is_empty() || now >= deadline || stop() {
             break;
         }
         tokio::time::sleep(interval.min(deadline - now)).await;
+        if stop() {
+            break;
+        }
         interval = (interval * 3 / 2).min(MAX_POLL);
     }
     let mut report = Vec::new();

@@ -12,6 +12,11 @@ use homelab_secrets::{ExposeSecret as _, KeySources};
 use http::Method;
 use serde_json::{json, Value};
 
+mod converge;
+mod fast_path;
+mod lock;
+mod prune;
+
 use crate::render::{chart_lab, copy_tree, helm_shim};
 use crate::support::{repo_root, Run, TestLab};
 
@@ -86,19 +91,22 @@ fn apply_lab() -> TestLab {
     lab
 }
 
+/// The environment a run of homelab against `fake` needs.
+fn env_for(lab: &TestLab, fake: &Fake) -> Vec<(&'static str, String)> {
+    let text = |p: PathBuf| p.to_str().unwrap().to_string();
+    vec![
+        ("KUBECONFIG", text(fake.kubeconfig.clone())),
+        ("SOPS_AGE_KEY_FILE", text(admin_key())),
+        ("HOMELAB_HELM", text(helm_shim())),
+        ("HOMELAB_CACHE_DIR", text(lab.path().join(".cache"))),
+        ("NO_COLOR", "1".into()),
+    ]
+}
+
 fn homelab(lab: &TestLab, fake: &Fake, args: &[&str]) -> Run {
-    let cache = lab.path().join(".cache");
-    let helm = helm_shim();
-    let key = admin_key();
-    let run = lab.run_with(
-        args,
-        &[
-            ("KUBECONFIG", fake.kubeconfig.to_str().unwrap()),
-            ("SOPS_AGE_KEY_FILE", key.to_str().unwrap()),
-            ("HOMELAB_HELM", helm.to_str().unwrap()),
-            ("HOMELAB_CACHE_DIR", cache.to_str().unwrap()),
-        ],
-    );
+    let env = env_for(lab, fake);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = lab.run_with(args, &env);
     assert_no_plaintext(lab.path(), &run);
     run
 }
@@ -148,7 +156,7 @@ fn desired(lab: &TestLab, fake: &Fake) -> Vec<Value> {
 }
 
 /// Every field of `want` is in `live` with the same value (the server adds defaults).
-fn contains(live: &Value, want: &Value) -> Result<(), String> {
+pub(crate) fn contains(live: &Value, want: &Value) -> Result<(), String> {
     match (live, want) {
         (Value::Object(l), Value::Object(w)) => {
             for (k, wv) in w {
