@@ -28,9 +28,9 @@
 //!   fails with 415; `kubectl apply`/`create -f` work).
 //! - No field validation beyond names, labels and a few kind-specific rules;
 //!   `fieldValidation=Strict` is accepted but unknown fields are kept.
-//! - No pagination (`limit` is ignored; lists are complete), no
-//!   `resourceVersionMatch`, no admission, no RBAC, no quantities
-//!   canonicalization.
+//! - Lists page with `limit`/`continue` in key order but ignore
+//!   `resourceVersion`/`resourceVersionMatch` (always the latest state); no
+//!   admission, no RBAC, no quantities canonicalization.
 //! - Server-side apply lists are keyed by a built-in table for built-in
 //!   kinds and by `x-kubernetes-list-*` for CRDs; apply to `/status` is
 //!   not supported (merge/JSON patch and PUT are).

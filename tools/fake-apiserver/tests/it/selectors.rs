@@ -64,3 +64,38 @@ async fn label_and_field_selectors() {
     let bad = get(&s, "/api/v1/configmaps?labelSelector=app+in+web").await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn lists_page_with_limit_and_continue() {
+    let s = quiet_server().await;
+    for i in 0..5 {
+        post(
+            &s,
+            "/api/v1/namespaces/default/configmaps",
+            &json!({"metadata": {"name": format!("c{i}")}}),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let r = get(
+            &s,
+            &format!("/api/v1/namespaces/default/configmaps?limit=2&continue={token}"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+        seen.extend(names(&r.body));
+        match r.body["metadata"]["continue"].as_str() {
+            Some(t) => token = t.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["c0", "c1", "c2", "c3", "c4"]);
+    let bad = get(
+        &s,
+        "/api/v1/namespaces/default/configmaps?limit=2&continue=zz",
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+}
