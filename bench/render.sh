@@ -33,6 +33,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # 1. A lab of CHART_RELEASES releases of the fixture chart (subchart, crds/, helpers).
+# (The reference lab's upstream charts need the network to lock and pull.)
 lab=$work/charts
 mkdir -p "$lab/releases" "$lab/hosts"
 cp -r tools/homelab/tests/fixtures/charts "$lab/charts"
@@ -40,7 +41,10 @@ nix-instantiate --eval --strict --json hosts/inventory.nix > "$lab/inventory.jso
 printf '[environments.dev]\ncontext = "kind-homelab"\nsecrets = "secrets/dev.yaml"\n' > "$lab/releases/environments.toml"
 for i in $(seq -w 1 "$charts"); do
   mkdir -p "$lab/releases/web$i"
-  printf 'name = "web%s"\nnamespace = "web%s"\nvalues = ["values.yaml"]\n\n[chart]\npath = "../../charts/webapp"\n' "$i" "$i" > "$lab/releases/web$i/release.toml"
+  # Each release its own copy, with its own CRD group: one CRD from two releases is an error.
+  cp -r "$lab/charts/webapp" "$lab/charts/web$i"
+  sed -i "s/example\.org/web$i.example.org/g" "$lab/charts/web$i/crds/widgets.yaml" "$lab/charts/web$i/templates/widget.yaml"
+  printf 'name = "web%s"\nnamespace = "web%s"\nvalues = ["values.yaml"]\n\n[chart]\npath = "../../charts/web%s"\n' "$i" "$i" "$i" > "$lab/releases/web$i/release.toml"
   printf 'host: web%s.example.org\nreplicaCount: 2\n' "$i" > "$lab/releases/web$i/values.yaml"
 done
 export HOMELAB_HELM=$helm HOMELAB_CACHE_DIR=$work/cache
@@ -48,7 +52,7 @@ export HOMELAB_HELM=$helm HOMELAB_CACHE_DIR=$work/cache
 
 floor_sum=0
 for i in $(seq -w 1 "$charts"); do
-  one=$(median_ms "$runs" "$helm" template "web$i" "$lab/charts/webapp" --namespace "web$i" \
+  one=$(median_ms "$runs" "$helm" template "web$i" "$lab/charts/web$i" --namespace "web$i" \
     --values "$lab/releases/web$i/values.yaml" --include-crds --kube-version 1.34.1)
   floor_sum=$(python3 -c "print($floor_sum + $one)")
 done
