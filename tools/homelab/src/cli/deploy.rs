@@ -1,28 +1,62 @@
-//! `homelab deploy --hosts-only [--host NAME…] [--dry-run] [--jobs N]`: rebuilds the
-//! lab's hosts over SSH, control plane first.
+//! `homelab deploy -e ENV [--plan [--yes]] [--hosts-only | --cluster-only]`: converges
+//! both layers. Hosts are rebuilt over SSH first (control plane first); only when every
+//! host succeeded is the cluster applied, exactly as `homelab apply -e ENV` applies it
+//! (render with real secrets, server-side apply with waits, then prune).
+//!
+//! `--plan` shows both layers first — which hosts' systems would change and the
+//! cluster's dry-run summary with prunes — and then:
+//! - `--yes`: deploys what the plan found changed;
+//! - on a terminal: asks "Apply these changes? [y/N]"; a "no" changes nothing and
+//!   exits 2 (like `diff --exit-code`: changes are pending);
+//! - otherwise (CI, pipes): prints only and exits 0.
+//!
+//! A plan that could not be made completely (an unreachable host, a failed build, a
+//! cluster that cannot be diffed) exits 1 without changing anything. The cluster is
+//! rendered again for the apply itself, from the same files.
 
 use std::io::Write as _;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::deploy::hosts::{self, RebuildOptions};
+use crate::apply;
+use crate::deploy::closures::{self, ClosureOptions};
+use crate::deploy::confirm::{self, Decision, StdioPrompt};
+use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, RunOptions};
+use crate::deploy::plan::{ClusterPlan, DeployPlan};
 
+use super::apply::{parse_duration, prepare, KubeArgs};
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The environment being deployed; hosts are the same for every environment, so
-    /// `--hosts-only` only checks that it exists
+    /// The environment to deploy (a key of releases/environments.toml); hosts are the
+    /// same for every environment, so `--hosts-only` does not need it
     #[arg(short, long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Show both layers' changes first, then ask before deploying (see `--yes`)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub plan: bool,
+    /// With `--plan`: deploy without asking
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Answer the `--plan` question from stdin even when it is not a terminal (for tests
+    /// and scripts that pipe an answer)
+    #[arg(long, hide = true)]
+    pub confirm_from_stdin: bool,
     /// Rebuild the hosts only (`nixos-rebuild switch --flake .#<host> --target-host <ssh>`)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster_only")]
     pub hosts_only: bool,
+    /// Apply the cluster only, leaving the hosts as they are
+    #[arg(long)]
+    pub cluster_only: bool,
     /// Rebuild only this host (repeatable) [default: every host in the inventory]
     #[arg(long = "host", value_name = "NAME")]
     pub hosts: Vec<String>,
-    /// Print the commands without running them
+    /// Print the host commands without running them, and apply the cluster as a
+    /// server-side dry run
     #[arg(long)]
     pub dry_run: bool,
     /// How many hosts to rebuild at once after the control plane
@@ -31,13 +65,74 @@ pub struct Args {
     /// Build each system on its host instead of here (e.g. an x86 laptop and an arm64 Pi)
     #[arg(long)]
     pub build_on_target: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// How the cluster layer is reached and applied; the same options as `homelab apply`.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kube context; it must be the environment's, unless `--force-context` is given
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use the context named by `--context` although the environment is bound to another
+    #[arg(long, requires = "context")]
+    pub force_context: bool,
+    /// Take over fields that other field managers own
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Do not wait for workloads to become ready between stages
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long each stage may take to become ready: `90s`, `5m`, `1h`
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Keep members of the environment that are no longer declared
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Let pruning delete PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// How long to wait for another run's lock on the environment
+    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
+}
+
+impl ClusterArgs {
+    fn kube(&self, env: &str) -> KubeArgs {
+        KubeArgs {
+            env: env.to_string(),
+            selector: Vec::new(),
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            force_context: self.force_context,
+            concurrency: 32,
+        }
+    }
+
+    fn apply_args(&self, env: &str, dry_run: bool) -> super::apply::Args {
+        super::apply::Args {
+            kube: self.kube(env),
+            dry_run,
+            force_conflicts: self.force_conflicts,
+            no_wait: self.no_wait,
+            timeout: self.timeout,
+            no_prune: self.no_prune,
+            allow_data_loss: self.allow_data_loss,
+            no_skip: false,
+            lock_timeout: self.lock_timeout,
+            lock_ttl: Duration::from_secs(30),
+        }
+    }
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    if !args.hosts_only {
+    if args.env.is_none() && !args.hosts_only {
         eprintln!(
-            "error: deploying the cluster layer is not available yet; \
-             run `homelab deploy --hosts-only` to rebuild the hosts"
+            "error: Deploying the cluster needs an environment: pass `-e ENV`, or `--hosts-only` to rebuild only the hosts"
         );
         return Ok(ExitCode::from(2));
     }
@@ -55,12 +150,17 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    let plan = match hosts::plan(lab.inventory(), &args.hosts) {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
-        }
+    // Without an environment only the hosts are deployed (`--hosts-only`, checked above).
+    let cluster_env = args.env.as_deref().filter(|_| !args.hosts_only);
+    let host_plan = match args.cluster_only {
+        true => None,
+        false => match hosts::plan(lab.inventory(), &args.hosts) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
     };
     let root = std::path::absolute(&lab.root).unwrap_or_else(|_| lab.root.clone());
     let rebuild = RebuildOptions {
@@ -68,20 +168,114 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         ..RebuildOptions::for_root(&root)
     };
     let options = RunOptions::new(rebuild, args.jobs);
-    if args.dry_run {
-        print!("{}", hosts_run::describe(&plan, &options));
+
+    let (host_plan, cluster_env) = if args.plan {
+        let plan = DeployPlan {
+            env: args.env.clone().unwrap_or_default(),
+            hosts: host_plan.as_ref().map(|p| {
+                closures::plan_closures(p, &ClosureOptions::new(root.clone().into_os_string()))
+            }),
+            cluster: cluster_env.map(|env| plan_cluster(args, env, global)),
+        };
+        print!("{}", plan.render());
+        let _ = std::io::stdout().flush();
+        if plan.problems() > 0 {
+            eprintln!(
+                "error: The plan is incomplete: {} problem(s) above. Nothing was changed; fix them and run again",
+                plan.problems()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        if !plan.has_changes() {
+            println!("Nothing to deploy: every host and cluster object is up to date.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        match confirm::decide(args.yes, &mut StdioPrompt::new(args.confirm_from_stdin))? {
+            Decision::Proceed => {}
+            Decision::PrintOnly => {
+                eprintln!("No terminal to confirm on, so nothing was changed; run with --yes to deploy this plan.");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Decision::Declined => {
+                eprintln!("Declined; nothing was changed.");
+                return Ok(ExitCode::from(2));
+            }
+        }
+        let hosts = host_plan.map(|p| plan.hosts_to_switch(&p));
+        (hosts, cluster_env.filter(|_| plan.cluster_changes()))
+    } else {
+        (host_plan, cluster_env)
+    };
+
+    if let Some(plan) = host_plan.filter(|p| !p.stages.is_empty()) {
+        if let Err(code) = deploy_hosts(&plan, &options, args.dry_run, cluster_env) {
+            return Ok(code);
+        }
+    }
+    let Some(env) = cluster_env else {
         return Ok(ExitCode::SUCCESS);
+    };
+    let code = super::apply::run(&args.cluster.apply_args(env, args.dry_run), global)?;
+    if code != ExitCode::SUCCESS && !args.cluster_only {
+        eprintln!("error: The hosts were deployed, but applying environment `{env}` to the cluster failed (see above); fix that and run `homelab deploy -e {env} --cluster-only`");
+    }
+    Ok(code)
+}
+
+/// The host phase: prints the commands on a dry run, else rebuilds. `Err` after the
+/// failure summary has been printed; the cluster is then left alone.
+fn deploy_hosts(
+    plan: &HostPlan,
+    options: &RunOptions,
+    dry_run: bool,
+    cluster_env: Option<&str>,
+) -> Result<(), ExitCode> {
+    if dry_run {
+        print!("{}", hosts_run::describe(plan, options));
+        return Ok(());
     }
     let log = |line: &str| {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
     };
-    let report = hosts_run::run(&plan, &options, &log);
+    let report = hosts_run::run(plan, options, &log);
     if report.succeeded() {
         print!("{}", report.summary());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprint!("{}", report.summary());
-        Ok(ExitCode::from(1))
+        let _ = std::io::stdout().flush();
+        return Ok(());
     }
+    eprint!("{}", report.summary());
+    if let Some(env) = cluster_env {
+        eprintln!("error: The cluster (environment `{env}`) was not touched because the host deploy failed; fix the host above and run `homelab deploy -e {env}` again");
+    }
+    Err(ExitCode::from(1))
+}
+
+/// The cluster layer of a plan: the apply engine's server dry run and prune listing.
+fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> ClusterPlan {
+    let prepared = match prepare(&args.cluster.kube(env), global) {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(_)) => {
+            return ClusterPlan::Unavailable {
+                reason: "the environment did not render (see above)".into(),
+            }
+        }
+        Err(e) => {
+            return ClusterPlan::Unavailable {
+                reason: format!("{e:#}"),
+            }
+        }
+    };
+    let mut report = prepared.runtime.block_on(apply::diff(
+        &prepared.cluster,
+        &prepared.plan,
+        args.cluster.force_conflicts,
+        args.cluster.allow_data_loss,
+        &prepared.set.redactor,
+    ));
+    if args.cluster.no_prune {
+        report.prune.clear();
+        report.prune_error = None;
+    }
+    ClusterPlan::from_diff(&report)
 }

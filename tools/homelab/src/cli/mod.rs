@@ -76,7 +76,7 @@ pub enum Command {
     Diff(diff::Args),
     /// Server-side apply the environment to its cluster, stage by stage
     Apply(apply::Args),
-    /// Rebuild the hosts over SSH (control plane first) with `--hosts-only`
+    /// Rebuild the hosts over SSH (control plane first), then apply the cluster; `--plan` shows both first
     Deploy(deploy::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),

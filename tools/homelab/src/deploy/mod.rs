@@ -1,5 +1,15 @@
-//! `homelab deploy`: converging the lab's layers. Hosts are rebuilt first
-//! ([`hosts`] plans the order, [`hosts_run`] runs `nixos-rebuild` over SSH).
+//! `homelab deploy`: converging the lab's layers, hosts first, then the cluster.
+//!
+//! - [`hosts`] plans the host order (control plane first), [`hosts_run`] runs
+//!   `nixos-rebuild` over SSH;
+//! - [`closures`] finds which hosts' systems would change, [`plan`] puts that beside
+//!   the cluster's dry-run diff for `--plan`, and [`confirm`] asks before going on.
+//!
+//! The cluster layer itself is the apply engine ([`crate::apply`]), run exactly as
+//! `homelab apply` runs it.
 
+pub mod closures;
+pub mod confirm;
 pub mod hosts;
 pub mod hosts_run;
+pub mod plan;

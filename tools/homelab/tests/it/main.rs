@@ -3,6 +3,7 @@
 mod apply;
 mod charts;
 mod check;
+mod deploy;
 mod deploy_hosts;
 mod generate;
 mod invalid;

@@ -1,0 +1,218 @@
+//! The host layer of `homelab deploy --plan`: which hosts' system closures would
+//! change, found without changing anything.
+//!
+//! Each host's system toplevel is built here
+//! (`nix build --no-link --print-out-paths <flake>#nixosConfigurations.<host>.config.system.build.toplevel`)
+//! and compared with what the host runs now (`ssh <target> readlink -f /run/current-system`).
+//! Equal store paths mean the switch would activate the very same system.
+//!
+//! # Caveats
+//! Building for another architecture (the aarch64 Pi from an x86 laptop) needs a
+//! builder or binfmt emulation; without one the build fails and the host's line says so.
+
+use std::ffi::{OsStr, OsString};
+use std::process::{Command, Stdio};
+use std::thread;
+
+use super::hosts::{HostPlan, HostTarget};
+
+/// How the closures are built and read.
+#[derive(Debug, Clone)]
+pub struct ClosureOptions {
+    /// The flake holding `nixosConfigurations` (the lab's root folder).
+    pub flake: OsString,
+    /// `nix`, found on PATH unless a path is given.
+    pub nix: OsString,
+    /// `ssh`, found on PATH unless a path is given.
+    pub ssh: OsString,
+}
+
+impl ClosureOptions {
+    pub fn new(flake: OsString) -> ClosureOptions {
+        ClosureOptions {
+            flake,
+            nix: "nix".into(),
+            ssh: "ssh".into(),
+        }
+    }
+}
+
+/// What a switch would do to one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostChange {
+    /// The host already runs this system.
+    Unchanged { current: String },
+    /// The host runs `current`; the switch would activate `next`.
+    Changes { current: String, next: String },
+    /// The current system could not be read over SSH.
+    Unreachable { reason: String },
+    /// The new system could not be built here.
+    BuildFailed { reason: String },
+}
+
+impl HostChange {
+    pub fn is_change(&self) -> bool {
+        matches!(self, HostChange::Changes { .. })
+    }
+
+    /// Whether the plan for this host is incomplete.
+    pub fn is_problem(&self) -> bool {
+        matches!(
+            self,
+            HostChange::Unreachable { .. } | HostChange::BuildFailed { .. }
+        )
+    }
+}
+
+/// `nix build` arguments for a host's system toplevel.
+pub fn build_args(host: &str, options: &ClosureOptions) -> Vec<OsString> {
+    let mut installable = options.flake.clone();
+    installable.push(format!(
+        "#nixosConfigurations.{host}.config.system.build.toplevel"
+    ));
+    vec![
+        "build".into(),
+        "--no-link".into(),
+        "--print-out-paths".into(),
+        installable,
+    ]
+}
+
+/// `ssh` arguments that print the system a host runs now.
+pub fn current_system_args(host: &HostTarget) -> Vec<OsString> {
+    [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        host.ssh.as_str(),
+        "readlink",
+        "-f",
+        "/run/current-system",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect()
+}
+
+/// Each planned host with what a switch would do to it, in plan order. Hosts are
+/// looked at in parallel; nothing on them changes.
+pub fn plan_closures(plan: &HostPlan, options: &ClosureOptions) -> Vec<(String, HostChange)> {
+    let hosts: Vec<&HostTarget> = plan.hosts().collect();
+    thread::scope(|s| {
+        let handles: Vec<_> = hosts
+            .iter()
+            .map(|host| s.spawn(move || host_change(host, options)))
+            .collect();
+        hosts
+            .iter()
+            .zip(handles)
+            .map(|(host, handle)| {
+                let change = handle.join().unwrap_or_else(|_| HostChange::BuildFailed {
+                    reason: "planning this host panicked".into(),
+                });
+                (host.name.clone(), change)
+            })
+            .collect()
+    })
+}
+
+fn host_change(host: &HostTarget, options: &ClosureOptions) -> HostChange {
+    let current = match first_line(&options.ssh, &current_system_args(host)) {
+        Ok(path) => path,
+        Err(reason) => return HostChange::Unreachable { reason },
+    };
+    let next = match first_line(&options.nix, &build_args(&host.name, options)) {
+        Ok(path) => path,
+        Err(reason) => return HostChange::BuildFailed { reason },
+    };
+    if current == next {
+        HostChange::Unchanged { current }
+    } else {
+        HostChange::Changes { current, next }
+    }
+}
+
+/// Runs `program args` and returns its first line of output, or why it failed (the
+/// exit status and the last line it wrote to stderr).
+fn first_line(program: &OsStr, args: &[OsString]) -> Result<String, String> {
+    let shown = program.to_string_lossy();
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!("could not run `{shown}`: {e}; `nix run .#deploy` runs with Nix, nixos-rebuild and ssh available")
+        })?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().next().unwrap_or("").trim();
+    if out.status.success() && !line.is_empty() {
+        return Ok(line.to_string());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+    let what = if out.status.success() {
+        "printed nothing".to_string()
+    } else {
+        format!("failed with {}", out.status)
+    };
+    Err(if last.is_empty() {
+        format!("`{shown}` {what}")
+    } else {
+        format!("`{shown}` {what}: {}", last.trim())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands() {
+        let options = ClosureOptions::new("/lab".into());
+        assert_eq!(
+            build_args("cp", &options),
+            [
+                "build",
+                "--no-link",
+                "--print-out-paths",
+                "/lab#nixosConfigurations.cp.config.system.build.toplevel"
+            ]
+        );
+        let host = HostTarget {
+            name: "cp".into(),
+            ssh: "root@cp".into(),
+        };
+        assert_eq!(
+            current_system_args(&host),
+            [
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=10",
+                "root@cp",
+                "readlink",
+                "-f",
+                "/run/current-system"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_program_is_named() {
+        let err = first_line(OsStr::new("/nonexistent/nix"), &[]).unwrap_err();
+        assert!(err.starts_with("could not run `/nonexistent/nix`"), "{err}");
+    }
+
+    #[test]
+    fn failure_reports_the_last_stderr_line() {
+        let args: Vec<OsString> = ["-c", "echo one >&2; echo 'error: boom' >&2; exit 3"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            first_line(OsStr::new("sh"), &args).unwrap_err(),
+            "`sh` failed with exit status: 3: error: boom"
+        );
+    }
+}

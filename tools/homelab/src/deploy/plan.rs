@@ -1,0 +1,257 @@
+//! What `homelab deploy --plan` prints: both layers' changes, before anything changes.
+//!
+//! The host layer comes from [`super::closures`], the cluster layer from the apply
+//! engine's server dry run ([`crate::apply::diff`]). This module only summarises and
+//! renders them; it runs nothing.
+
+use std::fmt::Write as _;
+
+use super::closures::HostChange;
+use super::hosts::{HostPlan, Stage};
+use crate::apply::{Change, DiffReport};
+
+/// The cluster layer of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterPlan {
+    /// The diff ran: one line per object that would change, then the summary.
+    Diff {
+        /// `create Kind/ns/name`, `change …`, `prune …`, `keep …: why`, `conflict …`.
+        lines: Vec<String>,
+        /// `N to create, M to change, K unchanged, P to prune`.
+        summary: String,
+        changes: bool,
+        problems: usize,
+    },
+    /// The cluster could not be diffed (already reported on stderr).
+    Unavailable { reason: String },
+}
+
+impl ClusterPlan {
+    pub fn from_diff(report: &DiffReport) -> ClusterPlan {
+        let mut lines = Vec::new();
+        for object in &report.objects {
+            let name = &object.object;
+            match &object.change {
+                Change::Create => lines.push(format!("create   {name}")),
+                Change::Change => lines.push(format!("change   {name}")),
+                Change::Unchanged => {}
+                Change::Conflict(conflicts) => lines.push(format!(
+                    "conflict {name}: {} field(s) owned by other managers (--force-conflicts takes them over)",
+                    conflicts.len()
+                )),
+                Change::Error(message) => lines.push(format!("error    {name}: {message}")),
+            }
+        }
+        for p in &report.prune {
+            match &p.kept {
+                None => lines.push(format!("prune    {}", p.object)),
+                Some(why) => lines.push(format!(
+                    "keep     {}: no longer desired, but {why}",
+                    p.object
+                )),
+            }
+        }
+        if let Some(e) = &report.prune_error {
+            lines.push(format!("error    listing what to prune: {e}"));
+        }
+        ClusterPlan::Diff {
+            lines,
+            summary: report.summary(),
+            changes: report.has_changes(),
+            problems: report.problems(),
+        }
+    }
+}
+
+/// Both layers; a layer left out by `--hosts-only` or `--cluster-only` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployPlan {
+    pub env: String,
+    pub hosts: Option<Vec<(String, HostChange)>>,
+    pub cluster: Option<ClusterPlan>,
+}
+
+impl DeployPlan {
+    pub fn has_changes(&self) -> bool {
+        let hosts = self.hosts.iter().flatten().any(|(_, c)| c.is_change());
+        hosts || self.cluster_changes()
+    }
+
+    /// Hosts that could not be planned, cluster objects whose dry run failed, or a
+    /// cluster that could not be diffed.
+    pub fn problems(&self) -> usize {
+        let hosts = self
+            .hosts
+            .iter()
+            .flatten()
+            .filter(|(_, c)| c.is_problem())
+            .count();
+        let cluster = match &self.cluster {
+            Some(ClusterPlan::Diff { problems, .. }) => *problems,
+            Some(ClusterPlan::Unavailable { .. }) => 1,
+            None => 0,
+        };
+        hosts + cluster
+    }
+
+    /// `hosts` narrowed to the hosts this plan found changed, stages kept in order:
+    /// after a plan, hosts that already run their system are not switched again.
+    pub fn hosts_to_switch(&self, hosts: &HostPlan) -> HostPlan {
+        let changed = |name: &str| {
+            self.hosts
+                .iter()
+                .flatten()
+                .any(|(n, c)| n == name && c.is_change())
+        };
+        let stages = hosts
+            .stages
+            .iter()
+            .map(|s| Stage {
+                label: s.label,
+                hosts: s
+                    .hosts
+                    .iter()
+                    .filter(|h| changed(&h.name))
+                    .cloned()
+                    .collect(),
+            })
+            .filter(|s| !s.hosts.is_empty())
+            .collect();
+        HostPlan { stages }
+    }
+
+    /// Whether the cluster layer has anything to apply or prune.
+    pub fn cluster_changes(&self) -> bool {
+        matches!(self.cluster, Some(ClusterPlan::Diff { changes: true, .. }))
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Some(hosts) = &self.hosts {
+            let width = hosts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            let changed = hosts.iter().filter(|(_, c)| c.is_change()).count();
+            let _ = writeln!(
+                out,
+                "Hosts (control plane first): {changed} of {} to switch",
+                hosts.len()
+            );
+            for (name, change) in hosts {
+                let what = match change {
+                    HostChange::Unchanged { .. } => "unchanged".to_string(),
+                    HostChange::Changes { current, next } => {
+                        format!("changes: {current} → {next}")
+                    }
+                    HostChange::Unreachable { reason } => format!("unreachable: {reason}"),
+                    HostChange::BuildFailed { reason } => format!("build failed: {reason}"),
+                };
+                let _ = writeln!(out, "  {name:width$}  {what}");
+            }
+        }
+        if let Some(cluster) = &self.cluster {
+            let _ = writeln!(out, "Cluster (environment {}):", self.env);
+            match cluster {
+                ClusterPlan::Diff { lines, summary, .. } => {
+                    for line in lines {
+                        let _ = writeln!(out, "  {line}");
+                    }
+                    let _ = writeln!(out, "  {summary}");
+                }
+                ClusterPlan::Unavailable { reason } => {
+                    let _ = writeln!(out, "  could not be diffed: {reason}");
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(cluster: Option<ClusterPlan>) -> DeployPlan {
+        DeployPlan {
+            env: "prod".into(),
+            hosts: Some(vec![
+                (
+                    "cp".into(),
+                    HostChange::Unchanged {
+                        current: "/nix/store/a".into(),
+                    },
+                ),
+                (
+                    "worker-1".into(),
+                    HostChange::Changes {
+                        current: "/nix/store/a".into(),
+                        next: "/nix/store/b".into(),
+                    },
+                ),
+            ]),
+            cluster,
+        }
+    }
+
+    #[test]
+    fn renders_both_layers() {
+        let cluster = ClusterPlan::Diff {
+            lines: vec!["create   ConfigMap/app/a".into()],
+            summary: "1 to create, 0 to change, 0 unchanged, 0 to prune".into(),
+            changes: true,
+            problems: 0,
+        };
+        assert_eq!(
+            plan(Some(cluster)).render(),
+            "Hosts (control plane first): 1 of 2 to switch\n  \
+             cp        unchanged\n  \
+             worker-1  changes: /nix/store/a → /nix/store/b\n\
+             Cluster (environment prod):\n  \
+             create   ConfigMap/app/a\n  \
+             1 to create, 0 to change, 0 unchanged, 0 to prune\n"
+        );
+    }
+
+    #[test]
+    fn changes_and_problems() {
+        let p = plan(None);
+        assert!(p.has_changes());
+        assert_eq!(p.problems(), 0);
+        let unavailable = plan(Some(ClusterPlan::Unavailable {
+            reason: "no route".into(),
+        }));
+        assert_eq!(unavailable.problems(), 1);
+        let mut unchanged = plan(None);
+        unchanged.hosts = Some(vec![(
+            "cp".into(),
+            HostChange::Unreachable {
+                reason: "refused".into(),
+            },
+        )]);
+        assert!(!unchanged.has_changes());
+        assert_eq!(unchanged.problems(), 1);
+    }
+
+    #[test]
+    fn only_changed_hosts_are_switched() {
+        use crate::deploy::hosts::HostTarget;
+        let target = |name: &str| HostTarget {
+            name: name.into(),
+            ssh: format!("root@{name}"),
+        };
+        let hosts = HostPlan {
+            stages: vec![
+                Stage {
+                    label: "control plane",
+                    hosts: vec![target("cp")],
+                },
+                Stage {
+                    label: "other hosts",
+                    hosts: vec![target("worker-1")],
+                },
+            ],
+        };
+        let narrowed = plan(None).hosts_to_switch(&hosts);
+        assert_eq!(narrowed.stages.len(), 1);
+        assert_eq!(narrowed.stages[0].label, "other hosts");
+        assert_eq!(narrowed.stages[0].hosts, [target("worker-1")]);
+    }
+}
