@@ -1,4 +1,6 @@
-# `nix run .#deploy -- …`: `homelab deploy` with what it shells out to on PATH.
+# `nix run .#deploy -- -e prod [--plan]`: `homelab deploy` with what it shells out to
+# on PATH. writeShellApplication prepends these to the caller's PATH, so `--plan`
+# builds the hosts' systems with the caller's own `nix` (the one that ran `nix run`).
 {
   writeShellApplication,
   homelab,

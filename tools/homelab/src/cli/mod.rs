@@ -2,7 +2,7 @@
 //! knows about clap, terminals and exit codes.
 //!
 //! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
-//! `diff --exit-code` when there are changes).
+//! `diff --exit-code` when there are changes, and a declined `deploy --plan`).
 
 mod apply;
 mod charts;
