@@ -11,7 +11,7 @@
 //!   stopping after a failed stage); [`readiness`] and [`wait`]: waiting between stages;
 //! - [`diff`]: server dry-run and comparison with the live objects;
 //! - [`event`] and [`report`]: what a run says, as progress bars, lines or JSON;
-//! - [`secret_source`]: real Secret data from SOPS files, in memory only;
+//! - real Secret data comes from [`crate::render::SopsSecrets`], in memory only;
 //! - [`applyset`], [`live`], [`prune`]: the ApplySet parent, the members as listed
 //!   once per group-kind (also the no-op fast path's source), and pruning with its
 //!   data-loss guard; [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
@@ -31,7 +31,6 @@ pub mod report;
 pub mod resource;
 pub mod retry;
 pub mod run;
-pub mod secret_source;
 pub mod wait;
 
 pub use client::{ApiClient, RequestError, FIELD_MANAGER};
@@ -40,7 +39,6 @@ pub use diff::{diff, Change, DiffReport, ObjectDiff};
 pub use event::{Action, Event, FieldConflict, Reporter};
 pub use plan::{ApplyPlan, Needs, PlannedObject, Stage, StageKind};
 pub use run::{apply, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
-pub use secret_source::SopsSecrets;
 
 /// Each release's `needs`, as the plan wants them.
 pub fn needs_of(lab: &crate::Lab) -> Needs {

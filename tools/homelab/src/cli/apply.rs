@@ -12,9 +12,9 @@ use std::time::Duration;
 use crate::apply::lock::{self, LockNotice, LockOptions};
 use crate::apply::report::{JsonReporter, LineReporter, Paint, ProgressReporter};
 use crate::apply::{
-    self, ApplyOptions, ApplyPlan, Cluster, Event, KubeTarget, ObjectStatus, Reporter, SopsSecrets,
+    self, ApplyOptions, ApplyPlan, Cluster, Event, KubeTarget, ObjectStatus, Reporter,
 };
-use crate::render::{self, RenderOptions, RenderedSet, SecretMode};
+use crate::render::{self, RenderOptions, RenderedSet, SecretMode, SopsSecrets};
 
 use super::{GlobalArgs, OutputFormat};
 
@@ -131,7 +131,7 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
             resolved.context, kube.env, environment.context
         );
     }
-    let secrets = SopsSecrets::from_env();
+    let secrets = SopsSecrets::new();
     let mut options = RenderOptions::from_env()?;
     options.secrets = SecretMode::Real(&secrets);
     options.selector = super::render::parse_selector(&kube.selector)?;
