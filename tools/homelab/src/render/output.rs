@@ -23,9 +23,11 @@ pub fn set_yaml(set: &RenderedSet) -> String {
     set.releases.iter().map(release_yaml).collect()
 }
 
-/// The file name of the `index`th release: `00-traefik.yaml`.
-pub fn release_file_name(index: usize, release: &str) -> String {
-    format!("{index:02}-{release}.yaml")
+/// The file name of the `index`th of `count` releases: `00-traefik.yaml`; the number is
+/// widened past 100 releases so names still sort in apply order.
+pub fn release_file_name(index: usize, count: usize, release: &str) -> String {
+    let width = count.saturating_sub(1).to_string().len().max(2);
+    format!("{index:0width$}-{release}.yaml")
 }
 
 /// Writes one file per release into `dir` atomically and removes stale `NN-*.yaml` files
@@ -34,20 +36,34 @@ pub fn write_dir(set: &RenderedSet, dir: &Path) -> std::io::Result<Vec<PathBuf>>
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (index, release) in set.releases.iter().enumerate() {
-        let path = dir.join(release_file_name(index, &release.name));
+        let path = dir.join(release_file_name(index, set.releases.len(), &release.name));
         crate::charts::atomic::write(&path, release_yaml(release).as_bytes())?;
         written.push(path);
     }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let ours = name.len() > 3
-            && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-            && &name[2..3] == "-"
-            && name.ends_with(".yaml");
+        let digits = name.bytes().take_while(u8::is_ascii_digit).count();
+        let ours =
+            digits >= 2 && name.as_bytes().get(digits) == Some(&b'-') && name.ends_with(".yaml");
         if ours && !written.contains(&path) {
             std::fs::remove_file(&path)?;
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_sort_in_apply_order() {
+        assert_eq!(release_file_name(0, 11, "traefik"), "00-traefik.yaml");
+        assert_eq!(release_file_name(7, 200, "app"), "007-app.yaml");
+        let mut names: Vec<String> = (0..150).map(|i| release_file_name(i, 150, "r")).collect();
+        let in_order = names.clone();
+        names.sort();
+        assert_eq!(names, in_order);
+    }
 }
