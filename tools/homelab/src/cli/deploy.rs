@@ -36,7 +36,8 @@ pub struct Args {
     /// same for every environment, so `--hosts-only` does not need it
     #[arg(short, long, value_name = "ENV")]
     pub env: Option<String>,
-    /// Show both layers' changes first, then ask before deploying (see `--yes`)
+    /// Show both layers' changes first, then ask "Apply these changes? [y/N]" on a
+    /// terminal ("no" exits 2); without a terminal and without `--yes`, only print
     #[arg(long, conflicts_with = "dry_run")]
     pub plan: bool,
     /// With `--plan`: deploy without asking
@@ -62,7 +63,8 @@ pub struct Args {
     /// How many hosts to rebuild at once after the control plane
     #[arg(short, long, default_value = "4", value_name = "N")]
     pub jobs: NonZeroUsize,
-    /// Build each system on its host instead of here (e.g. an x86 laptop and an arm64 Pi)
+    /// Build each system on its host instead of here (e.g. an x86 laptop and an arm64 Pi),
+    /// for `--plan` too
     #[arg(long)]
     pub build_on_target: bool,
     #[command(flatten)]
@@ -173,7 +175,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let plan = DeployPlan {
             env: args.env.clone().unwrap_or_default(),
             hosts: host_plan.as_ref().map(|p| {
-                closures::plan_closures(p, &ClosureOptions::new(root.clone().into_os_string()))
+                let options = ClosureOptions {
+                    build_on_target: args.build_on_target,
+                    ..ClosureOptions::new(root.clone().into_os_string())
+                };
+                closures::plan_closures(p, &options)
             }),
             cluster: cluster_env.map(|env| plan_cluster(args, env, global)),
         };

@@ -9,6 +9,9 @@
 //! # Caveats
 //! Building for another architecture (the aarch64 Pi from an x86 laptop) needs a
 //! builder or binfmt emulation; without one the build fails and the host's line says so.
+//! With `build_on_target` the system is evaluated here and built in the host's own
+//! store (`--eval-store auto --store ssh-ng://<target>`), as `--build-on-target` does
+//! for the switch; that needs the SSH user to be root or a trusted Nix user there.
 
 use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
@@ -25,6 +28,8 @@ pub struct ClosureOptions {
     pub nix: OsString,
     /// `ssh`, found on PATH unless a path is given.
     pub ssh: OsString,
+    /// Build in the host's store over SSH instead of here.
+    pub build_on_target: bool,
 }
 
 impl ClosureOptions {
@@ -33,6 +38,7 @@ impl ClosureOptions {
             flake,
             nix: "nix".into(),
             ssh: "ssh".into(),
+            build_on_target: false,
         }
     }
 }
@@ -65,17 +71,23 @@ impl HostChange {
 }
 
 /// `nix build` arguments for a host's system toplevel.
-pub fn build_args(host: &str, options: &ClosureOptions) -> Vec<OsString> {
+pub fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsString> {
     let mut installable = options.flake.clone();
     installable.push(format!(
-        "#nixosConfigurations.{host}.config.system.build.toplevel"
+        "#nixosConfigurations.{}.config.system.build.toplevel",
+        host.name
     ));
-    vec![
+    let mut args: Vec<OsString> = vec![
         "build".into(),
         "--no-link".into(),
         "--print-out-paths".into(),
-        installable,
-    ]
+    ];
+    if options.build_on_target {
+        args.extend(["--eval-store".into(), "auto".into(), "--store".into()]);
+        args.push(format!("ssh-ng://{}", host.ssh).into());
+    }
+    args.push(installable);
+    args
 }
 
 /// `ssh` arguments that print the system a host runs now.
@@ -122,7 +134,7 @@ fn host_change(host: &HostTarget, options: &ClosureOptions) -> HostChange {
         Ok(path) => path,
         Err(reason) => return HostChange::Unreachable { reason },
     };
-    let next = match first_line(&options.nix, &build_args(&host.name, options)) {
+    let next = match first_line(&options.nix, &build_args(host, options)) {
         Ok(path) => path,
         Err(reason) => return HostChange::BuildFailed { reason },
     };
@@ -169,9 +181,13 @@ mod tests {
 
     #[test]
     fn commands() {
-        let options = ClosureOptions::new("/lab".into());
+        let host = HostTarget {
+            name: "cp".into(),
+            ssh: "root@cp".into(),
+        };
+        let mut options = ClosureOptions::new("/lab".into());
         assert_eq!(
-            build_args("cp", &options),
+            build_args(&host, &options),
             [
                 "build",
                 "--no-link",
@@ -179,10 +195,20 @@ mod tests {
                 "/lab#nixosConfigurations.cp.config.system.build.toplevel"
             ]
         );
-        let host = HostTarget {
-            name: "cp".into(),
-            ssh: "root@cp".into(),
-        };
+        options.build_on_target = true;
+        assert_eq!(
+            build_args(&host, &options),
+            [
+                "build",
+                "--no-link",
+                "--print-out-paths",
+                "--eval-store",
+                "auto",
+                "--store",
+                "ssh-ng://root@cp",
+                "/lab#nixosConfigurations.cp.config.system.build.toplevel"
+            ]
+        );
         assert_eq!(
             current_system_args(&host),
             [

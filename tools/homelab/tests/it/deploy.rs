@@ -14,9 +14,10 @@ use serde_json::json;
 use crate::support::{Run, TestLab};
 
 const FAKE_NIX: &str = r#"#!/bin/sh
-# `nix build --no-link --print-out-paths <flake>#nixosConfigurations.<host>.…`
+# `nix build --no-link --print-out-paths [--store …] <flake>#nixosConfigurations.<host>.…`
 echo "nix $*" >> "$FAKE_DIR/calls"
-host="${4#*#nixosConfigurations.}"
+for arg; do installable="$arg"; done
+host="${installable#*#nixosConfigurations.}"
 host="${host%%.*}"
 if [ "$host" = "${FAKE_BUILD_FAIL:-}" ]; then
   echo "error: builder for '/nix/store/x-nixos-system-$host.drv' failed with exit code 1" >&2
@@ -410,4 +411,58 @@ fn the_environment_is_required_for_the_cluster() {
     world
         .deploy(&["--hosts-only", "--cluster-only", "-e", "prod"], &[], "")
         .expect_code(2);
+}
+
+#[test]
+fn dry_run_prints_the_host_commands_and_changes_nothing() {
+    let world = World::new();
+    let before = world.server.resource_version();
+    let run = world.deploy(&["-e", "prod", "--dry-run"], &[], "");
+    run.expect_code(0);
+    assert!(
+        run.stdout_normalized()
+            .contains("nixos-rebuild switch --flake [LAB]#cp --target-host root@10.30.0.2\n"),
+        "{run}"
+    );
+    assert!(world.calls().is_empty(), "{:#?}", world.calls());
+    assert_eq!(
+        world.server.resource_version(),
+        before,
+        "the cluster changed"
+    );
+}
+
+#[test]
+fn plan_builds_on_the_target_when_asked() {
+    let world = World::new();
+    let run = world.deploy(
+        &[
+            "-e",
+            "prod",
+            "--plan",
+            "--hosts-only",
+            "--host",
+            "cp",
+            "--build-on-target",
+        ],
+        &[],
+        "",
+    );
+    run.expect_code(0);
+    let builds: Vec<String> = world
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("nix "))
+        .map(|c| c.replace(&world.lab.path().display().to_string(), "[LAB]"))
+        .collect();
+    assert_eq!(
+        builds,
+        ["nix build --no-link --print-out-paths --eval-store auto --store ssh-ng://root@10.30.0.2 [LAB]#nixosConfigurations.cp.config.system.build.toplevel"]
+    );
+    assert!(
+        run.stdout.contains(
+            "  cp  changes: /nix/store/old-nixos-system → /nix/store/new-nixos-system-cp\n"
+        ),
+        "{run}"
+    );
 }
