@@ -5,8 +5,8 @@
 //!   `yes` goes on.
 //! - No terminal and no `--yes`: print the plan only (a CI job can show it safely).
 //!
-//! The question is behind [`Prompt`], so tests (and scripts, with the hidden
-//! `--confirm-from-stdin` flag) can answer it without a pseudo-terminal.
+//! The question is behind [`Prompt`], so unit tests can script the answers, and the
+//! hidden `--confirm-from-stdin` flag lets a script pipe an answer without a terminal.
 
 use std::io::{BufRead, IsTerminal as _, Write};
 

@@ -1,8 +1,9 @@
 //! `homelab deploy -e ENV` across both layers: fake `nix`, `nixos-rebuild` and `ssh`
 //! programs on PATH record every call, and the in-process fake API server is the
 //! cluster. Covers the order (hosts by role, then the cluster), `--plan` (both layers
-//! shown, nothing changed), confirmation, `--yes`, `--hosts-only`, `--cluster-only`,
-//! and a host failure that leaves the cluster alone.
+//! shown, nothing changed), confirmation (on a real pseudo-terminal through util-linux
+//! `script`, and piped with the hidden `--confirm-from-stdin`), `--yes`, `--hosts-only`,
+//! `--cluster-only`, `--dry-run`, and a host failure that leaves the cluster alone.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -157,15 +158,40 @@ impl World {
 
     /// `homelab deploy ARGS` with `stdin` as its input.
     fn deploy(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+        self.run(false, args, env, stdin)
+    }
+
+    /// `homelab deploy ARGS` on a pseudo-terminal (util-linux `script`), typing
+    /// `stdin`; stdout and stderr arrive together on stdout.
+    fn deploy_on_terminal(&self, args: &[&str], stdin: &str) -> Run {
+        self.run(true, args, &[], stdin)
+    }
+
+    fn run(&self, terminal: bool, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
         let lab = self.lab.path();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_homelab"));
-        cmd.arg("--root")
-            .arg(lab)
-            .arg("--inventory")
-            .arg(lab.join("inventory.json"))
-            .arg("deploy")
-            .args(args)
-            .current_dir(lab)
+        let inventory = lab.join("inventory.json");
+        let mut argv: Vec<&str> = vec![
+            env!("CARGO_BIN_EXE_homelab"),
+            "--root",
+            lab.to_str().expect("a UTF-8 path"),
+            "--inventory",
+            inventory.to_str().expect("a UTF-8 path"),
+            "deploy",
+        ];
+        argv.extend_from_slice(args);
+        let mut cmd = if terminal {
+            let quoted: Vec<String> = argv.iter().map(|a| format!("'{a}'")).collect();
+            let mut script = Command::new("script");
+            script
+                .args(["-q", "-e", "-c", &quoted.join(" "), "/dev/null"])
+                .env("SHELL", "/bin/sh");
+            script
+        } else {
+            let mut direct = Command::new(argv[0]);
+            direct.args(&argv[1..]);
+            direct
+        };
+        cmd.current_dir(lab)
             .env(
                 "PATH",
                 format!("{}:/usr/bin:/bin", self.fakes.path().join("bin").display()),
@@ -331,6 +357,22 @@ fn a_declined_plan_changes_nothing_and_exits_2() {
     run.expect_code(0);
     assert_eq!(world.switched().len(), 4, "{run}");
     assert_eq!(world.config_map("old"), None, "{run}");
+}
+
+#[test]
+fn on_a_terminal_the_plan_asks_and_no_changes_nothing() {
+    let world = World::new().with_cluster_applied();
+    change(&world.lab);
+    let before = world.server.resource_version();
+    let run = world.deploy_on_terminal(&["-e", "prod", "--plan"], "n\n");
+    run.expect_code(2);
+    assert!(run.stdout.contains("Apply these changes? [y/N]"), "{run}");
+    assert!(
+        run.stdout.contains("Declined; nothing was changed."),
+        "{run}"
+    );
+    assert!(world.switched().is_empty(), "{:#?}", world.calls());
+    assert_eq!(world.server.resource_version(), before);
 }
 
 #[test]
