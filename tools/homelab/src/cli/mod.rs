@@ -106,7 +106,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
-        Command::Secrets(args) => secrets::run(&args),
+        Command::Secrets(args) => secrets::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

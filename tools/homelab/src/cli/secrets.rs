@@ -68,7 +68,7 @@ pub enum SecretsCommand {
     },
     /// Without keys: every file is a valid SOPS file with no plaintext value its rules forbid
     Check {
-        /// Files or directories [default: secrets/]
+        /// Files or directories [default: the lab's secrets/]
         paths: Vec<PathBuf>,
     },
 }
@@ -98,6 +98,14 @@ fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// A path as the user would type it: relative to the current directory.
+fn shown(path: &std::path::Path) -> &std::path::Path {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path)
+}
+
 /// Asks on a terminal; without one, `--yes` is required.
 fn confirm() -> anyhow::Result<bool> {
     use std::io::IsTerminal;
@@ -114,7 +122,7 @@ fn confirm() -> anyhow::Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> {
     let keys = KeySources::from_env();
     match &args.command {
         SecretsCommand::Keygen { out } => {
@@ -192,7 +200,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         SecretsCommand::Check { paths } => {
             let paths = if paths.is_empty() {
-                vec![PathBuf::from("secrets")]
+                vec![global.lab_root().join("secrets")]
             } else {
                 paths.clone()
             };
@@ -200,10 +208,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             let mut bad = 0;
             for f in &findings {
                 match &f.problem {
-                    None => println!("ok    {}", f.path.display()),
+                    None => println!("ok    {}", shown(&f.path).display()),
                     Some(e) => {
                         bad += 1;
-                        println!("FAIL  {}: {e}", f.path.display());
+                        println!("FAIL  {}: {e}", shown(&f.path).display());
                     }
                 }
             }
