@@ -154,7 +154,8 @@ def show(title, target, h, k, peer):
     print(f"{title}:")
     print(f"  homelab apply: {h_t:6.2f} s, {h_n:5.0f} requests")
     print(f"  {peer}: {k_t:6.2f} s, {k_n:5.0f} requests")
-    print(f"  wall time ratio {h_t / k_t:.2f}x (target <= {target}), request ratio {h_n / k_n:.2f}x")
+    goal = f" (target <= {target})" if target else ""
+    print(f"  wall time ratio {h_t / k_t:.3f}x{goal}, request ratio {h_n / k_n:.3f}x")
 
 nothing = lambda kc: []
 print(f"{len(docs)} objects across {len(kinds)} kinds, {latency} ms latency, median of {runs} runs each")
@@ -174,7 +175,9 @@ except subprocess.CalledProcessError as e:
     k = None
 h = measure(lambda kc: homelab_cmd(lab), lambda kc: homelab_cmd(pruned_lab, "--allow-data-loss"))
 if k:
-    show(f"pruning {len(docs) - len(pruned_docs)} removed objects", "-", h, k,
+    # kubectl lists every group-kind in every namespace of the set, throttled by its
+    # client-side rate limit; that, not the fake, dominates its time here.
+    show(f"pruning {len(docs) - len(pruned_docs)} removed objects", None, h, k,
          "kubectl ApplySet --prune")
 else:
     print(f"pruning: homelab {h[0]:.2f} s, {h[1]:.0f} requests (no kubectl peer)")
