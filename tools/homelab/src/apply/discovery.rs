@@ -180,6 +180,54 @@ impl Discovery {
     }
 }
 
+impl Discovery {
+    /// Every namespaced resource the server serves, one (the preferred) version per
+    /// group, for looking into a namespace as a whole.
+    pub async fn namespaced_resources(&self) -> Result<Vec<Resource>, DiscoveryError> {
+        let mut versions = vec!["v1".to_string()];
+        match self.aggregated(false).await {
+            // Aggregated discovery lists each group's versions in preference order.
+            Some(all) => {
+                let mut seen = std::collections::HashSet::new();
+                for (api_version, _) in all {
+                    if seen.insert(split_api_version(&api_version).0.to_string()) {
+                        versions.push(api_version);
+                    }
+                }
+            }
+            None => {
+                let groups =
+                    self.client
+                        .get("/apis")
+                        .await
+                        .map_err(|source| DiscoveryError::Request {
+                            api_version: "/apis".into(),
+                            source,
+                        })?;
+                let groups = groups
+                    .as_ref()
+                    .and_then(|g| g.get("groups"))
+                    .and_then(Value::as_array);
+                versions.extend(groups.into_iter().flatten().filter_map(|g| {
+                    g.pointer("/preferredVersion/groupVersion")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                }));
+            }
+        }
+        let mut out = Vec::new();
+        for api_version in versions {
+            out.extend(
+                self.resources(&api_version)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.namespaced),
+            );
+        }
+        Ok(out)
+    }
+}
+
 /// apiVersion → top-level resources from an `APIGroupDiscoveryList`.
 pub fn parse_aggregated(doc: &Value) -> Vec<(String, Vec<Resource>)> {
     let mut out = Vec::new();

@@ -22,6 +22,7 @@ pub mod context;
 pub mod diff;
 pub mod discovery;
 pub mod event;
+pub mod foreign;
 pub mod live;
 pub mod lock;
 pub mod plan;

@@ -7,6 +7,7 @@
 //!   desired object; with a release selector, only members of the selected releases.
 //! - PersistentVolumeClaims, PersistentVolumes and namespaces holding any PVC are kept
 //!   unless `allow_data_loss`; they are reported as kept.
+//! - A namespace holding objects homelab does not own is always kept ([`super::foreign`]).
 //! - Deletion order is the reverse of apply: workloads and the rest, then
 //!   configuration, then namespaces, CRDs last.
 
@@ -154,6 +155,21 @@ pub async fn candidates(
     if !allow_data_loss {
         for c in &mut out {
             c.kept = data_loss(client, c).await?;
+        }
+    }
+    // Not even --allow-data-loss deletes what homelab never applied.
+    for c in out.iter_mut().filter(|c| {
+        c.kept.is_none() && c.resource.group.is_empty() && c.resource.kind == "Namespace"
+    }) {
+        let foreign =
+            super::foreign::foreign_objects(client, discovery, &c.name, &plan.applyset_id, 3)
+                .await
+                .map_err(|e| PruneError(format!("looking into namespace {}: {e}", c.name)))?;
+        if !foreign.is_empty() {
+            c.kept = Some(format!(
+                "it holds objects homelab does not own ({}); deleting it would delete them too",
+                foreign.join(", ")
+            ));
         }
     }
     out.sort_by(|a, b| {

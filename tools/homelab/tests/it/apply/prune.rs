@@ -176,3 +176,41 @@ fn the_parent_secret_describes_the_set_as_kubectl_does() {
         parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
     );
 }
+
+#[test]
+fn a_namespace_holding_foreign_objects_is_never_pruned() {
+    let lab = apply_lab();
+    let fake = Fake::start(&lab, "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    let foreign = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "notes", "namespace": "minio"}, "data": {"a": "b"}});
+    assert_eq!(fake.server.apply_as("someone-else", &foreign, false).0, 201);
+    lab.remove("releases/minio");
+    lab.replace(
+        "releases/nextcloud/release.toml",
+        "needs = [\"minio\"]",
+        "needs = [\"webapp\"]",
+    );
+    // Even with the data-loss guard lifted, the namespace stays for the foreign object.
+    let run = apply_ok(&lab, &fake, &["--allow-data-loss"]);
+    assert!(
+        run.stdout.contains("Namespace/minio")
+            && run
+                .stdout
+                .contains("homelab does not own (ConfigMap/notes)"),
+        "{run}"
+    );
+    assert!(fake.server.get("", "namespaces", "", "minio").is_some());
+    assert!(fake
+        .server
+        .get("", "configmaps", "minio", "notes")
+        .is_some());
+    assert!(fake
+        .server
+        .get("", "persistentvolumeclaims", "minio", "minio-data")
+        .is_none());
+    assert!(fake
+        .server
+        .get("apps", "deployments", "minio", "minio")
+        .is_none());
+}
