@@ -19,49 +19,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::render::object::group_of;
-use crate::render::RenderedSet;
+use crate::render::{RenderedObject, RenderedSet};
 
-/// One object to apply.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedObject {
-    pub release: String,
-    /// Where it was rendered from, for messages.
-    pub source: String,
-    pub body: Value,
-}
+/// One object to apply: a rendered object whose body carries its applied hash.
+pub type PlannedObject = RenderedObject;
 
-impl PlannedObject {
-    pub fn api_version(&self) -> &str {
-        self.body
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    }
-    pub fn kind(&self) -> &str {
-        self.body.get("kind").and_then(Value::as_str).unwrap_or("")
-    }
-    pub fn group(&self) -> &str {
-        group_of(self.api_version())
-    }
-    pub fn name(&self) -> &str {
-        self.body
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    }
-    pub fn namespace(&self) -> Option<&str> {
-        self.body
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-    }
-    /// `Kind/namespace/name` or `Kind/name`.
-    pub fn describe(&self) -> String {
-        match self.namespace() {
-            Some(ns) => format!("{}/{}/{}", self.kind(), ns, self.name()),
-            None => format!("{}/{}", self.kind(), self.name()),
-        }
-    }
+/// What apply needs to know of an object beyond what rendering gives it.
+impl RenderedObject {
     pub fn is_secret(&self) -> bool {
         self.kind() == "Secret" && self.group().is_empty()
     }
@@ -221,7 +185,7 @@ impl ApplyPlan {
                 let index = objects.len();
                 let mut body = object.body.clone();
                 stamp_applied_hash(&mut body);
-                objects.push(PlannedObject {
+                objects.push(RenderedObject {
                     release: object.release.clone(),
                     source: object.source.clone(),
                     body,
@@ -320,26 +284,34 @@ fn phase(object: &PlannedObject) -> usize {
         | "ValidatingAdmissionPolicy"
         | "ValidatingAdmissionPolicyBinding"
         | "APIService" => 2,
-        "ServiceAccount"
-        | "Role"
-        | "RoleBinding"
-        | "ClusterRole"
-        | "ClusterRoleBinding"
-        | "ConfigMap"
-        | "Secret"
-        | "PersistentVolumeClaim"
-        | "PersistentVolume"
-        | "Service"
-        | "LimitRange"
-        | "ResourceQuota"
-        | "NetworkPolicy"
-        | "PriorityClass"
-        | "StorageClass"
-        | "IngressClass"
-        | "PodDisruptionBudget" => 0,
+        kind if is_configuration(kind) => 0,
         _ if object.namespace().is_none() => 0,
         _ => 1,
     }
+}
+
+/// Kinds that configure workloads and so apply before them (and are pruned after them).
+pub fn is_configuration(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ServiceAccount"
+            | "Role"
+            | "RoleBinding"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "ConfigMap"
+            | "Secret"
+            | "PersistentVolumeClaim"
+            | "PersistentVolume"
+            | "Service"
+            | "LimitRange"
+            | "ResourceQuota"
+            | "NetworkPolicy"
+            | "PriorityClass"
+            | "StorageClass"
+            | "IngressClass"
+            | "PodDisruptionBudget"
+    )
 }
 
 fn crd_kind(body: &Value) -> Option<((String, String), CrdKind)> {

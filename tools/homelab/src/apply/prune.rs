@@ -46,26 +46,7 @@ impl Candidate {
         match (self.resource.group.as_str(), self.resource.kind.as_str()) {
             ("apiextensions.k8s.io", "CustomResourceDefinition") => 3,
             ("", "Namespace") => 2,
-            (
-                _,
-                "ServiceAccount"
-                | "Role"
-                | "RoleBinding"
-                | "ClusterRole"
-                | "ClusterRoleBinding"
-                | "ConfigMap"
-                | "Secret"
-                | "PersistentVolumeClaim"
-                | "PersistentVolume"
-                | "Service"
-                | "LimitRange"
-                | "ResourceQuota"
-                | "NetworkPolicy"
-                | "PriorityClass"
-                | "StorageClass"
-                | "IngressClass"
-                | "PodDisruptionBudget",
-            ) => 1,
+            (_, kind) if super::plan::is_configuration(kind) => 1,
             _ => 0,
         }
     }
