@@ -10,20 +10,7 @@ runs=${1:-21}
 cargo build --release -q -p homelab
 bin=target/release/homelab
 
-# median_ms RUNS CMD...: median wall time of CMD in milliseconds (stdout discarded).
-median_ms() {
-  local n=$1; shift
-  python3 - "$n" "$@" <<'PY'
-import statistics, subprocess, sys, time
-n, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(n):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
-    times.append((time.perf_counter() - t) * 1000)
-print(f"{statistics.median(times):.2f}")
-PY
-}
+source bench/lib.sh
 
 lab=$(mktemp -d)
 trap 'rm -rf "$lab"' EXIT

@@ -15,19 +15,7 @@ bin=$PWD/target/release/homelab
 helm=$PWD/tools/homelab/tests/support/helm
 cores=$(nproc)
 
-median_ms() {
-  local n=$1; shift
-  python3 - "$n" "$@" <<'PY'
-import statistics, subprocess, sys, time
-n, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(n):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    times.append((time.perf_counter() - t) * 1000)
-print(f"{statistics.median(times):.2f}")
-PY
-}
+source bench/lib.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
