@@ -326,7 +326,7 @@ fn a_missing_nixos_rebuild_is_named() {
 }
 
 #[test]
-fn the_cluster_layer_is_not_deployed_without_hosts_only() {
+fn deploy_without_an_environment_needs_hosts_only() {
     let lab = lab();
     let out = Command::new(env!("CARGO_BIN_EXE_homelab"))
         .arg("--root")
