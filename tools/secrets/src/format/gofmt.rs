@@ -8,7 +8,24 @@ fn shortest(v: f64) -> (String, i32) {
     if v == 0.0 {
         return (String::new(), 0);
     }
-    let s = format!("{:e}", v.abs());
+    let shortest = format!("{:e}", v.abs());
+    // Rust picks the shortest digits but breaks an exact tie upwards; Go (like
+    // Python and Ryu) rounds half to even. Re-rounding to the same number of digits
+    // with exact formatting, which ties to even, gives Go's digits whenever they
+    // still read back as `v` (e.g. -588912105896.15625 → …1562, not …1563).
+    let count = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    let even = format!("{:.*e}", count.saturating_sub(1), v.abs());
+    let s = if even.parse::<f64>() == Ok(v.abs()) {
+        even
+    } else {
+        shortest
+    };
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -132,6 +149,9 @@ mod tests {
         assert_eq!(format_f(-0.0), "-0");
         assert_eq!(format_f(0.0), "0");
         assert_eq!(format_f(2.5), "2.5");
+        // An exact tie between two shortest forms: Go rounds half to even.
+        assert_eq!(format_f(-588912105896.15625), "-588912105896.1562");
+        assert_eq!(format_g(-588912105896.15625), "-5.889121058961562e+11");
         assert_eq!(format_f(1e-7), "0.0000001");
         assert_eq!(format_f(f64::INFINITY), "+Inf");
         assert_eq!(format_g(1.5e10), "1.5e+10");
