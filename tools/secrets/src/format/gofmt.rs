@@ -150,8 +150,9 @@ mod tests {
         assert_eq!(format_f(0.0), "0");
         assert_eq!(format_f(2.5), "2.5");
         // An exact tie between two shortest forms: Go rounds half to even.
-        assert_eq!(format_f(-588912105896.15625), "-588912105896.1562");
-        assert_eq!(format_g(-588912105896.15625), "-5.889121058961562e+11");
+        let tie: f64 = "-588912105896.15625".parse().unwrap();
+        assert_eq!(format_f(tie), "-588912105896.1562");
+        assert_eq!(format_g(tie), "-5.889121058961562e+11");
         assert_eq!(format_f(1e-7), "0.0000001");
         assert_eq!(format_f(f64::INFINITY), "+Inf");
         assert_eq!(format_g(1.5e10), "1.5e+10");
