@@ -49,6 +49,13 @@ pub struct Args {
     /// Server-side dry run: the server validates every object and stores nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub flags: ApplyFlags,
+}
+
+/// How an apply behaves; `homelab deploy` takes the same flags for its cluster layer.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplyFlags {
     /// Take over fields that other field managers own
     #[arg(long)]
     pub force_conflicts: bool,
@@ -179,12 +186,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let cancel = Arc::new(AtomicBool::new(false));
     let options = ApplyOptions {
         dry_run: args.dry_run,
-        force_conflicts: args.force_conflicts,
-        wait: !args.no_wait,
-        timeout: args.timeout,
-        skip_unchanged: !args.no_skip,
-        prune: !args.no_prune,
-        allow_data_loss: args.allow_data_loss,
+        force_conflicts: args.flags.force_conflicts,
+        wait: !args.flags.no_wait,
+        timeout: args.flags.timeout,
+        skip_unchanged: !args.flags.no_skip,
+        prune: !args.flags.no_prune,
+        allow_data_loss: args.flags.allow_data_loss,
         cancel: Some(cancel.clone()),
     };
     let reporter: Box<dyn Reporter> = match global.output {
@@ -199,8 +206,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     let lock_options = LockOptions {
         identity: lock::identity(),
-        ttl: args.lock_ttl,
-        timeout: args.lock_timeout,
+        ttl: args.flags.lock_ttl,
+        timeout: args.flags.lock_timeout,
     };
     let env = args.kube.env.as_str();
     let reporter = reporter.as_ref();
@@ -229,7 +236,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         signals.abort();
         if let Some(guard) = guard {
             if let Err(e) = guard.release().await {
-                eprintln!("warning: Failed to release the lock lease homelab-{env}: {e}; it expires after {:?}", args.lock_ttl);
+                eprintln!("warning: Failed to release the lock lease homelab-{env}: {e}; it expires after {:?}", args.flags.lock_ttl);
             }
         }
         Ok::<_, lock::LockError>(report)

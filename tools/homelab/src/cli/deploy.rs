@@ -18,7 +18,6 @@ use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::apply;
 use crate::deploy::closures::{self, ClosureOptions};
@@ -27,7 +26,7 @@ use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, RunOptions};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 
-use super::apply::{parse_duration, prepare, KubeArgs};
+use super::apply::{prepare, KubeArgs};
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
@@ -83,24 +82,8 @@ pub struct ClusterArgs {
     /// Use the context named by `--context` although the environment is bound to another
     #[arg(long, requires = "context")]
     pub force_context: bool,
-    /// Take over fields that other field managers own
-    #[arg(long)]
-    pub force_conflicts: bool,
-    /// Do not wait for workloads to become ready between stages
-    #[arg(long)]
-    pub no_wait: bool,
-    /// How long each stage may take to become ready: `90s`, `5m`, `1h`
-    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
-    /// Keep members of the environment that are no longer declared
-    #[arg(long)]
-    pub no_prune: bool,
-    /// Let pruning delete PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs
-    #[arg(long)]
-    pub allow_data_loss: bool,
-    /// How long to wait for another run's lock on the environment
-    #[arg(long, default_value = "1m", value_parser = parse_duration, value_name = "DURATION")]
-    pub lock_timeout: Duration,
+    #[command(flatten)]
+    pub apply: super::apply::ApplyFlags,
 }
 
 impl ClusterArgs {
@@ -119,14 +102,7 @@ impl ClusterArgs {
         super::apply::Args {
             kube: self.kube(env),
             dry_run,
-            force_conflicts: self.force_conflicts,
-            no_wait: self.no_wait,
-            timeout: self.timeout,
-            no_prune: self.no_prune,
-            allow_data_loss: self.allow_data_loss,
-            no_skip: false,
-            lock_timeout: self.lock_timeout,
-            lock_ttl: Duration::from_secs(30),
+            flags: self.apply.clone(),
         }
     }
 }
@@ -275,11 +251,11 @@ fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> ClusterPlan {
     let mut report = prepared.runtime.block_on(apply::diff(
         &prepared.cluster,
         &prepared.plan,
-        args.cluster.force_conflicts,
-        args.cluster.allow_data_loss,
+        args.cluster.apply.force_conflicts,
+        args.cluster.apply.allow_data_loss,
         &prepared.set.redactor,
     ));
-    if args.cluster.no_prune {
+    if args.cluster.apply.no_prune {
         report.prune.clear();
         report.prune_error = None;
     }
