@@ -179,6 +179,15 @@ pub fn builtin(kind: &str) -> Option<&'static ResourceType> {
 }
 
 /// The built-in resource types, in discovery order.
+/// The built-in resource type of `kind`, for unit tests.
+#[cfg(test)]
+pub(crate) fn builtin_type(kind: &str) -> ResourceType {
+    builtin_types()
+        .into_iter()
+        .find(|t| t.kind == kind)
+        .unwrap_or_else(|| panic!("no built-in kind {kind}"))
+}
+
 pub fn builtin_types() -> Vec<ResourceType> {
     BUILTINS
         .iter()

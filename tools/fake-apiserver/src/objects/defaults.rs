@@ -95,14 +95,7 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::builtin_types;
-
-    fn rt(kind: &str) -> ResourceType {
-        builtin_types()
-            .into_iter()
-            .find(|t| t.kind == kind)
-            .unwrap()
-    }
+    use crate::resources::builtin_type as rt;
 
     #[test]
     fn service_gets_cluster_ip_once() {

@@ -177,14 +177,7 @@ fn ordered(mut m: Map<String, Value>, first: &[&str], last: Option<&str>) -> Map
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::builtin_types;
-
-    fn rt(kind: &str) -> ResourceType {
-        builtin_types()
-            .into_iter()
-            .find(|t| t.kind == kind)
-            .unwrap()
-    }
+    use crate::resources::builtin_type as rt;
 
     #[test]
     fn generation_bumps_on_spec_only() {

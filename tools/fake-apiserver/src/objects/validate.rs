@@ -255,15 +255,8 @@ fn is_base64(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::builtin_types;
+    use crate::resources::builtin_type as rt;
     use serde_json::json;
-
-    fn rt(kind: &str) -> ResourceType {
-        builtin_types()
-            .into_iter()
-            .find(|t| t.kind == kind)
-            .unwrap()
-    }
 
     #[test]
     fn names_and_labels() {
