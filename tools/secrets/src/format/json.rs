@@ -162,7 +162,7 @@ impl Reader<'_> {
                     let Some(e) = self.src[self.pos..].chars().next() else {
                         return Err(self.error("unterminated string"));
                     };
-                    self.pos += 1;
+                    self.pos += e.len_utf8();
                     match e {
                         '"' => out.push('"'),
                         '\\' => out.push('\\'),
@@ -335,4 +335,26 @@ pub fn write_one(value: &Value) -> Result<String> {
     let mut out = String::new();
     write_value(&mut out, value, 0)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backslash before a multi-byte character once left the reader in
+    /// the middle of that character, and building the error panicked.
+    #[test]
+    fn escape_of_a_multibyte_character_is_an_error_not_a_panic() {
+        let err = read("{\"\\🕴;Ga\": 1}").unwrap_err().to_string();
+        assert!(err.contains("invalid escape `\\🕴`"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn surrogate_pairs_decode_and_lone_surrogates_become_replacement() {
+        let items = read(r#"{"a": "\ud83d\udd74", "b": "\ud83d"}"#).unwrap();
+        let text = format!("{items:?}");
+        assert!(text.contains('🕴'), "{text}");
+        assert!(text.contains('\u{FFFD}'), "{text}");
+    }
 }
