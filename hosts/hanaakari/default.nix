@@ -2,5 +2,5 @@
 # Ceph OSD. The SSD is listed in hosts/inventory.nix and left unmounted for
 # Rook; only hardware lives here.
 {
-  imports = [ ./hardware.nix ];
+  imports = [ ../../modules/hardware/intel-n97.nix ];
 }

@@ -1,7 +1,9 @@
-# Intel N97 mini PC booted with UEFI. The disk layout is the NixOS manual's
-# (an ESP labelled "boot", a root filesystem labelled "nixos"); the real
-# machine's disk ids and kernel modules are not known yet. Replace with the
-# output of `nixos-generate-config --show-hardware-config` when installing.
+# Intel N97 mini PC booted with UEFI, shared by tokiwa and hanaakari (the
+# same model). The disk layout is the NixOS manual's (an ESP labelled "boot",
+# a root filesystem labelled "nixos"); the real machines' disk ids are not
+# known yet. When installing, put the output of
+# `nixos-generate-config --show-hardware-config` in hosts/<name>/ and import
+# that instead: the two hosts will then differ.
 {
   boot.loader.systemd-boot.enable = true;
   boot.loader.efi.canTouchEfiVariables = true;
