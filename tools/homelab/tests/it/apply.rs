@@ -7,9 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use fake_apiserver::{Config, FailRule, FakeApiServer, ServerHandle};
+use fake_apiserver::FailRule;
 use homelab_secrets::{ExposeSecret as _, KeySources};
-use http::Method;
 use serde_json::{json, Value};
 
 mod converge;
@@ -17,45 +16,7 @@ mod fast_path;
 mod lock;
 mod prune;
 
-use crate::render::{chart_lab, copy_tree, helm_shim};
-use crate::support::{repo_root, Run, TestLab};
-
-/// A fake API server on its own runtime, and a kubeconfig for it.
-struct Fake {
-    server: ServerHandle,
-    kubeconfig: PathBuf,
-    // Declared last: dropped after the server it drives.
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Fake {
-    /// A server whose kubeconfig's current context is `context`.
-    fn start(lab: &TestLab, context: &str) -> Fake {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let server = runtime
-            .block_on(FakeApiServer::start(Config::default()))
-            .expect("the fake API server starts");
-        let kubeconfig = lab.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, server.kubeconfig_yaml_for(context, "default"))
-            .expect("writing the kubeconfig");
-        Fake {
-            server,
-            kubeconfig,
-            _runtime: runtime,
-        }
-    }
-
-    /// The live object at the path the fake derives from `obj`.
-    fn live(&self, obj: &Value) -> Option<Value> {
-        let path = self.server.object_path(obj);
-        let (code, body) = self.server.call(Method::GET, &path, "", b"");
-        (code == 200).then_some(body)
-    }
-}
+use crate::support::{chart_lab, copy_tree, helm_shim, repo_root, FakeCluster, Run, TestLab};
 
 fn admin_key() -> PathBuf {
     repo_root().join("checks/testdata/throwaway-admin-ayumi.agekey")
@@ -92,7 +53,7 @@ fn apply_lab() -> TestLab {
 }
 
 /// The environment a run of homelab against `fake` needs.
-fn env_for(lab: &TestLab, fake: &Fake) -> Vec<(&'static str, String)> {
+fn env_for(lab: &TestLab, fake: &FakeCluster) -> Vec<(&'static str, String)> {
     let text = |p: PathBuf| p.to_str().unwrap().to_string();
     vec![
         ("KUBECONFIG", text(fake.kubeconfig.clone())),
@@ -103,7 +64,7 @@ fn env_for(lab: &TestLab, fake: &Fake) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn homelab(lab: &TestLab, fake: &Fake, args: &[&str]) -> Run {
+fn homelab(lab: &TestLab, fake: &FakeCluster, args: &[&str]) -> Run {
     let env = env_for(lab, fake);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let run = lab.run_with(args, &env);
@@ -145,7 +106,7 @@ fn assert_no_plaintext(lab: &Path, run: &Run) {
 }
 
 /// `homelab render -e dev` parsed: the desired objects (Secret data redacted).
-fn desired(lab: &TestLab, fake: &Fake) -> Vec<Value> {
+fn desired(lab: &TestLab, fake: &FakeCluster) -> Vec<Value> {
     let run = homelab(lab, fake, &["render", "-e", "dev"]);
     run.expect_code(0);
     homelab::render::yaml::parse_documents(&run.stdout)
@@ -176,7 +137,7 @@ pub(crate) fn contains(live: &Value, want: &Value) -> Result<(), String> {
     }
 }
 
-fn apply_ok(lab: &TestLab, fake: &Fake, extra: &[&str]) -> Run {
+fn apply_ok(lab: &TestLab, fake: &FakeCluster, extra: &[&str]) -> Run {
     let mut args = vec!["apply", "-e", "dev", "--timeout", "20s"];
     args.extend_from_slice(extra);
     let run = homelab(lab, fake, &args);
@@ -187,7 +148,7 @@ fn apply_ok(lab: &TestLab, fake: &Fake, extra: &[&str]) -> Run {
 #[test]
 fn apply_reference_and_chart_releases_then_live_equals_desired() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     let run = apply_ok(&lab, &fake, &[]);
     assert!(
         run.stdout.contains("Applied: 27 created, 0 configured"),
@@ -237,7 +198,7 @@ fn apply_reference_and_chart_releases_then_live_equals_desired() {
 #[test]
 fn stages_follow_crds_namespaces_and_needs() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     let run = apply_ok(&lab, &fake, &["--no-wait"]);
     let stages: Vec<&str> = run
         .stdout
@@ -250,7 +211,7 @@ fn stages_follow_crds_namespaces_and_needs() {
 #[test]
 fn a_value_change_is_exactly_that_field() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     lab.replace("releases/site/values.yaml", "replicas: 1", "replicas: 3");
     let diff = homelab(&lab, &fake, &["diff", "-e", "dev", "--exit-code"]);
@@ -272,7 +233,7 @@ fn a_value_change_is_exactly_that_field() {
 #[test]
 fn a_field_removed_from_the_desired_state_disappears() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     let before = fake
         .server
@@ -302,7 +263,7 @@ fn a_field_removed_from_the_desired_state_disappears() {
 #[test]
 fn a_conflict_is_reported_then_taken_over_with_force_conflicts() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     let theirs = json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "site", "namespace": "site"}, "spec": {"replicas": 5}});
@@ -340,7 +301,7 @@ fn a_conflict_is_reported_then_taken_over_with_force_conflicts() {
 #[test]
 fn a_wait_timeout_is_reported_with_its_reason() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     fake.server.fail(
         FailRule::new("Deployment", "webapp-webapp")
             .in_namespace("web")
@@ -367,7 +328,7 @@ fn a_wait_timeout_is_reported_with_its_reason() {
 #[test]
 fn the_context_guard_refuses_another_context() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "homelab-prod");
+    let fake = FakeCluster::start(lab.path(), "homelab-prod");
     let run = homelab(&lab, &fake, &["apply", "-e", "dev"]);
     run.expect_code(1);
     insta::assert_snapshot!("context_refused", run.stderr_normalized());
@@ -417,7 +378,7 @@ fn the_context_guard_refuses_another_context() {
 #[test]
 fn diff_of_an_empty_cluster_and_a_changed_secret() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     let first = homelab(
         &lab,
         &fake,
@@ -439,7 +400,7 @@ fn diff_of_an_empty_cluster_and_a_changed_secret() {
 #[test]
 fn dry_run_stores_nothing_and_json_is_an_event_stream() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     let before = fake.server.all_objects().len();
     let run = homelab(
         &lab,
@@ -472,7 +433,7 @@ fn dry_run_stores_nothing_and_json_is_an_event_stream() {
 #[test]
 fn a_server_error_names_the_object_and_the_message() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     lab.replace(
         "releases/site/manifests/deployment.yaml.hbs",
         "    matchLabels:\n      app: site",

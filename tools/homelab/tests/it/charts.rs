@@ -7,8 +7,9 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::render::{chart_lab, copy_tree, fixtures, helm_shim, run};
+use crate::render::run;
 use crate::support::TestLab;
+use crate::support::{chart_lab, copy_tree, fixtures, helm_shim};
 
 /// A static file server on 127.0.0.1 serving `root`; it lives as long as the test.
 struct Repository {

@@ -2,47 +2,9 @@
 //! Helm engine (through `tests/support/helm`), snapshots of both environments,
 //! determinism, bad input, and a check that no secret plaintext reaches any output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::support::{repo_root, Run, TestLab};
-
-/// The helm stand-in on the Helm v4 engine.
-pub fn helm_shim() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/helm")
-}
-
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-pub fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, to).unwrap_or_else(|e| panic!("copying {}: {e}", from.display()));
-    }
-}
-
-/// The fixture lab (`tests/fixtures/labs/charts`) beside the reference inventory and
-/// secrets, with the fixture charts under `charts/`.
-pub fn chart_lab() -> TestLab {
-    let lab = TestLab::empty();
-    copy_tree(
-        &fixtures().join("labs/charts/releases"),
-        &lab.path().join("releases"),
-    );
-    copy_tree(&fixtures().join("charts"), &lab.path().join("charts"));
-    let root = repo_root();
-    for part in ["hosts/inventory.nix", "secrets", ".sops.yaml"] {
-        copy_tree(&root.join(part), &lab.path().join(part));
-    }
-    lab
-}
+use crate::support::{chart_lab, helm_shim, repo_root, Run, TestLab};
 
 /// Runs homelab with the shim as helm and a private chart cache.
 pub fn run(lab: &TestLab, args: &[&str]) -> Run {

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use super::{apply_lab, apply_ok, desired, Fake};
+use super::{apply_lab, apply_ok, desired};
+use crate::support::FakeCluster;
 
 #[test]
 fn a_no_op_reapply_lists_each_kind_once_and_sends_nothing() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     let kinds: BTreeSet<String> = desired(&lab, &fake)
         .iter()
@@ -34,7 +35,7 @@ fn a_no_op_reapply_lists_each_kind_once_and_sends_nothing() {
 #[test]
 fn a_change_is_still_applied_and_only_it() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     lab.replace("releases/site/values.yaml", "replicas: 1", "replicas: 2");
     fake.server.reset_requests();

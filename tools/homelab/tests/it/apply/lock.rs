@@ -8,11 +8,12 @@ use fake_apiserver::FailRule;
 use http::Method;
 use serde_json::json;
 
-use super::{apply_lab, apply_ok, env_for, homelab, Fake};
+use super::{apply_lab, apply_ok, env_for, homelab};
+use crate::support::FakeCluster;
 
 const LEASES: &str = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
 
-fn hold(fake: &Fake, holder: &str, renew: &str, ttl: i64) {
+fn hold(fake: &FakeCluster, holder: &str, renew: &str, ttl: i64) {
     let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": "homelab-dev", "namespace": "kube-system"},
         "spec": {"holderIdentity": holder, "leaseDurationSeconds": ttl,
@@ -35,7 +36,7 @@ fn now() -> String {
 #[test]
 fn a_held_lock_times_out_naming_the_holder() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     hold(&fake, "ayumi@laptop pid 4242", &now(), 300);
     let started = Instant::now();
     let run = homelab(&lab, &fake, &["apply", "-e", "dev", "--lock-timeout", "1s"]);
@@ -60,7 +61,7 @@ fn a_held_lock_times_out_naming_the_holder() {
 #[test]
 fn an_expired_lease_is_taken_over_and_released() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     hold(
         &fake,
         "killed@host pid 1",
@@ -89,7 +90,7 @@ fn an_expired_lease_is_taken_over_and_released() {
 #[test]
 fn sigterm_stops_the_run_and_releases_the_lease() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     // The webapp Deployment never becomes ready, so the run sits in its wait.
     fake.server.fail(
         FailRule::new("Deployment", "webapp-webapp")
@@ -156,7 +157,7 @@ fn sigterm_stops_the_run_and_releases_the_lease() {
 #[test]
 fn a_second_run_waits_for_the_first_then_proceeds() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     hold(&fake, "first@host pid 1", &now(), 300);
     let server = &fake.server;
     let run = std::thread::scope(|s| {

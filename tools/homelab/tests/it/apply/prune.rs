@@ -5,12 +5,13 @@
 use http::Method;
 use serde_json::json;
 
-use super::{apply_lab, apply_ok, homelab, Fake};
+use super::{apply_lab, apply_ok, homelab};
+use crate::support::FakeCluster;
 
 #[test]
 fn a_removed_object_is_pruned_and_foreign_objects_stay() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     // Another manager's ConfigMap without our labels, and one that claims our
     // ApplySet but lacks our managed-by label.
@@ -89,7 +90,7 @@ fn a_removed_object_is_pruned_and_foreign_objects_stay() {
 #[test]
 fn pvcs_and_their_namespaces_are_kept_without_allow_data_loss() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     // Drop the minio release (nextcloud needed it; it needs webapp now).
     lab.remove("releases/minio");
@@ -143,7 +144,7 @@ fn pvcs_and_their_namespaces_are_kept_without_allow_data_loss() {
 #[test]
 fn the_parent_secret_describes_the_set_as_kubectl_does() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     let parent = fake
         .server
@@ -180,7 +181,7 @@ fn the_parent_secret_describes_the_set_as_kubectl_does() {
 #[test]
 fn a_namespace_holding_foreign_objects_is_never_pruned() {
     let lab = apply_lab();
-    let fake = Fake::start(&lab, "kind-homelab");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
     let foreign = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "notes", "namespace": "minio"}, "data": {"a": "b"}});

@@ -8,6 +8,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod fake_cluster;
+mod fake_hosts;
+mod fixtures;
+
+pub use fake_cluster::FakeCluster;
+pub use fake_hosts::{four_host_lab, FakeHosts, Input};
+pub use fixtures::{chart_lab, fixtures, helm_shim};
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -152,7 +160,7 @@ impl fmt::Display for Run {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).expect("creating a folder");
         for entry in std::fs::read_dir(from).expect("reading a folder") {
