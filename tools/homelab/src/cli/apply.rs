@@ -179,10 +179,19 @@ pub fn paint_for(stream_is_terminal: bool) -> Paint {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match prepare(&args.kube, global)? {
-        Ok(p) => p,
-        Err(code) => return Ok(code),
-    };
+    match prepare(&args.kube, global)? {
+        Ok(prepared) => run_prepared(args, &prepared, global),
+        Err(code) => Ok(code),
+    }
+}
+
+/// Applies what `prepare` rendered; `deploy --plan` calls this with the set its plan
+/// showed, so the cluster is rendered (and its secrets decrypted) once per run.
+pub fn run_prepared(
+    args: &Args,
+    prepared: &Prepared,
+    global: &GlobalArgs,
+) -> anyhow::Result<ExitCode> {
     let cancel = Arc::new(AtomicBool::new(false));
     let options = ApplyOptions {
         dry_run: args.dry_run,

@@ -11,8 +11,9 @@
 //! - otherwise (CI, pipes): prints only and exits 0.
 //!
 //! A plan that could not be made completely (an unreachable host, a failed build, a
-//! cluster that cannot be diffed) exits 1 without changing anything. The cluster is
-//! rendered again for the apply itself, from the same files.
+//! cluster that cannot be diffed) exits 1 without changing anything. The apply after a
+//! plan uses the very objects the plan showed: the cluster is rendered and its secrets
+//! decrypted once per run.
 
 use std::io::Write as _;
 use std::num::NonZeroUsize;
@@ -26,7 +27,7 @@ use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, RunOptions};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 
-use super::apply::{prepare, KubeArgs};
+use super::apply::{prepare, KubeArgs, Prepared};
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
@@ -147,6 +148,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     let options = RunOptions::new(rebuild, args.jobs);
 
+    // The plan's rendered cluster, reused by the apply that follows it.
+    let mut planned: Option<Prepared> = None;
     let (host_plan, cluster_env) = if args.plan {
         let plan = DeployPlan {
             env: args.env.clone().unwrap_or_default(),
@@ -157,7 +160,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 };
                 closures::plan_closures(p, &options)
             }),
-            cluster: cluster_env.map(|env| plan_cluster(args, env, global)),
+            cluster: cluster_env.map(|env| {
+                let (plan, prepared) = plan_cluster(args, env, global);
+                planned = prepared;
+                plan
+            }),
         };
         print!("{}", plan.render());
         let _ = std::io::stdout().flush();
@@ -197,7 +204,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(env) = cluster_env else {
         return Ok(ExitCode::SUCCESS);
     };
-    let code = super::apply::run(&args.cluster.apply_args(env, args.dry_run), global)?;
+    let apply_args = args.cluster.apply_args(env, args.dry_run);
+    let code = match &planned {
+        Some(prepared) => super::apply::run_prepared(&apply_args, prepared, global)?,
+        None => super::apply::run(&apply_args, global)?,
+    };
     if code != ExitCode::SUCCESS && !args.cluster_only {
         eprintln!("error: The hosts were deployed, but applying environment `{env}` to the cluster failed (see above); fix that and run `homelab deploy -e {env} --cluster-only`");
     }
@@ -233,19 +244,18 @@ fn deploy_hosts(
     Err(ExitCode::from(1))
 }
 
-/// The cluster layer of a plan: the apply engine's server dry run and prune listing.
-fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> ClusterPlan {
+/// The cluster layer of a plan: the apply engine's server dry run and prune listing,
+/// and what was prepared for it so the apply can reuse it.
+fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> (ClusterPlan, Option<Prepared>) {
     let prepared = match prepare(&args.cluster.kube(env), global) {
         Ok(Ok(prepared)) => prepared,
         Ok(Err(_)) => {
-            return ClusterPlan::Unavailable {
-                reason: "the environment did not render (see above)".into(),
-            }
+            let reason = "the environment did not render (see above)".into();
+            return (ClusterPlan::Unavailable { reason }, None);
         }
         Err(e) => {
-            return ClusterPlan::Unavailable {
-                reason: format!("{e:#}"),
-            }
+            let reason = format!("{e:#}");
+            return (ClusterPlan::Unavailable { reason }, None);
         }
     };
     let mut report = prepared.runtime.block_on(apply::diff(
@@ -259,5 +269,5 @@ fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> ClusterPlan {
         report.prune.clear();
         report.prune_error = None;
     }
-    ClusterPlan::from_diff(&report)
+    (ClusterPlan::from_diff(&report), Some(prepared))
 }

@@ -158,11 +158,22 @@ fn plan_with_yes_deploys_only_what_changed() {
     let world = World::new().with_cluster_applied();
     change(&world.lab);
     world.up_to_date("root@10.30.0.2", "cp");
+    world.cluster.server.reset_requests();
     let run = world.deploy(&["-e", "prod", "--plan", "--yes", "--jobs", "1"], &[], "");
     run.expect_code(0);
     assert_eq!(world.switched(), ["w1", "w2", "w3"], "{run}");
     assert_eq!(world.config_map("keep").as_deref(), Some("2"), "{run}");
     assert_eq!(world.config_map("old"), None, "`old` is pruned\n{run}");
+    // The apply reuses the plan's render and connection, so discovery runs once.
+    let discovery: Vec<String> = world
+        .cluster
+        .server
+        .request_log()
+        .into_iter()
+        .filter(|r| r.uri == "/api/v1" || r.uri == "/api")
+        .map(|r| r.uri)
+        .collect();
+    assert_eq!(discovery.len(), 1, "{discovery:?}\n{run}");
 }
 
 #[test]
