@@ -27,6 +27,16 @@ pub struct KubeArgs {
     /// Only these releases: `name=a,name=b` (or `-l a -l b`)
     #[arg(short = 'l', long = "selector", value_name = "name=X,...")]
     pub selector: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Requests to the API server in flight at once
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// Which kubeconfig and context; `deploy` takes the same for its cluster layer.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
     /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -37,9 +47,6 @@ pub struct KubeArgs {
     /// Use the context named by `--context` although the environment is bound to another
     #[arg(long, requires = "context")]
     pub force_context: bool,
-    /// Requests to the API server in flight at once
-    #[arg(long, default_value_t = 32, value_name = "N")]
-    pub concurrency: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -127,9 +134,9 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
         );
     };
     let target = KubeTarget {
-        kubeconfig: kube.kubeconfig.clone(),
-        context: kube.context.clone(),
-        force_context: kube.force_context,
+        kubeconfig: kube.target.kubeconfig.clone(),
+        context: kube.target.context.clone(),
+        force_context: kube.target.force_context,
     };
     let resolved = target.resolve(&kube.env, &environment.context)?;
     if resolved.forced {

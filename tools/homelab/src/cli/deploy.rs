@@ -17,7 +17,6 @@
 
 use std::io::Write as _;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::apply;
@@ -74,15 +73,8 @@ pub struct Args {
 /// How the cluster layer is reached and applied; the same options as `homelab apply`.
 #[derive(Debug, clap::Args)]
 pub struct ClusterArgs {
-    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kube context; it must be the environment's, unless `--force-context` is given
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Use the context named by `--context` although the environment is bound to another
-    #[arg(long, requires = "context")]
-    pub force_context: bool,
+    #[command(flatten)]
+    pub target: super::apply::TargetArgs,
     #[command(flatten)]
     pub apply: super::apply::ApplyFlags,
 }
@@ -92,9 +84,7 @@ impl ClusterArgs {
         KubeArgs {
             env: env.to_string(),
             selector: Vec::new(),
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            force_context: self.force_context,
+            target: self.target.clone(),
             concurrency: 32,
         }
     }
