@@ -10,6 +10,9 @@
 //!   exits 2 (like `diff --exit-code`: changes are pending);
 //! - otherwise (CI, pipes): prints only and exits 0.
 //!
+//! With `--output json` the plan is one JSON line (`"event": "plan"`) followed by the
+//! apply's JSON lines; everything meant for people goes to stderr.
+//!
 //! A plan that could not be made completely (an unreachable host, a failed build, a
 //! cluster that cannot be diffed) exits 1 without changing anything. The apply after a
 //! plan uses the very objects the plan showed: the cluster is rendered and its secrets
@@ -27,7 +30,7 @@ use crate::deploy::hosts_run::{self, RunOptions};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 
 use super::apply::{prepare, KubeArgs, Prepared};
-use super::GlobalArgs;
+use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -156,7 +159,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 plan
             }),
         };
-        print!("{}", plan.render());
+        match global.output {
+            OutputFormat::Json => println!("{}", plan.to_json()),
+            OutputFormat::Text => print!("{}", plan.render()),
+        }
         let _ = std::io::stdout().flush();
         if plan.problems() > 0 {
             eprintln!(
@@ -166,7 +172,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         if !plan.has_changes() {
-            println!("Nothing to deploy: every host and cluster object is up to date.");
+            let message = "Nothing to deploy: every host and cluster object is up to date.";
+            match global.output {
+                OutputFormat::Json => eprintln!("{message}"),
+                OutputFormat::Text => println!("{message}"),
+            }
             return Ok(ExitCode::SUCCESS);
         }
         match confirm::decide(args.yes, &mut StdioPrompt::new(args.confirm_from_stdin))? {
@@ -187,7 +197,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(plan) = host_plan.filter(|p| !p.stages.is_empty()) {
-        if let Err(code) = deploy_hosts(&plan, &options, args.dry_run, cluster_env) {
+        if let Err(code) = deploy_hosts(&plan, &options, args.dry_run, cluster_env, global.output) {
             return Ok(code);
         }
     }
@@ -212,6 +222,7 @@ fn deploy_hosts(
     options: &RunOptions,
     dry_run: bool,
     cluster_env: Option<&str>,
+    output: OutputFormat,
 ) -> Result<(), ExitCode> {
     if dry_run {
         print!("{}", hosts_run::describe(plan, options));
@@ -223,7 +234,11 @@ fn deploy_hosts(
     };
     let report = hosts_run::run(plan, options, &log);
     if report.succeeded() {
-        print!("{}", report.summary());
+        // With `--output json`, stdout holds only the JSON lines of the plan and apply.
+        match output {
+            OutputFormat::Json => eprint!("{}", report.summary()),
+            OutputFormat::Text => print!("{}", report.summary()),
+        }
         let _ = std::io::stdout().flush();
         return Ok(());
     }

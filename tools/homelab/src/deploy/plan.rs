@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use serde_json::json;
+
 use super::closures::HostChange;
 use super::hosts::{HostPlan, Stage};
 use crate::apply::{Change, DiffReport};
@@ -13,10 +15,9 @@ use crate::apply::{Change, DiffReport};
 /// The cluster layer of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClusterPlan {
-    /// The diff ran: one line per object that would change, then the summary.
+    /// The diff ran: one entry per object that would change, then the summary.
     Diff {
-        /// `create Kind/ns/name`, `change …`, `prune …`, `keep …: why`, `conflict …`.
-        lines: Vec<String>,
+        entries: Vec<PlanEntry>,
         /// `N to create, M to change, K unchanged, P to prune`.
         summary: String,
         changes: bool,
@@ -26,39 +27,96 @@ pub enum ClusterPlan {
     Unavailable { reason: String },
 }
 
+/// One cluster object the plan would touch, or could not plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanEntry {
+    /// `create`, `change`, `prune`, `keep` (a prune the data-loss guard holds back),
+    /// `conflict` or `error`.
+    pub action: &'static str,
+    /// `Kind/namespace/name`.
+    pub object: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl PlanEntry {
+    fn new(action: &'static str, object: impl ToString, detail: Option<String>) -> PlanEntry {
+        PlanEntry {
+            action,
+            object: object.to_string(),
+            detail,
+        }
+    }
+}
+
+impl std::fmt::Display for PlanEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:<8} {}", self.action, self.object)?;
+        match &self.detail {
+            Some(detail) => write!(f, ": {detail}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl ClusterPlan {
     pub fn from_diff(report: &DiffReport) -> ClusterPlan {
-        let mut lines = Vec::new();
+        let mut entries = Vec::new();
         for object in &report.objects {
             let name = &object.object;
             match &object.change {
-                Change::Create => lines.push(format!("create   {name}")),
-                Change::Change => lines.push(format!("change   {name}")),
+                Change::Create => entries.push(PlanEntry::new("create", name, None)),
+                Change::Change => entries.push(PlanEntry::new("change", name, None)),
                 Change::Unchanged => {}
-                Change::Conflict(conflicts) => lines.push(format!(
-                    "conflict {name}: {} field(s) owned by other managers (--force-conflicts takes them over)",
-                    conflicts.len()
+                Change::Conflict(conflicts) => entries.push(PlanEntry::new(
+                    "conflict",
+                    name,
+                    Some(format!(
+                        "{} field(s) owned by other managers (--force-conflicts takes them over)",
+                        conflicts.len()
+                    )),
                 )),
-                Change::Error(message) => lines.push(format!("error    {name}: {message}")),
+                Change::Error(message) => {
+                    entries.push(PlanEntry::new("error", name, Some(message.clone())))
+                }
             }
         }
         for p in &report.prune {
-            match &p.kept {
-                None => lines.push(format!("prune    {}", p.object)),
-                Some(why) => lines.push(format!(
-                    "keep     {}: no longer desired, but {why}",
-                    p.object
-                )),
-            }
+            entries.push(match &p.kept {
+                None => PlanEntry::new("prune", &p.object, None),
+                Some(why) => PlanEntry::new(
+                    "keep",
+                    &p.object,
+                    Some(format!("no longer desired, but {why}")),
+                ),
+            });
         }
         if let Some(e) = &report.prune_error {
-            lines.push(format!("error    listing what to prune: {e}"));
+            entries.push(PlanEntry::new(
+                "error",
+                "listing what to prune",
+                Some(e.clone()),
+            ));
         }
         ClusterPlan::Diff {
-            lines,
+            entries,
             summary: report.summary(),
             changes: report.has_changes(),
             problems: report.problems(),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            ClusterPlan::Diff {
+                entries,
+                summary,
+                changes,
+                problems,
+            } => {
+                json!({"objects": entries, "summary": summary, "changes": changes, "problems": problems})
+            }
+            ClusterPlan::Unavailable { reason } => json!({"unavailable": reason}),
         }
     }
 }
@@ -150,9 +208,11 @@ impl DeployPlan {
         if let Some(cluster) = &self.cluster {
             let _ = writeln!(out, "Cluster (environment {}):", self.env);
             match cluster {
-                ClusterPlan::Diff { lines, summary, .. } => {
-                    for line in lines {
-                        let _ = writeln!(out, "  {line}");
+                ClusterPlan::Diff {
+                    entries, summary, ..
+                } => {
+                    for entry in entries {
+                        let _ = writeln!(out, "  {entry}");
                     }
                     let _ = writeln!(out, "  {summary}");
                 }
@@ -162,6 +222,42 @@ impl DeployPlan {
             }
         }
         out
+    }
+
+    /// The plan as one JSON object (`"event": "plan"`), a line of the same JSON-lines
+    /// stream that `--output json` gives for apply.
+    pub fn to_json(&self) -> serde_json::Value {
+        let hosts = self.hosts.as_ref().map(|hosts| {
+            hosts
+                .iter()
+                .map(|(name, change)| {
+                    let mut host = match change {
+                        HostChange::Unchanged { current } => {
+                            json!({"change": "unchanged", "current": current})
+                        }
+                        HostChange::Changes { current, next } => {
+                            json!({"change": "changes", "current": current, "next": next})
+                        }
+                        HostChange::Unreachable { reason } => {
+                            json!({"change": "unreachable", "reason": reason})
+                        }
+                        HostChange::BuildFailed { reason } => {
+                            json!({"change": "build-failed", "reason": reason})
+                        }
+                    };
+                    host["host"] = json!(name);
+                    host
+                })
+                .collect::<Vec<_>>()
+        });
+        json!({
+            "event": "plan",
+            "env": self.env,
+            "hosts": hosts,
+            "cluster": self.cluster.as_ref().map(ClusterPlan::to_json),
+            "changes": self.has_changes(),
+            "problems": self.problems(),
+        })
     }
 }
 
@@ -194,7 +290,14 @@ mod tests {
     #[test]
     fn renders_both_layers() {
         let cluster = ClusterPlan::Diff {
-            lines: vec!["create   ConfigMap/app/a".into()],
+            entries: vec![
+                PlanEntry::new("create", "ConfigMap/app/a", None),
+                PlanEntry::new(
+                    "keep",
+                    "PersistentVolumeClaim/app/data",
+                    Some("it may hold data (--allow-data-loss prunes it)".into()),
+                ),
+            ],
             summary: "1 to create, 0 to change, 0 unchanged, 0 to prune".into(),
             changes: true,
             problems: 0,
@@ -206,7 +309,52 @@ mod tests {
              worker-1  changes: /nix/store/a → /nix/store/b\n\
              Cluster (environment prod):\n  \
              create   ConfigMap/app/a\n  \
+             keep     PersistentVolumeClaim/app/data: it may hold data (--allow-data-loss prunes it)\n  \
              1 to create, 0 to change, 0 unchanged, 0 to prune\n"
+        );
+    }
+
+    #[test]
+    fn json_names_every_field() {
+        let cluster = ClusterPlan::Diff {
+            entries: vec![PlanEntry::new("prune", "ConfigMap/app/old", None)],
+            summary: "0 to create, 0 to change, 1 unchanged, 1 to prune".into(),
+            changes: true,
+            problems: 0,
+        };
+        let mut p = plan(Some(cluster));
+        p.hosts.as_mut().unwrap().push((
+            "worker-2".into(),
+            HostChange::BuildFailed {
+                reason: "exit status: 1".into(),
+            },
+        ));
+        assert_eq!(
+            p.to_json(),
+            json!({
+                "event": "plan",
+                "env": "prod",
+                "hosts": [
+                    {"host": "cp", "change": "unchanged", "current": "/nix/store/a"},
+                    {"host": "worker-1", "change": "changes", "current": "/nix/store/a", "next": "/nix/store/b"},
+                    {"host": "worker-2", "change": "build-failed", "reason": "exit status: 1"},
+                ],
+                "cluster": {
+                    "objects": [{"action": "prune", "object": "ConfigMap/app/old"}],
+                    "summary": "0 to create, 0 to change, 1 unchanged, 1 to prune",
+                    "changes": true,
+                    "problems": 0,
+                },
+                "changes": true,
+                "problems": 1,
+            })
+        );
+        let unavailable = plan(Some(ClusterPlan::Unavailable {
+            reason: "no route".into(),
+        }));
+        assert_eq!(
+            unavailable.to_json()["cluster"],
+            json!({"unavailable": "no route"})
         );
     }
 

@@ -154,6 +154,45 @@ fn plan_shows_both_layers_and_changes_nothing() {
 }
 
 #[test]
+fn plan_as_json_is_one_line_on_stdout() {
+    let world = World::new().with_cluster_applied();
+    change(&world.lab);
+    world.up_to_date("root@10.30.0.2", "cp");
+    let run = world.deploy(&["-e", "prod", "--plan", "--output", "json"], &[], "");
+    run.expect_code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{run}");
+    let plan: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON");
+    assert_eq!(plan["event"], "plan", "{run}");
+    assert_eq!(plan["changes"], true, "{run}");
+    assert_eq!(plan["problems"], 0, "{run}");
+    let hosts: Vec<(&str, &str)> = plan["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap(), h["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            ("cp", "unchanged"),
+            ("w1", "changes"),
+            ("w2", "changes"),
+            ("w3", "changes")
+        ],
+        "{run}"
+    );
+    assert_eq!(
+        plan["cluster"]["objects"],
+        serde_json::json!([
+            {"action": "change", "object": "ConfigMap/app/keep"},
+            {"action": "prune", "object": "ConfigMap/app/old"},
+        ]),
+        "{run}"
+    );
+}
+
+#[test]
 fn plan_with_yes_deploys_only_what_changed() {
     let world = World::new().with_cluster_applied();
     change(&world.lab);
