@@ -273,15 +273,28 @@ impl Reporter for JsonReporter {
 pub struct ProgressReporter {
     paint: Paint,
     multi: MultiProgress,
-    state: Mutex<(usize, Option<ProgressBar>)>,
+    state: Mutex<Bars>,
+}
+
+/// The stage bar being filled, and the finished ones that stay on screen.
+#[derive(Default)]
+struct Bars {
+    stages: usize,
+    current: Option<ProgressBar>,
+    finished: Vec<ProgressBar>,
 }
 
 impl ProgressReporter {
     pub fn new(paint: Paint) -> Self {
+        ProgressReporter::with_target(paint, ProgressDrawTarget::stderr())
+    }
+
+    /// Draws to `target`: stderr for people, a virtual terminal in tests.
+    pub fn with_target(paint: Paint, target: ProgressDrawTarget) -> Self {
         ProgressReporter {
             paint,
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            state: Mutex::new((0, None)),
+            multi: MultiProgress::with_draw_target(target),
+            state: Mutex::new(Bars::default()),
         }
     }
 }
@@ -291,7 +304,7 @@ impl Reporter for ProgressReporter {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             Event::Started { stages, .. } => {
-                state.0 = *stages;
+                state.stages = *stages;
                 if let Some(l) = line(event, self.paint, *stages) {
                     let _ = self.multi.println(l);
                 }
@@ -308,42 +321,138 @@ impl Reporter for ProgressReporter {
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                 );
-                bar.set_prefix(format!("stage {}/{}: {label}", index + 1, state.0));
+                bar.set_prefix(format!("stage {}/{}: {label}", index + 1, state.stages));
                 bar.enable_steady_tick(Duration::from_millis(200));
-                state.1 = Some(bar);
+                state.current = Some(bar);
             }
             Event::Applied { .. } | Event::Ready { .. } => {
-                if let (Event::Applied { .. }, Some(bar)) = (event, &state.1) {
+                if let (Event::Applied { .. }, Some(bar)) = (event, &state.current) {
                     bar.inc(1);
                 }
             }
             Event::Waiting { objects, .. } => {
-                if let Some(bar) = &state.1 {
+                if let Some(bar) = &state.current {
                     bar.set_message(format!("waiting for {objects} to become ready"));
                 }
             }
             Event::StageFinished {
                 failed, not_ready, ..
             } => {
-                if let Some(bar) = state.1.take() {
+                if let Some(bar) = state.current.take() {
                     let msg = if failed + not_ready == 0 {
                         self.paint.green("done")
                     } else {
                         self.paint.red("failed")
                     };
                     bar.finish_with_message(msg);
+                    // A dropped bar leaves the screen; kept, it stays as the stage's line.
+                    state.finished.push(bar);
                 }
             }
             other => {
-                if let Some(bar) = &state.1 {
+                if let Some(bar) = &state.current {
                     if matches!(other, Event::Failed { .. } | Event::Conflict { .. }) {
                         bar.inc(1);
                     }
                 }
-                if let Some(l) = line(other, self.paint, state.0) {
+                if let Some(l) = line(other, self.paint, state.stages) {
                     let _ = self.multi.println(l);
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use indicatif::InMemoryTerm;
+
+    use super::*;
+    use crate::apply::plan::StageKind;
+
+    fn applied(object: &str) -> Event {
+        Event::Applied {
+            object: object.into(),
+            release: "app".into(),
+            action: Action::Created,
+            dry_run: false,
+        }
+    }
+
+    /// The bars as a person sees them: each stage's bar ends at its count with `done`
+    /// or `failed`, and the lines printed above the bars (failures, the summary) stay.
+    #[test]
+    fn progress_bars_count_objects_and_keep_failures_above_them() {
+        let term = InMemoryTerm::new(20, 200);
+        let reporter = ProgressReporter::with_target(
+            Paint { color: false },
+            ProgressDrawTarget::term_like(Box::new(term.clone())),
+        );
+        let stage = |index: usize, label: &str, objects: usize| Event::StageStarted {
+            index,
+            kind: StageKind::Releases,
+            label: label.into(),
+            objects,
+        };
+        let events = [
+            Event::Started {
+                environment: "dev".into(),
+                context: "kind-homelab".into(),
+                stages: 2,
+                objects: 3,
+                dry_run: false,
+            },
+            stage(0, "namespaces", 1),
+            applied("Namespace/app"),
+            Event::StageFinished {
+                index: 0,
+                applied: 1,
+                failed: 0,
+                not_ready: 0,
+            },
+            stage(1, "release app", 2),
+            applied("ConfigMap/app/a"),
+            Event::Failed {
+                object: "Deployment/app/web".into(),
+                release: "app".into(),
+                source: "releases/app/manifests/web.yaml.hbs".into(),
+                message: "spec.replicas: expected an integer".into(),
+            },
+            Event::StageFinished {
+                index: 1,
+                applied: 1,
+                failed: 1,
+                not_ready: 0,
+            },
+        ];
+        for event in &events {
+            reporter.event(event);
+        }
+        let screen = term.contents();
+        let lines: Vec<&str> = screen.lines().map(str::trim_end).collect();
+        let find = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("`{needle}` is not on the screen:\n{screen}"))
+        };
+        let first = find("stage 1/2: namespaces");
+        let second = find("stage 2/2: release app");
+        assert!(first < second, "{screen}");
+        assert!(lines[first].ends_with("1/1 done"), "{screen}");
+        assert!(lines[second].ends_with("2/2 failed"), "{screen}");
+        assert!(
+            lines[first].contains("[=============================="),
+            "{screen}"
+        );
+        let failure = find("Deployment/app/web");
+        assert!(
+            failure < second,
+            "the failure is printed above the bars:\n{screen}"
+        );
+        assert!(
+            lines[failure].contains("spec.replicas: expected an integer"),
+            "{screen}"
+        );
     }
 }
