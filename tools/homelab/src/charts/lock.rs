@@ -25,7 +25,8 @@ pub struct LockedChart {
     pub repository: String,
     pub name: String,
     pub version: String,
-    /// The archive URL the repository's index.yaml gave for this version.
+    /// The archive URL the repository's index.yaml gave for this version, or for an
+    /// OCI registry the manifest pinned by digest (`oci://HOST/PATH/NAME@sha256:…`).
     pub url: String,
     /// `sha256:<hex>` of the archive.
     pub digest: String,

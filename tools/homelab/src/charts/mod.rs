@@ -1,5 +1,5 @@
-//! Pinned upstream charts: `releases.lock`, repository indexes, a content-addressed
-//! cache, and fetching. Rendering reads only the cache ([`cache::ChartCache::archive`]);
+//! Pinned upstream charts: `releases.lock`, repository indexes and OCI registries, a
+//! content-addressed cache, and fetching. Rendering reads only the cache ([`cache::ChartCache::archive`]);
 //! only `homelab charts lock|pull|update` touch the network.
 
 pub mod atomic;
@@ -8,6 +8,8 @@ pub mod digest;
 pub mod fetch;
 pub mod index;
 pub mod lock;
+pub mod oci;
+pub mod oci_auth;
 pub mod ops;
 
 pub use cache::ChartCache;

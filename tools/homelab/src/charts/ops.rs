@@ -1,5 +1,7 @@
-//! The `homelab charts` operations: lock (index → releases.lock), pull (archives →
-//! cache, verified against the lock and the index), update (a release to a new version).
+//! The `homelab charts` operations: lock (index or registry → releases.lock), pull
+//! (archives → cache, verified against the lock and the index or manifest), update (a
+//! release to a new version). HTTP repositories and OCI registries (`oci://`) differ
+//! only in where versions, digests and archives come from.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use super::digest;
 use super::fetch::{self, FetchError};
 use super::index::{index_url, IndexError, RepoIndex};
 use super::lock::{LockError, LockFile, LockedChart};
+use super::oci::{self, OciError, OciRef, Registry};
+use super::oci_auth::Credentials;
 
 /// A release's repository chart, as release.toml pins it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +33,8 @@ pub enum ChartsError {
     Lock(#[from] LockError),
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Oci(#[from] OciError),
     #[error("chart {chart} is not pinned in releases/releases.lock; run `homelab charts lock` (fetches the repository index), then `homelab charts pull`")]
     NotLocked { release: String, chart: String },
     #[error("releases.lock pins `{release}` to {locked} of {locked_repo}, but release.toml asks for {wanted} of {wanted_repo}; run `homelab charts lock`")]
@@ -58,11 +64,16 @@ pub enum ChartsError {
     Update { path: String, message: String },
 }
 
-/// Indexes fetched once per repository per run.
+/// Indexes fetched once per repository per run, and the registry client.
 #[derive(Default)]
-struct Indexes(BTreeMap<String, RepoIndex>);
+struct Indexes(BTreeMap<String, RepoIndex>, Option<Registry>);
 
 impl Indexes {
+    fn registry(&mut self) -> &mut Registry {
+        self.1
+            .get_or_insert_with(|| Registry::new(Credentials::from_env()))
+    }
+
     fn get(&mut self, repository: &str) -> Result<&RepoIndex, ChartsError> {
         if !self.0.contains_key(repository) {
             let bytes = fetch::get(&index_url(repository))?;
@@ -88,6 +99,20 @@ pub fn lock(root: &Path, charts: &[RepoChart]) -> Result<LockFile, ChartsError> 
 }
 
 fn resolve(indexes: &mut Indexes, chart: &RepoChart) -> Result<LockedChart, ChartsError> {
+    if chart.repository.starts_with("oci://") {
+        let at = OciRef::parse(&chart.repository, &chart.name)?;
+        let manifest = indexes
+            .registry()
+            .manifest(&at, &oci::tag_of(&chart.version))?;
+        return Ok(LockedChart {
+            release: chart.release.clone(),
+            repository: chart.repository.clone(),
+            name: chart.name.clone(),
+            version: chart.version.clone(),
+            url: at.pinned(&manifest.digest),
+            digest: manifest.archive,
+        });
+    }
     let index = indexes.get(&chart.repository)?;
     let entry = index.find(&chart.repository, &chart.name, &chart.version)?;
     let url = entry.archive_url(&chart.repository, &chart.name)?;
@@ -158,7 +183,10 @@ pub fn pull(
             out.push((chart.release.clone(), Pulled::AlreadyCached(path)));
             continue;
         }
-        let bytes = fetch::get(&entry.url)?;
+        let bytes = match entry.url.starts_with("oci://") {
+            true => pull_oci(indexes.registry(), entry)?,
+            false => fetch::get(&entry.url)?,
+        };
         let actual = digest::sha256(&bytes);
         let mismatch = |expected: String, against| ChartsError::DigestMismatch {
             url: entry.url.clone(),
@@ -169,19 +197,39 @@ pub fn pull(
         if digest::hex_part(&actual) != digest::hex_part(&entry.digest) {
             return Err(mismatch(entry.digest.clone(), "releases.lock"));
         }
-        let index_entry =
-            indexes
-                .get(&chart.repository)?
-                .find(&chart.repository, &chart.name, &chart.version)?;
-        if let Some(index_digest) = &index_entry.digest {
-            if digest::hex_part(index_digest) != digest::hex_part(&actual) {
-                return Err(mismatch(index_digest.clone(), "the repository index"));
+        if !entry.url.starts_with("oci://") {
+            let index_entry = indexes.get(&chart.repository)?.find(
+                &chart.repository,
+                &chart.name,
+                &chart.version,
+            )?;
+            if let Some(index_digest) = &index_entry.digest {
+                if digest::hex_part(index_digest) != digest::hex_part(&actual) {
+                    return Err(mismatch(index_digest.clone(), "the repository index"));
+                }
             }
         }
         let path = cache.store(&entry.digest, &bytes)?;
         out.push((chart.release.clone(), Pulled::Downloaded(path)));
     }
     Ok(out)
+}
+
+/// The archive a lock entry pins in a registry. The manifest is fetched by its pinned
+/// digest (so it cannot have moved) and must name the locked archive as its chart
+/// layer: the registry's counterpart of the index check. The caller verifies the bytes.
+fn pull_oci(registry: &mut Registry, entry: &LockedChart) -> Result<Vec<u8>, ChartsError> {
+    let (at, manifest_digest) = OciRef::parse_pinned(&entry.url)?;
+    let manifest = registry.manifest(&at, &manifest_digest)?;
+    if digest::hex_part(&manifest.archive) != digest::hex_part(&entry.digest) {
+        return Err(ChartsError::DigestMismatch {
+            url: entry.url.clone(),
+            actual: manifest.archive,
+            expected: entry.digest.clone(),
+            against: "releases.lock",
+        });
+    }
+    Ok(registry.blob(&at, &manifest.archive)?)
 }
 
 /// Moves `chart` to `version` (or the newest stable version in its index): rewrites the
@@ -194,21 +242,37 @@ pub fn update(
     version: Option<&str>,
 ) -> Result<String, ChartsError> {
     let mut indexes = Indexes::default();
-    let index = indexes.get(&chart.repository)?;
     let version = match version {
         Some(v) => v.to_string(),
-        None => index
-            .newest(&chart.name, usize::MAX)
-            .into_iter()
-            .find(|v| {
-                semver::Version::parse(v.trim_start_matches('v')).is_ok_and(|s| s.pre.is_empty())
-            })
-            .ok_or_else(|| IndexError::NoVersion {
-                repository: chart.repository.clone(),
-                chart: chart.name.clone(),
-                version: "(any stable)".into(),
-                available: index.newest(&chart.name, 5).join(", "),
-            })?,
+        None => {
+            let newest = match chart.repository.starts_with("oci://") {
+                true => {
+                    let at = OciRef::parse(&chart.repository, &chart.name)?;
+                    indexes.registry().tags(&at)?
+                }
+                false => indexes
+                    .get(&chart.repository)?
+                    .newest(&chart.name, usize::MAX),
+            };
+            newest
+                .iter()
+                .find(|v| {
+                    semver::Version::parse(v.trim_start_matches('v'))
+                        .is_ok_and(|s| s.pre.is_empty())
+                })
+                .cloned()
+                .ok_or_else(|| IndexError::NoVersion {
+                    repository: chart.repository.clone(),
+                    chart: chart.name.clone(),
+                    version: "(any stable)".into(),
+                    available: newest
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?
+        }
     };
     let moved = RepoChart {
         version: version.clone(),

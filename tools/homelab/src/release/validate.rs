@@ -135,24 +135,26 @@ pub fn validate(releases: &[LoadedRelease], environments: &[&str]) -> Diagnostic
         match &rel.chart {
             Some(ChartSource::Repository {
                 repository,
+                name,
                 version,
-                ..
             }) => {
                 if repository.starts_with("oci://") {
-                    problems.push(
-                        t.error_at(
-                            "chart.repository",
-                            "OCI chart repositories are not supported yet",
-                        )
-                        .with_help(
-                            "use the chart's HTTP repository (the URL `helm repo add` takes)",
-                        ),
-                    );
+                    if let Err(crate::charts::oci::OciError::Reference { reason, .. }) =
+                        crate::charts::oci::OciRef::parse(repository, name)
+                    {
+                        problems.push(
+                            t.error_at(
+                                "chart.repository",
+                                format!("`{repository}` with chart `{name}` is not an OCI chart reference: {reason}"),
+                            )
+                            .with_help("write the registry and path `helm push` was given, e.g. \"oci://ghcr.io/traefik/helm\", and the chart's name in `name`"),
+                        );
+                    }
                 } else if !(repository.starts_with("https://") || repository.starts_with("http://"))
                 {
                     problems.push(
                         t.error_at("chart.repository", format!("`{repository}` is not an HTTP(S) Helm repository URL"))
-                            .with_help("write the URL `helm repo add` takes, e.g. \"https://traefik.github.io/charts\""),
+                            .with_help("write the URL `helm repo add` takes, e.g. \"https://traefik.github.io/charts\", or an OCI registry as \"oci://HOST/PATH\""),
                     );
                 }
                 if let Err(e) = semver::Version::parse(version) {

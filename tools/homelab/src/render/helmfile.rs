@@ -132,7 +132,11 @@ pub fn export(
     }
     let repositories: Vec<Value> = repositories
         .iter()
-        .map(|(url, name)| json!({"name": name, "url": url}))
+        .map(|(url, name)| match url.strip_prefix("oci://") {
+            // Helmfile names OCI registries without the scheme and flags them.
+            Some(registry) => json!({"name": name, "url": registry, "oci": true}),
+            None => json!({"name": name, "url": url}),
+        })
         .collect();
     let mut helmfile = Map::new();
     if !repositories.is_empty() {

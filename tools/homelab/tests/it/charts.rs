@@ -5,11 +5,10 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::render::run;
 use crate::support::TestLab;
-use crate::support::{chart_lab, copy_tree, fixtures, helm_shim};
+use crate::support::{chart_lab, copy_tree, fixtures, helm};
 
 /// A static file server on 127.0.0.1 serving `root`; it lives as long as the test.
 struct Repository {
@@ -81,18 +80,6 @@ impl Repository {
             &self.url,
         ]);
     }
-}
-
-fn helm(args: &[&str]) {
-    let out = Command::new(helm_shim())
-        .args(args)
-        .output()
-        .expect("running the helm shim");
-    assert!(
-        out.status.success(),
-        "helm {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The fixture lab plus release `remote`: the webapp chart from the loopback repository.

@@ -374,11 +374,11 @@ invalid!(chart_with_both_path_and_repository, |lab| {
 invalid!(local_chart_without_chart_yaml, |lab| {
     lab.replace("releases/loki/release.toml", "repository = \"https://grafana.github.io/helm-charts\"\nname = \"loki\"\nversion = \"6.38.0\"", "path = \"chart\"");
 });
-invalid!(oci_chart_repository, |lab| {
+invalid!(oci_chart_repository_with_uppercase_path, |lab| {
     lab.replace(
         "releases/loki/release.toml",
         "https://grafana.github.io/helm-charts",
-        "oci://ghcr.io/grafana/helm-charts",
+        "oci://ghcr.io/Grafana/helm-charts",
     );
 });
 invalid!(chart_repository_is_not_a_url, |lab| {

@@ -2,6 +2,7 @@
 
 mod apply;
 mod charts;
+mod charts_oci;
 mod check;
 mod deploy;
 mod deploy_hosts;

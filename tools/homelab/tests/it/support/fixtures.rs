@@ -29,3 +29,16 @@ pub fn chart_lab() -> TestLab {
     }
     lab
 }
+
+/// Runs the helm shim (`package`, `repo index`, `push`), panicking with its stderr.
+pub fn helm(args: &[&str]) {
+    let out = std::process::Command::new(helm_shim())
+        .args(args)
+        .output()
+        .expect("running the helm shim");
+    assert!(
+        out.status.success(),
+        "helm {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -11,10 +11,12 @@ use std::process::Command;
 mod fake_cluster;
 mod fake_hosts;
 mod fixtures;
+mod registry;
 
 pub use fake_cluster::FakeCluster;
 pub use fake_hosts::{four_host_lab, FakeHosts, Input};
-pub use fixtures::{chart_lab, fixtures, helm_shim};
+pub use fixtures::{chart_lab, fixtures, helm, helm_shim};
+pub use registry::OciRegistry;
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
