@@ -207,6 +207,32 @@ mod tests {
         assert_eq!(parse_challenge("Negotiate abc"), None);
     }
 
+    proptest::proptest! {
+        /// Any realm, service and scope a registry quotes (commas, spaces, escaped
+        /// quotes and backslashes included) come back as they were.
+        #[test]
+        fn quoted_bearer_parameters_round_trip(
+            realm in "[ -~]{1,40}",
+            service in "[ -~]{0,20}",
+            scope in "[ -~]{0,40}",
+        ) {
+            let quote = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+            let header = format!(
+                "Bearer realm={},service={}, scope={}",
+                quote(&realm), quote(&service), quote(&scope)
+            );
+            proptest::prop_assert_eq!(
+                parse_challenge(&header),
+                Some(Challenge::Bearer { realm, service: Some(service), scope: Some(scope) })
+            );
+        }
+
+        #[test]
+        fn any_header_parses_or_is_refused(header in "\\PC{0,80}") {
+            let _ = parse_challenge(&header);
+        }
+    }
+
     #[test]
     fn credentials_from_helm_and_docker_files() {
         let dir = tempfile::tempdir().unwrap();
