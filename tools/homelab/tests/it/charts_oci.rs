@@ -272,6 +272,65 @@ fn logins_come_from_helms_registry_config() {
 }
 
 #[test]
+fn bearer_tokens_from_the_registrys_token_service() {
+    let registry = OciRegistry::start_with_token_service("ayumi", "t0ken-pa55");
+    let lab = chart_lab();
+    for path in ["public/charts", "private/charts"] {
+        registry.push(&lab, &fixtures().join("charts/webapp"), path);
+    }
+
+    // Public charts pull with an anonymous token, as from ghcr.io or Docker Hub.
+    write_release(&lab, &registry.url("public/charts"), "1.2.3");
+    registry.forget_token_requests();
+    run(&lab, &["charts", "lock"]).expect_code(0);
+    run(&lab, &["charts", "pull"]).expect_code(0);
+    assert_eq!(
+        registry.token_requests(),
+        [
+            "anonymous repository:public/charts/webapp:pull",
+            "anonymous repository:public/charts/webapp:pull",
+        ],
+        "one token per run: pull reuses it for the manifest and the archive"
+    );
+    run(&lab, &["render", "-e", "dev", "-l", "name=remote"]).expect_code(0);
+
+    // Private ones need the login, which is traded for a token.
+    write_release(&lab, &registry.url("private/charts"), "1.2.3");
+    let anonymous = run(&lab, &["charts", "lock"]);
+    anonymous.expect_code(1);
+    assert!(
+        anonymous
+            .stderr
+            .contains("refused access to private/charts/webapp (401); log in first"),
+        "{anonymous}"
+    );
+    let config = lab.path().join("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            r#"{{"auths": {{"http://{}": {{"username": "ayumi", "password": "t0ken-pa55"}}}}}}"#,
+            registry.host
+        ),
+    )
+    .unwrap();
+    registry.forget_token_requests();
+    let locked = lab.run_with(
+        &["charts", "lock"],
+        &[
+            ("DOCKER_CONFIG", config.to_str().unwrap()),
+            ("HOME", "/nonexistent"),
+        ],
+    );
+    locked.expect_code(0);
+    assert_eq!(
+        registry.token_requests(),
+        ["ayumi repository:private/charts/webapp:pull"]
+    );
+    assert!(!locked.stdout.contains("t0ken-pa55") && !locked.stderr.contains("t0ken-pa55"));
+}
+
+#[test]
 fn export_names_the_registry_as_helmfile_does() {
     let registry = OciRegistry::start();
     let lab = lab_with_registry(&registry);

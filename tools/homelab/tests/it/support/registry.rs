@@ -1,6 +1,7 @@
 //! A real OCI registry on loopback: Debian's `docker-registry` (CNCF Distribution),
-//! storing into a temporary folder, optionally behind htpasswd (Basic) logins. Charts
-//! reach it the way users push them, through the Helm engine (`helm push`).
+//! storing into a temporary folder, open, behind htpasswd (Basic) logins, or behind a
+//! token service (Bearer, as Docker Hub and ghcr.io: `tests/support/oci-token-server`).
+//! Charts reach it the way users push them, through the Helm engine (`helm push`).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,26 +10,40 @@ use std::time::{Duration, Instant};
 
 use super::{helm, TestLab};
 
+/// How the registry lets clients in.
+enum Auth {
+    Open,
+    Htpasswd,
+    Token,
+}
+
 pub struct OciRegistry {
     /// `127.0.0.1:PORT`.
     pub host: String,
     login: Option<(String, String)>,
-    child: Child,
-    _dir: tempfile::TempDir,
+    /// The registry, then the token service if any: killed in that order.
+    children: Vec<Child>,
+    dir: tempfile::TempDir,
 }
 
 impl OciRegistry {
     /// An open registry: anyone may push and pull.
     pub fn start() -> OciRegistry {
-        OciRegistry::start_with(None)
+        OciRegistry::start_with(Auth::Open, None)
     }
 
-    /// A registry that wants `user`/`password` for every request.
+    /// A registry that wants `user`/`password` (HTTP Basic) for every request.
     pub fn start_with_login(user: &str, password: &str) -> OciRegistry {
-        OciRegistry::start_with(Some((user.to_string(), password.to_string())))
+        OciRegistry::start_with(Auth::Htpasswd, Some((user.into(), password.into())))
     }
 
-    fn start_with(login: Option<(String, String)>) -> OciRegistry {
+    /// A registry behind a token service: `user`/`password` may push and pull
+    /// anything; anonymous clients get `pull` on repositories under `public/` only.
+    pub fn start_with_token_service(user: &str, password: &str) -> OciRegistry {
+        OciRegistry::start_with(Auth::Token, Some((user.into(), password.into())))
+    }
+
+    fn start_with(auth: Auth, login: Option<(String, String)>) -> OciRegistry {
         let binary = which("docker-registry").unwrap_or_else(|| {
             panic!("docker-registry is not installed: `apt-get install docker-registry` (.ci/setup does)")
         });
@@ -39,17 +54,27 @@ impl OciRegistry {
             .expect("a free port")
             .port();
         let host = format!("127.0.0.1:{port}");
-        let auth = match &login {
-            Some((user, password)) => {
+        let mut children = Vec::new();
+        let (user, password) = login.clone().unwrap_or_default();
+        let auth = match auth {
+            Auth::Open => String::new(),
+            Auth::Htpasswd => {
                 let htpasswd = dir.path().join("htpasswd");
-                std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt(password)))
+                std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt(&password)))
                     .expect("htpasswd");
                 format!(
                     "auth:\n  htpasswd:\n    realm: homelab-test\n    path: {}\n",
                     htpasswd.display()
                 )
             }
-            None => String::new(),
+            Auth::Token => {
+                let (child, realm) = start_token_service(dir.path(), &user, &password);
+                children.push(child);
+                format!(
+                    "auth:\n  token:\n    realm: {realm}\n    service: homelab-test\n    issuer: homelab-test-issuer\n    rootcertbundle: {}\n",
+                    dir.path().join("token-cert.pem").display()
+                )
+            }
         };
         let config = dir.path().join("config.yml");
         std::fs::write(
@@ -60,18 +85,19 @@ impl OciRegistry {
             ),
         )
         .expect("registry config");
-        let child = Command::new(binary)
+        let registry = Command::new(binary)
             .arg("serve")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting docker-registry");
+        children.insert(0, registry);
         let registry = OciRegistry {
             host,
             login,
-            child,
-            _dir: dir,
+            children,
+            dir,
         };
         registry.wait_until_up();
         registry
@@ -130,11 +156,61 @@ impl OciRegistry {
     }
 }
 
+impl OciRegistry {
+    /// The token service's requests so far: `anonymous SCOPE` or `USER SCOPE`.
+    pub fn token_requests(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("token-requests"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn forget_token_requests(&self) {
+        let _ = std::fs::remove_file(self.dir.path().join("token-requests"));
+    }
+}
+
 impl Drop for OciRegistry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
+}
+
+/// Starts `tests/support/oci-token-server` in `dir`; returns it and its realm URL once
+/// its certificate and port are written.
+fn start_token_service(dir: &Path, user: &str, password: &str) -> (Child, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/oci-token-server");
+    let port_file = dir.join("token-port");
+    let mut child = Command::new(script)
+        .arg(dir.join("token-cert.pem"))
+        .arg(&port_file)
+        .arg(dir.join("token-requests"))
+        .arg(format!("{user}:{password}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting tests/support/oci-token-server");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(port) = std::fs::read_to_string(&port_file) {
+            return (child, format!("http://127.0.0.1:{port}/token"));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            use std::io::Read as _;
+            let _ = child
+                .stderr
+                .take()
+                .map(|mut e| e.read_to_string(&mut stderr));
+            panic!("oci-token-server exited with {status}:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("oci-token-server did not start within 20 s");
 }
 
 fn which(program: &str) -> Option<PathBuf> {
