@@ -210,6 +210,8 @@ fn start_token_service(dir: &Path, user: &str, password: &str) -> (Child, String
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("oci-token-server did not start within 20 s");
 }
 
