@@ -1,4 +1,5 @@
-//! `homelab charts {lock,pull,update}`: the only commands that reach chart repositories.
+//! `homelab charts {lock,pull,update}`: the only commands that reach chart repositories
+//! and registries.
 
 use std::process::ExitCode;
 
@@ -19,11 +20,11 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ChartsCommand {
-    /// Resolve every repository chart in its index.yaml and write releases/releases.lock
-    /// (archive URL, version, sha256 digest)
+    /// Resolve every repository chart in its index.yaml (or its OCI registry's manifest)
+    /// and write releases/releases.lock (archive URL or pinned manifest, version, sha256)
     Lock,
     /// Download locked charts missing from the cache ($HOMELAB_CACHE_DIR, else
-    /// $XDG_CACHE_HOME/homelab), verified against releases.lock and the index
+    /// $XDG_CACHE_HOME/homelab), verified against releases.lock and the index or manifest
     Pull,
     /// Move RELEASE to a new chart version (default: the newest stable one) in its
     /// release.toml and releases.lock
