@@ -318,9 +318,7 @@ fn a_wait_timeout_is_reported_with_its_reason() {
         .collect();
     insta::assert_debug_snapshot!(report);
     assert!(
-        fake.server
-            .get("apps", "deployments", "site", "site")
-            .is_none(),
+        !fake.has("apps", "deployments", "site", "site"),
         "later stages are not started"
     );
 }

@@ -27,6 +27,23 @@ fn hold(fake: &FakeCluster, holder: &str, renew: &str, ttl: i64) {
     assert_eq!(code, 201, "{body}");
 }
 
+/// The environment's Lease, if any run holds it.
+fn lease(fake: &FakeCluster) -> Option<serde_json::Value> {
+    fake.server.get(
+        "coordination.k8s.io",
+        "leases",
+        "kube-system",
+        "homelab-dev",
+    )
+}
+
+/// Whether the apply got as far as the `site` Deployment.
+fn site_applied(fake: &FakeCluster) -> bool {
+    fake.server
+        .get("apps", "deployments", "site", "site")
+        .is_some()
+}
+
 fn now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
@@ -52,10 +69,7 @@ fn a_held_lock_times_out_naming_the_holder() {
             .contains("waiting for the lock held by ayumi@laptop pid 4242"),
         "{run}"
     );
-    assert!(fake
-        .server
-        .get("apps", "deployments", "site", "site")
-        .is_none());
+    assert!(!site_applied(&fake));
 }
 
 #[test]
@@ -74,17 +88,7 @@ fn an_expired_lease_is_taken_over_and_released() {
             .contains("took over the lock of killed@host pid 1"),
         "{run}"
     );
-    assert!(
-        fake.server
-            .get(
-                "coordination.k8s.io",
-                "leases",
-                "kube-system",
-                "homelab-dev"
-            )
-            .is_none(),
-        "released after the run"
-    );
+    assert!(lease(&fake).is_none(), "released after the run");
 }
 
 #[test]
@@ -119,15 +123,7 @@ fn sigterm_stops_the_run_and_releases_the_lease() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(fake
-        .server
-        .get(
-            "coordination.k8s.io",
-            "leases",
-            "kube-system",
-            "homelab-dev"
-        )
-        .is_some());
+    assert!(lease(&fake).is_some());
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -137,21 +133,8 @@ fn sigterm_stops_the_run_and_releases_the_lease() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert!(
-        fake.server
-            .get(
-                "coordination.k8s.io",
-                "leases",
-                "kube-system",
-                "homelab-dev"
-            )
-            .is_none(),
-        "SIGTERM released the lease"
-    );
-    assert!(fake
-        .server
-        .get("apps", "deployments", "site", "site")
-        .is_none());
+    assert!(lease(&fake).is_none(), "SIGTERM released the lease");
+    assert!(!site_applied(&fake));
 }
 
 #[test]

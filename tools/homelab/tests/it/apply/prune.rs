@@ -52,15 +52,12 @@ fn a_removed_object_is_pruned_and_foreign_objects_stay() {
             .contains("pruned (dry run) Ingress/vaultwarden/vaultwarden"),
         "{dry}"
     );
-    assert!(fake
-        .server
-        .get(
-            "networking.k8s.io",
-            "ingresses",
-            "vaultwarden",
-            "vaultwarden"
-        )
-        .is_some());
+    assert!(fake.has(
+        "networking.k8s.io",
+        "ingresses",
+        "vaultwarden",
+        "vaultwarden"
+    ));
 
     let run = apply_ok(&lab, &fake, &[]);
     assert!(
@@ -68,23 +65,14 @@ fn a_removed_object_is_pruned_and_foreign_objects_stay() {
             .contains("pruned     Ingress/vaultwarden/vaultwarden"),
         "{run}"
     );
-    assert!(fake
-        .server
-        .get(
-            "networking.k8s.io",
-            "ingresses",
-            "vaultwarden",
-            "vaultwarden"
-        )
-        .is_none());
-    assert!(fake
-        .server
-        .get("", "configmaps", "vaultwarden", "theirs")
-        .is_some());
-    assert!(fake
-        .server
-        .get("", "configmaps", "vaultwarden", "impostor")
-        .is_some());
+    assert!(!fake.has(
+        "networking.k8s.io",
+        "ingresses",
+        "vaultwarden",
+        "vaultwarden"
+    ));
+    assert!(fake.has("", "configmaps", "vaultwarden", "theirs"));
+    assert!(fake.has("", "configmaps", "vaultwarden", "impostor"));
 }
 
 #[test]
@@ -107,15 +95,9 @@ fn pvcs_and_their_namespaces_are_kept_without_allow_data_loss() {
         .map(|l| l.split(" in ").next().unwrap_or(l))
         .collect();
     insta::assert_debug_snapshot!(lines);
-    assert!(fake
-        .server
-        .get("", "persistentvolumeclaims", "minio", "minio-data")
-        .is_some());
-    assert!(fake.server.get("", "namespaces", "", "minio").is_some());
-    assert!(fake
-        .server
-        .get("apps", "deployments", "minio", "minio")
-        .is_none());
+    assert!(fake.has("", "persistentvolumeclaims", "minio", "minio-data"));
+    assert!(fake.has("", "namespaces", "", "minio"));
+    assert!(!fake.has("apps", "deployments", "minio", "minio"));
     let parent = fake
         .server
         .get("", "secrets", "kube-system", "homelab-dev")
@@ -135,10 +117,7 @@ fn pvcs_and_their_namespaces_are_kept_without_allow_data_loss() {
         "{run}"
     );
     assert!(run.stdout.contains("pruned     Namespace/minio"), "{run}");
-    assert!(fake
-        .server
-        .get("", "persistentvolumeclaims", "minio", "minio-data")
-        .is_none());
+    assert!(!fake.has("", "persistentvolumeclaims", "minio", "minio-data"));
 }
 
 #[test]
@@ -201,17 +180,8 @@ fn a_namespace_holding_foreign_objects_is_never_pruned() {
                 .contains("homelab does not own (ConfigMap/notes)"),
         "{run}"
     );
-    assert!(fake.server.get("", "namespaces", "", "minio").is_some());
-    assert!(fake
-        .server
-        .get("", "configmaps", "minio", "notes")
-        .is_some());
-    assert!(fake
-        .server
-        .get("", "persistentvolumeclaims", "minio", "minio-data")
-        .is_none());
-    assert!(fake
-        .server
-        .get("apps", "deployments", "minio", "minio")
-        .is_none());
+    assert!(fake.has("", "namespaces", "", "minio"));
+    assert!(fake.has("", "configmaps", "minio", "notes"));
+    assert!(!fake.has("", "persistentvolumeclaims", "minio", "minio-data"));
+    assert!(!fake.has("apps", "deployments", "minio", "minio"));
 }

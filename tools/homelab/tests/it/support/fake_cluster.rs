@@ -36,6 +36,12 @@ impl FakeCluster {
         }
     }
 
+    /// Whether the server holds `group/plural` `namespace/name` (`""` for core and
+    /// for cluster-scoped objects).
+    pub fn has(&self, group: &str, plural: &str, namespace: &str, name: &str) -> bool {
+        self.server.get(group, plural, namespace, name).is_some()
+    }
+
     /// The live object at the path the fake derives from `obj`.
     pub fn live(&self, obj: &Value) -> Option<Value> {
         let path = self.server.object_path(obj);
