@@ -7,8 +7,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use crate::render::run;
-use crate::support::TestLab;
 use crate::support::{chart_lab, copy_tree, fixtures, helm};
+use crate::support::{Run, TestLab};
 
 /// A static file server on 127.0.0.1 serving `root`; it lives as long as the test.
 struct Repository {
@@ -102,6 +102,20 @@ fn lab_with_repository() -> (TestLab, Repository) {
     (lab, repo)
 }
 
+/// Renders release `remote` (webapp from a repository or registry) from the cache,
+/// checking that the chart's objects came out.
+pub fn render_remote(lab: &TestLab) -> Run {
+    let rendered = run(lab, &["render", "-e", "dev", "-l", "name=remote"]);
+    rendered.expect_code(0);
+    assert!(
+        rendered
+            .stdout
+            .contains("name: remote-webapp\n  namespace: remote\n"),
+        "{rendered}"
+    );
+    rendered
+}
+
 fn normalized(text: &str, repo: &Repository) -> String {
     let mut out = text.replace(&repo.url, "http://[REPO]");
     // Archive digests change with the packaging time; keep their shape.
@@ -165,14 +179,7 @@ fn lock_pull_then_render_from_the_cache() {
 
     // Rendering reads only the cache: with the repository gone it still works.
     std::fs::remove_dir_all(&repo.root).unwrap();
-    let rendered = run(&lab, &["render", "-e", "dev", "-l", "name=remote"]);
-    rendered.expect_code(0);
-    assert!(
-        rendered
-            .stdout
-            .contains("name: remote-webapp\n  namespace: remote\n"),
-        "{rendered}"
-    );
+    let rendered = render_remote(&lab);
     assert!(
         !rendered.stdout.contains("sidecar"),
         "values reached the chart\n{rendered}"
@@ -239,8 +246,7 @@ fn update_moves_a_release_to_a_new_version() {
         .read("releases/releases.lock")
         .contains("version = \"1.3.0\""));
     run(&lab, &["charts", "pull"]).expect_code(0);
-    let rendered = run(&lab, &["render", "-e", "dev", "-l", "name=remote"]);
-    rendered.expect_code(0);
+    render_remote(&lab);
 
     let missing = run(&lab, &["charts", "update", "remote", "--version", "9.9.9"]);
     missing.expect_code(1);

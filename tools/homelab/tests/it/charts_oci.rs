@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::charts::render_remote;
 use crate::render::run;
 use crate::support::{chart_lab, copy_tree, fixtures, OciRegistry, TestLab};
 
@@ -98,14 +99,7 @@ fn lock_pull_then_render_from_a_registry() {
 
     // Rendering reads only the cache: with the registry gone it still works.
     drop(registry);
-    let rendered = run(&lab, &["render", "-e", "dev", "-l", "name=remote"]);
-    rendered.expect_code(0);
-    assert!(
-        rendered
-            .stdout
-            .contains("name: remote-webapp\n  namespace: remote\n"),
-        "{rendered}"
-    );
+    render_remote(&lab);
 }
 
 #[test]
@@ -200,9 +194,7 @@ fn update_reads_the_tag_list() {
     );
     assert_eq!(lock_entry(&lab, "version"), "1.3.0");
     run(&lab, &["charts", "pull"]).expect_code(0);
-    let rendered = run(&lab, &["render", "-e", "dev", "-l", "name=remote"]);
-    rendered.expect_code(0);
-    assert!(rendered.stdout.contains("remote-webapp"), "{rendered}");
+    render_remote(&lab);
 }
 
 #[test]
@@ -292,7 +284,7 @@ fn bearer_tokens_from_the_registrys_token_service() {
         ],
         "one token per run: pull reuses it for the manifest and the archive"
     );
-    run(&lab, &["render", "-e", "dev", "-l", "name=remote"]).expect_code(0);
+    render_remote(&lab);
 
     // Private ones need the login, which is traded for a token.
     write_release(&lab, &registry.url("private/charts"), "1.2.3");
