@@ -24,7 +24,7 @@ mod secret_tree;
 pub mod tree;
 
 pub use config::CreationRule;
-pub use edit::{edit, EditOutcome};
+pub use edit::{edit, EditOutcome, OnInvalid};
 pub use error::{Error, Result};
 pub use format::Format;
 pub use keys::KeySources;

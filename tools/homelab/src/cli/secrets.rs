@@ -2,13 +2,13 @@
 //! users feel at home. Everything real happens in `homelab-secrets`; this
 //! file maps arguments onto its typed requests and prints results.
 
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use homelab_secrets::{
-    CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, RuleSource,
+    CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, OnInvalid, RuleSource,
 };
 
 #[derive(Debug, clap::Args)]
@@ -164,7 +164,15 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
             let editor = std::env::var("SOPS_EDITOR")
                 .or_else(|_| std::env::var("EDITOR"))
                 .unwrap_or_else(|_| "vi".into());
-            match homelab_secrets::edit(file, &editor, &keys)? {
+            // Someone at a terminal can fix an edit that no longer parses.
+            let on_invalid = match std::io::stdin().is_terminal() {
+                true => OnInvalid::Ask {
+                    answers: Box::new(std::io::stdin()),
+                    prompt: Box::new(std::io::stderr()),
+                },
+                false => OnInvalid::Fail,
+            };
+            match homelab_secrets::edit(file, &editor, &keys, on_invalid)? {
                 EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
                 EditOutcome::Saved => eprintln!("{}: saved", file.display()),
             }

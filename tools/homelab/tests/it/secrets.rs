@@ -210,6 +210,99 @@ fn edit_keeps_unchanged_ciphertext_and_removes_the_copy() {
     assert_eq!(stdout(&out), PLAIN.replace("abc123", "xyz789"));
 }
 
+/// An editor that breaks the YAML on its first run and, on the second, repairs it
+/// and changes the token. Every run appends the path it was given to `runs`.
+fn breaking_editor(lab: &Lab) -> (PathBuf, PathBuf) {
+    let runs = lab.path("runs");
+    let editor = lab.editor(
+        "break.sh",
+        &format!(
+            "echo \"$1\" >> {runs}\nif [ \"$(wc -l < {runs})\" -eq 1 ]; then echo 'db: [unclosed' >> \"$1\"\nelse sed -i '$d' \"$1\"; sed -i 's/abc123/fixed42/' \"$1\"; fi",
+            runs = runs.display()
+        ),
+    );
+    (editor, runs)
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn an_edit_that_does_not_parse_reopens_the_editor_on_a_terminal() {
+    let (lab, key, _) = encrypted_lab();
+    let (editor, runs) = breaking_editor(&lab);
+    // util-linux `script` gives homelab a pseudo-terminal; "\n" answers the prompt.
+    let line = format!(
+        "'{}' secrets edit secrets/prod.yaml",
+        env!("CARGO_BIN_EXE_homelab")
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(lab.path(""))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", lab.path("home"))
+        .env("XDG_RUNTIME_DIR", lab.path("run"))
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .env("EDITOR", &editor)
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = stdout(&out);
+    assert!(out.status.success(), "{screen}{}", stderr(&out));
+    assert!(screen.contains("error: Invalid YAML"), "{screen}");
+    assert!(
+        screen.contains("Press Enter to return to the editor"),
+        "{screen}"
+    );
+    assert!(screen.contains("secrets/prod.yaml: saved"), "{screen}");
+    let runs = lines(&runs);
+    assert_eq!(runs.len(), 2, "the editor reopened once: {runs:?}");
+    assert_eq!(runs[0], runs[1], "on the same temporary file");
+    let tmp = PathBuf::from(&runs[0]);
+    assert!(
+        !tmp.exists() && !tmp.parent().unwrap().exists(),
+        "temporary copy left behind"
+    );
+    let out = lab.run(&["decrypt", "secrets/prod.yaml"], Some(&key));
+    assert_eq!(stdout(&out), PLAIN.replace("abc123", "fixed42"));
+}
+
+#[test]
+fn an_edit_that_does_not_parse_fails_without_a_terminal() {
+    let (lab, key, _) = encrypted_lab();
+    let file = lab.path("secrets/prod.yaml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (editor, runs) = breaking_editor(&lab);
+    let out = lab
+        .command(&["edit", "secrets/prod.yaml"], Some(&key))
+        .env("EDITOR", &editor)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Invalid YAML"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Press Enter"), "{}", stderr(&out));
+    assert_eq!(lines(&runs).len(), 1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    let tmp = PathBuf::from(&lines(&runs)[0]);
+    assert!(
+        !tmp.parent().unwrap().exists(),
+        "temporary copy left behind"
+    );
+}
+
 #[test]
 fn edit_cleans_up_on_sigterm() {
     let (lab, key, _) = encrypted_lab();
@@ -218,7 +311,9 @@ fn edit_cleans_up_on_sigterm() {
     let seen = lab.path("seen-path");
     let slow = lab.editor(
         "slow.sh",
-        &format!("echo \"$1\" > {}\nsleep 30", seen.display()),
+        // `exec`: the killed editor is `sleep` itself, so no grandchild keeps the
+        // output pipes open for 30 s.
+        &format!("echo \"$1\" > {}\nexec sleep 30", seen.display()),
     );
     let child = lab
         .command(&["edit", "secrets/prod.yaml"], Some(&key))
