@@ -87,6 +87,25 @@ impl Kubectl {
     }
 }
 
+impl Kubectl {
+    /// `kubectl apply --server-side EXTRA -f FILE`.
+    async fn apply(&self, file: &Path, extra: &[&str]) -> Run {
+        let mut args = vec!["apply", "--server-side"];
+        args.extend_from_slice(extra);
+        args.extend(["-f", file.to_str().unwrap()]);
+        self.run(&args, &[]).await
+    }
+
+    /// `kubectl rollout status WHAT -n NS --timeout=20s`.
+    async fn rollout_status(&self, what: &str, namespace: &str) -> Run {
+        self.run(
+            &["rollout", "status", what, "-n", namespace, "--timeout=20s"],
+            &[],
+        )
+        .await
+    }
+}
+
 fn file(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -118,9 +137,7 @@ async fn kubectl_apply_get_delete() {
     let s = quiet_server().await;
     let Some(k) = Kubectl::new(&s) else { return };
     let m = k.write("all.yaml", MANIFESTS);
-    let r = k
-        .run(&["apply", "--server-side", "-f", file(&m)], &[])
-        .await;
+    let r = k.apply(&m, &[]).await;
     assert!(r.ok, "{}", r.stderr);
     assert!(
         r.stdout.contains("deployment.apps/web serverside-applied"),
@@ -163,21 +180,13 @@ async fn kubectl_apply_get_delete() {
         "changed.yaml",
         &MANIFESTS.replace("replicas: 2", "replicas: 4"),
     );
-    assert!(
-        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
-            .await
-            .ok
-    );
+    assert!(k.apply(&changed, &[]).await.ok);
     assert_eq!(
         s.get("apps", "deployments", "demo", "web").unwrap()["spec"]["replicas"],
         4
     );
     let rv = s.resource_version();
-    assert!(
-        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
-            .await
-            .ok
-    );
+    assert!(k.apply(&changed, &[]).await.ok);
     assert_eq!(
         s.resource_version(),
         rv,
@@ -185,19 +194,7 @@ async fn kubectl_apply_get_delete() {
     );
 
     // Another manager conflicts, then forces.
-    let r = k
-        .run(
-            &[
-                "apply",
-                "--server-side",
-                "--field-manager",
-                "other",
-                "-f",
-                file(&m),
-            ],
-            &[],
-        )
-        .await;
+    let r = k.apply(&m, &["--field-manager", "other"]).await;
     assert!(!r.ok);
     assert!(
         r.stderr
@@ -206,18 +203,7 @@ async fn kubectl_apply_get_delete() {
         r.stderr
     );
     let r = k
-        .run(
-            &[
-                "apply",
-                "--server-side",
-                "--field-manager",
-                "other",
-                "--force-conflicts",
-                "-f",
-                file(&m),
-            ],
-            &[],
-        )
+        .apply(&m, &["--field-manager", "other", "--force-conflicts"])
         .await;
     assert!(r.ok, "{}", r.stderr);
 
@@ -255,14 +241,7 @@ async fn kubectl_applyset_prune() {
         "ns.yaml",
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n",
     );
-    assert!(
-        k.run(
-            &["apply", "--server-side", "-f", file(&k.path("ns.yaml"))],
-            &[]
-        )
-        .await
-        .ok
-    );
+    assert!(k.apply(&k.path("ns.yaml"), &[]).await.ok);
     for i in 0..3 {
         k.write(&format!("set/cm{i}.yaml"), &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: demo}}\ndata: {{k: v{i}}}\n"));
     }
@@ -316,24 +295,8 @@ async fn kubectl_waits_through_watches() {
     s.set_ready_delay(std::time::Duration::from_millis(300));
     let Some(k) = Kubectl::new(&s) else { return };
     let m = k.write("all.yaml", MANIFESTS);
-    assert!(
-        k.run(&["apply", "--server-side", "-f", file(&m)], &[])
-            .await
-            .ok
-    );
-    let r = k
-        .run(
-            &[
-                "rollout",
-                "status",
-                "deployment/web",
-                "-n",
-                "demo",
-                "--timeout=20s",
-            ],
-            &[],
-        )
-        .await;
+    assert!(k.apply(&m, &[]).await.ok);
+    let r = k.rollout_status("deployment/web", "demo").await;
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stdout.contains("successfully rolled out"), "{}", r.stdout);
     let r = k
@@ -358,24 +321,8 @@ async fn kubectl_waits_through_watches() {
         "changed.yaml",
         &MANIFESTS.replace("nginx:1.27", "nginx:404"),
     );
-    assert!(
-        k.run(&["apply", "--server-side", "-f", file(&changed)], &[])
-            .await
-            .ok
-    );
-    let r = k
-        .run(
-            &[
-                "rollout",
-                "status",
-                "deployment/web",
-                "-n",
-                "demo",
-                "--timeout=20s",
-            ],
-            &[],
-        )
-        .await;
+    assert!(k.apply(&changed, &[]).await.ok);
+    let r = k.rollout_status("deployment/web", "demo").await;
     assert!(!r.ok);
     assert!(
         r.stderr.contains("exceeded its progress deadline"),
