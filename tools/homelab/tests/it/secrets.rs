@@ -7,6 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use crate::support::read_lines;
+
 struct Lab {
     dir: tempfile::TempDir,
 }
@@ -224,14 +226,6 @@ fn breaking_editor(lab: &Lab) -> (PathBuf, PathBuf) {
     (editor, runs)
 }
 
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn an_edit_that_does_not_parse_reopens_the_editor_on_a_terminal() {
     let (lab, key, _) = encrypted_lab();
@@ -267,7 +261,7 @@ fn an_edit_that_does_not_parse_reopens_the_editor_on_a_terminal() {
         "{screen}"
     );
     assert!(screen.contains("secrets/prod.yaml: saved"), "{screen}");
-    let runs = lines(&runs);
+    let runs = read_lines(&runs);
     assert_eq!(runs.len(), 2, "the editor reopened once: {runs:?}");
     assert_eq!(runs[0], runs[1], "on the same temporary file");
     let tmp = PathBuf::from(&runs[0]);
@@ -294,9 +288,9 @@ fn an_edit_that_does_not_parse_fails_without_a_terminal() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("Invalid YAML"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Press Enter"), "{}", stderr(&out));
-    assert_eq!(lines(&runs).len(), 1);
+    assert_eq!(read_lines(&runs).len(), 1);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
-    let tmp = PathBuf::from(&lines(&runs)[0]);
+    let tmp = PathBuf::from(&read_lines(&runs)[0]);
     assert!(
         !tmp.parent().unwrap().exists(),
         "temporary copy left behind"

@@ -220,7 +220,8 @@ fn make_executable(path: &Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
-fn read_lines(path: &Path) -> Vec<String> {
+/// The lines of a file the fakes append to; none when it does not exist yet.
+pub fn read_lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

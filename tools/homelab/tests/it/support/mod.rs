@@ -14,7 +14,7 @@ mod fixtures;
 mod registry;
 
 pub use fake_cluster::FakeCluster;
-pub use fake_hosts::{four_host_lab, FakeHosts, Input};
+pub use fake_hosts::{four_host_lab, read_lines, FakeHosts, Input};
 pub use fixtures::{chart_lab, fixtures, helm, helm_shim};
 pub use registry::OciRegistry;
 
