@@ -3,7 +3,7 @@
 //! lock entry's pinned reference) never panics its parser.
 
 use homelab::charts::oci::{parse_manifest, OciRef};
-use homelab::charts::oci_auth::parse_challenge;
+use homelab::charts::oci::auth::parse_challenge;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

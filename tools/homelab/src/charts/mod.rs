@@ -9,7 +9,6 @@ pub mod fetch;
 pub mod index;
 pub mod lock;
 pub mod oci;
-pub mod oci_auth;
 pub mod ops;
 
 pub use cache::ChartCache;

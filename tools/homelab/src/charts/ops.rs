@@ -11,8 +11,8 @@ use super::digest;
 use super::fetch::{self, FetchError};
 use super::index::{index_url, IndexError, RepoIndex};
 use super::lock::{LockError, LockFile, LockedChart};
+use super::oci::auth::Credentials;
 use super::oci::{self, OciError, OciRef, Registry};
-use super::oci_auth::Credentials;
 
 /// A release's repository chart, as release.toml pins it.
 #[derive(Debug, Clone, PartialEq, Eq)]
