@@ -150,6 +150,9 @@ pub struct ApplyPlan {
     /// Only some releases were selected: pruning keeps to their members and the
     /// ApplySet parent is only ever widened.
     pub partial: bool,
+    /// With `partial`, the selected releases by name: their members may be pruned
+    /// even when a release renders nothing now (or, for `destroy`, is not rendered).
+    pub selected: BTreeSet<String>,
 }
 
 /// `needs` of each release (releases absent from the map need nothing).
@@ -245,6 +248,7 @@ impl ApplyPlan {
             stages,
             crd_kinds,
             partial: false,
+            selected: BTreeSet::new(),
         }
     }
 

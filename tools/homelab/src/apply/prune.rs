@@ -77,7 +77,12 @@ pub async fn candidates(
             )
         })
         .collect();
-    let releases: HashSet<&str> = plan.objects.iter().map(|o| o.release.as_str()).collect();
+    let releases: HashSet<&str> = plan
+        .objects
+        .iter()
+        .map(|o| o.release.as_str())
+        .chain(plan.selected.iter().map(String::as_str))
+        .collect();
     let mut out = Vec::new();
     for gk in group_kinds {
         let (kind, group) = gk.split_once('.').unwrap_or((gk.as_str(), ""));

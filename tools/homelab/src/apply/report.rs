@@ -78,11 +78,20 @@ pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
             objects,
             dry_run,
         } => {
-            format!(
-            "{} {environment} with context {context}: {objects} object(s) in {stages} stage(s){}",
-            if *dry_run { "Dry-run applying" } else { "Applying" },
-            if *dry_run { " (server dry run, nothing is stored)" } else { "" }
-        )
+            let suffix = if *dry_run {
+                " (server dry run, nothing is stored)"
+            } else {
+                ""
+            };
+            match (*objects, *dry_run) {
+                // Nothing to apply: a teardown (`homelab destroy`) that only prunes.
+                (0, false) => format!("Tearing down {environment} with context {context}"),
+                (0, true) => format!("Dry-run tearing down {environment} with context {context}{suffix}"),
+                (_, dry) => format!(
+                    "{} {environment} with context {context}: {objects} object(s) in {stages} stage(s){suffix}",
+                    if dry { "Dry-run applying" } else { "Applying" },
+                ),
+            }
         }
         Event::StageStarted {
             index,
@@ -187,14 +196,20 @@ pub fn line(event: &Event, paint: Paint, stages: usize) -> Option<String> {
             requests,
             elapsed_ms,
         } => {
-            let head = if *ok {
-                paint.green("Applied")
-            } else {
-                paint.red("Apply failed")
+            // Nothing was to be applied: a teardown (`homelab destroy`).
+            let teardown = created + configured + unchanged + failed + not_ready + not_started == 0;
+            let head = match (*ok, teardown) {
+                (true, false) => paint.green("Applied"),
+                (false, false) => paint.red("Apply failed"),
+                (true, true) => paint.green("Torn down"),
+                (false, true) => paint.red("Teardown failed"),
             };
-            let mut s = format!(
-                "{head}: {created} created, {configured} configured, {unchanged} unchanged, {pruned} pruned"
-            );
+            let mut s = match teardown {
+                true => format!("{head}: {pruned} deleted"),
+                false => format!(
+                    "{head}: {created} created, {configured} configured, {unchanged} unchanged, {pruned} pruned"
+                ),
+            };
             if *kept > 0 {
                 s.push_str(&format!(", {kept} kept by the data-loss guard"));
             }

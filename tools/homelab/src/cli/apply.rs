@@ -13,8 +13,10 @@ use crate::apply::lock::{self, LockNotice, LockOptions};
 use crate::apply::report::{JsonReporter, LineReporter, Paint, ProgressReporter};
 use crate::apply::{
     self, ApplyOptions, ApplyPlan, Cluster, Event, KubeTarget, ObjectStatus, Reporter,
+    ResolvedContext,
 };
 use crate::render::{self, RenderOptions, RenderedSet, SecretMode, SopsSecrets};
+use crate::Lab;
 
 use super::{GlobalArgs, OutputFormat};
 
@@ -126,25 +128,7 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
         Ok(lab) => lab,
         Err(code) => return Ok(Err(code)),
     };
-    let Some(environment) = lab.environments.value.environments.get(&kube.env) else {
-        anyhow::bail!(
-            "Unknown environment `{}`; environments are: {}",
-            kube.env,
-            lab.environment_names().collect::<Vec<_>>().join(", ")
-        );
-    };
-    let target = KubeTarget {
-        kubeconfig: kube.target.kubeconfig.clone(),
-        context: kube.target.context.clone(),
-        force_context: kube.target.force_context,
-    };
-    let resolved = target.resolve(&kube.env, &environment.context)?;
-    if resolved.forced {
-        eprintln!(
-            "warning: using context `{}` for environment `{}`, which is bound to `{}` (--force-context)",
-            resolved.context, kube.env, environment.context
-        );
-    }
+    let resolved = resolve_context(kube, &lab)?;
     let secrets = SopsSecrets::new();
     let mut options = RenderOptions::from_env()?;
     options.secrets = SecretMode::Real(&secrets);
@@ -165,17 +149,52 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
     }
     let mut plan = ApplyPlan::new(&set, &apply::needs_of(&lab));
     plan.partial = !options.selector.is_empty();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let cluster = runtime.block_on(Cluster::connect(&resolved, kube.concurrency))?;
+    plan.selected = options.selector.iter().cloned().collect();
+    let (cluster, runtime) = connect(&resolved, kube)?;
     Ok(Ok(Prepared {
         set,
         plan,
         cluster,
         runtime,
     }))
+}
+
+/// The context the environment may use: its bound one, or `--context` with
+/// `--force-context` (warned about).
+pub fn resolve_context(kube: &KubeArgs, lab: &Lab) -> anyhow::Result<ResolvedContext> {
+    let Some(environment) = lab.environments.value.environments.get(&kube.env) else {
+        anyhow::bail!(
+            "Unknown environment `{}`; environments are: {}",
+            kube.env,
+            lab.environment_names().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let target = KubeTarget {
+        kubeconfig: kube.target.kubeconfig.clone(),
+        context: kube.target.context.clone(),
+        force_context: kube.target.force_context,
+    };
+    let resolved = target.resolve(&kube.env, &environment.context)?;
+    if resolved.forced {
+        eprintln!(
+            "warning: using context `{}` for environment `{}`, which is bound to `{}` (--force-context)",
+            resolved.context, kube.env, environment.context
+        );
+    }
+    Ok(resolved)
+}
+
+/// A runtime for the run and the cluster connection on it.
+pub fn connect(
+    resolved: &ResolvedContext,
+    kube: &KubeArgs,
+) -> anyhow::Result<(Cluster, tokio::runtime::Runtime)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let cluster = runtime.block_on(Cluster::connect(resolved, kube.concurrency))?;
+    Ok((cluster, runtime))
 }
 
 /// Colour on a terminal unless `NO_COLOR` is set.

@@ -2,13 +2,15 @@
 //! knows about clap, terminals and exit codes.
 //!
 //! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
-//! `diff --exit-code` when there are changes, and a declined `deploy --plan`).
+//! `diff --exit-code` when there are changes, and a declined `deploy --plan` or
+//! `destroy`).
 
 mod apply;
 mod charts;
 mod check;
 mod completions;
 mod deploy;
+mod destroy;
 mod diff;
 mod export;
 mod generate;
@@ -78,6 +80,9 @@ pub enum Command {
     Apply(apply::Args),
     /// Rebuild the hosts over SSH (control plane first), then apply the cluster; `--plan` shows both first
     Deploy(deploy::Args),
+    /// Delete what the environment's apply set holds (or only the selected releases'), as
+    /// `helmfile destroy` does; lists it and asks first
+    Destroy(destroy::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
     /// Print a shell completion script
@@ -106,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
+        Command::Destroy(args) => destroy::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };

@@ -1,4 +1,5 @@
-//! Whether `homelab deploy --plan` goes on after showing the plan.
+//! Whether `homelab deploy --plan` (or `homelab destroy`) goes on after showing what
+//! it would do.
 //!
 //! - `--yes`: go on without asking.
 //! - A terminal on stdin and stderr: ask "Apply these changes? [y/N]"; only `y` or
@@ -66,13 +67,18 @@ pub const QUESTION: &str = "Apply these changes? [y/N]";
 
 /// Decides with `--yes`, or by asking when someone can answer.
 pub fn decide(yes: bool, prompt: &mut dyn Prompt) -> std::io::Result<Decision> {
+    decide_on(QUESTION, yes, prompt)
+}
+
+/// [`decide`] with another yes/no `question` (`homelab destroy` asks its own).
+pub fn decide_on(question: &str, yes: bool, prompt: &mut dyn Prompt) -> std::io::Result<Decision> {
     if yes {
         return Ok(Decision::Proceed);
     }
     if !prompt.can_ask() {
         return Ok(Decision::PrintOnly);
     }
-    let answer = prompt.ask(QUESTION)?.unwrap_or_default();
+    let answer = prompt.ask(question)?.unwrap_or_default();
     Ok(match answer.trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Decision::Proceed,
         _ => Decision::Declined,

@@ -12,6 +12,7 @@ use homelab_secrets::{ExposeSecret as _, KeySources};
 use serde_json::{json, Value};
 
 mod converge;
+mod destroy;
 mod fast_path;
 mod lock;
 mod prune;

@@ -1,0 +1,160 @@
+//! `homelab destroy -e ENV [-l name=RELEASE]`: Helmfile's `destroy`. Deletes what the
+//! environment's apply set holds — every member, or only the selected releases' — by
+//! the same path as pruning, so the same guarantees hold:
+//!
+//! - only objects carrying this environment's ApplySet labels are touched, in reverse
+//!   apply order (workloads, configuration, namespaces, CRDs last);
+//! - PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs stay unless
+//!   `--allow-data-loss`, and a namespace holding anything homelab does not own stays
+//!   whatever the flags;
+//! - the environment's lock is held while deleting.
+//!
+//! Nothing is rendered and no secret is decrypted: the cluster's labels say what
+//! belongs to the set. The list is shown first; deleting needs `--yes` or a "y" on a
+//! terminal.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use crate::apply::{self, ApplyPlan, Needs};
+use crate::deploy::confirm::{self, Decision, StdioPrompt};
+use crate::render::ownership::applyset_id;
+use crate::render::RenderedSet;
+
+use super::apply::{connect, resolve_context, ApplyFlags, KubeArgs, Prepared, TargetArgs};
+use super::{GlobalArgs, OutputFormat};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment to tear down (a key of releases/environments.toml)
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: String,
+    /// Only these releases' objects: `name=a,name=b` (or `-l a -l b`)
+    #[arg(short = 'l', long = "selector", value_name = "name=X,...")]
+    pub selector: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// List what would be deleted and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete without asking
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Answer the question from stdin even when it is not a terminal (for tests and
+    /// scripts that pipe an answer)
+    #[arg(long, hide = true)]
+    pub confirm_from_stdin: bool,
+    /// Delete PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs too
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// How long to wait for another run's lock on the environment
+    #[arg(long, default_value = "1m", value_parser = super::apply::parse_duration, value_name = "DURATION")]
+    pub lock_timeout: std::time::Duration,
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let lab = match global.load_lab() {
+        Ok(lab) => lab,
+        Err(code) => return Ok(code),
+    };
+    let selected = super::render::parse_selector(&args.selector)?;
+    let known: BTreeSet<&str> = lab.releases.iter().map(|r| r.name()).collect();
+    if let Some(unknown) = selected.iter().find(|s| !known.contains(s.as_str())) {
+        eprintln!(
+            "error: No release `{unknown}` in releases/; the releases are {}",
+            known.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let kube = KubeArgs {
+        env: args.env.clone(),
+        selector: args.selector.clone(),
+        target: args.target.clone(),
+        concurrency: 32,
+    };
+    let resolved = resolve_context(&kube, &lab)?;
+    let (cluster, runtime) = connect(&resolved, &kube)?;
+    // An empty desired set: pruning it deletes the apply set's members.
+    let set = RenderedSet {
+        environment: args.env.clone(),
+        applyset_id: applyset_id(&args.env),
+        releases: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+        redactor: Default::default(),
+    };
+    let mut plan = ApplyPlan::new(&set, &Needs::new());
+    plan.partial = !selected.is_empty();
+    plan.selected = selected.into_iter().collect();
+    let prepared = Prepared {
+        set,
+        plan,
+        cluster,
+        runtime,
+    };
+
+    let listing = prepared.runtime.block_on(apply::diff(
+        &prepared.cluster,
+        &prepared.plan,
+        false,
+        args.allow_data_loss,
+        &prepared.set.redactor,
+    ));
+    if let Some(e) = &listing.prune_error {
+        eprintln!(
+            "error: Could not list what environment `{}` holds: {e}",
+            args.env
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let deleting = listing.to_prune();
+    let kept = listing.prune.len() - deleting;
+    let mut out = String::new();
+    for p in &listing.prune {
+        match &p.kept {
+            None => out.push_str(&format!("delete   {}\n", p.object)),
+            Some(why) => out.push_str(&format!("keep     {}: {why}\n", p.object)),
+        }
+    }
+    out.push_str(&format!("{deleting} to delete, {kept} kept\n"));
+    // With `-o json` stdout carries only the apply's JSON events.
+    match global.output {
+        OutputFormat::Json => eprint!("{out}"),
+        OutputFormat::Text => print!("{out}"),
+    }
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if deleting == 0 {
+        eprintln!("Nothing to delete in environment `{}`.", args.env);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let question = format!("Delete these {deleting} object(s)? [y/N]");
+    let mut prompt = StdioPrompt::new(args.confirm_from_stdin);
+    match confirm::decide_on(&question, args.yes, &mut prompt)? {
+        Decision::Proceed => {}
+        Decision::PrintOnly => {
+            eprintln!("error: No terminal to confirm on, so nothing was deleted; run with --yes to delete these objects");
+            return Ok(ExitCode::from(2));
+        }
+        Decision::Declined => {
+            eprintln!("Declined; nothing was deleted.");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let apply_args = super::apply::Args {
+        kube,
+        dry_run: false,
+        flags: ApplyFlags {
+            force_conflicts: false,
+            no_wait: true,
+            timeout: std::time::Duration::from_secs(300),
+            no_prune: false,
+            allow_data_loss: args.allow_data_loss,
+            no_skip: false,
+            lock_timeout: args.lock_timeout,
+            lock_ttl: std::time::Duration::from_secs(30),
+        },
+    };
+    super::apply::run_prepared(&apply_args, &prepared, global)
+}
