@@ -140,8 +140,17 @@ fn truncated_files_are_refused_at_every_length() {
         let Some(prefix) = text.get(..cut) else {
             continue;
         };
+        // Cutting only the final newline leaves the same document. The file's
+        // length varies with its random ciphertexts, so this cut came up in about
+        // one run in seven.
+        if text[cut..].trim().is_empty() {
+            continue;
+        }
         if let Ok(plain) = decrypt(&lab, prefix, 0) {
-            panic!("truncated at {cut} yet decrypted:\n{plain}");
+            panic!(
+                "truncated at {cut} yet decrypted:\n{plain}\n--- tail of the prefix ---\n{}",
+                &prefix[prefix.len().saturating_sub(300)..]
+            );
         }
     }
     let without_version = text.replace("    version: 3.11.0\n", "");
