@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::keys::KeySources;
 use crate::ops;
+use crate::tree::SecretBranches;
 
 /// What `edit` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -239,17 +240,6 @@ impl Asker {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return false,
             }
-        }
-    }
-}
-
-/// Plaintext branches that are zeroised on drop.
-struct SecretBranches(crate::tree::Branches);
-
-impl Drop for SecretBranches {
-    fn drop(&mut self) {
-        for b in &mut self.0 {
-            b.iter_mut().for_each(zeroize::Zeroize::zeroize);
         }
     }
 }

@@ -21,7 +21,9 @@ pub mod metadata;
 pub mod ops;
 pub mod rules;
 mod secret_tree;
+pub mod set;
 pub mod tree;
+mod tree_path;
 
 pub use config::CreationRule;
 pub use edit::{edit, EditOutcome, OnInvalid};

@@ -13,6 +13,7 @@ use crate::keys::{self, KeySources};
 use crate::metadata::{Metadata, SOPS_VERSION};
 use crate::secret_tree::SecretTree;
 use crate::tree::{Branches, Key, Value};
+use crate::tree_path::{parse_extract, Step};
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -167,33 +168,6 @@ pub struct DecryptRequest {
     /// sops's `--extract` syntax: `["a"]["b"][0]`.
     pub extract: Option<String>,
     pub keys: KeySources,
-}
-
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-fn parse_extract(arg: &str) -> Result<Vec<Step>> {
-    let mut out = Vec::new();
-    for component in arg.split('[').filter(|c| !c.is_empty()) {
-        let inner = component.strip_suffix(']').ok_or_else(|| {
-            Error::Extract(format!(
-                "Invalid --extract path `{arg}`: component `{component}` doesn't end with `]`"
-            ))
-        })?;
-        let quoted = inner.len() >= 2
-            && ((inner.starts_with('"') && inner.ends_with('"'))
-                || (inner.starts_with('\'') && inner.ends_with('\'')));
-        if quoted {
-            out.push(Step::Key(inner[1..inner.len() - 1].to_string()));
-        } else {
-            out.push(Step::Index(inner.parse().map_err(|_| {
-                Error::Extract(format!("Invalid --extract path `{arg}`: `{inner}` is neither a quoted key nor an index"))
-            })?));
-        }
-    }
-    Ok(out)
 }
 
 fn extract(branch: &[crate::tree::Item], arg: &str, format: Format) -> Result<Zeroizing<String>> {

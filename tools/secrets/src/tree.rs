@@ -100,3 +100,14 @@ impl Zeroize for Item {
         self.value.zeroize();
     }
 }
+
+/// Plaintext branches that are zeroised on drop.
+pub struct SecretBranches(pub Branches);
+
+impl Drop for SecretBranches {
+    fn drop(&mut self) {
+        for b in &mut self.0 {
+            b.iter_mut().for_each(zeroize::Zeroize::zeroize);
+        }
+    }
+}

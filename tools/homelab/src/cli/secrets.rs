@@ -50,6 +50,24 @@ pub enum SecretsCommand {
     },
     /// Edit a SOPS file in $EDITOR through a private tmpfs copy
     Edit { file: PathBuf },
+    /// Set one value, as `sops set`: every other value keeps its ciphertext
+    Set {
+        /// Read the value from stdin instead of the command line, where `ps` would show it
+        #[arg(long, conflicts_with = "value")]
+        value_stdin: bool,
+        file: PathBuf,
+        /// Where, in sops's syntax: '["db"]["password"]'; missing maps are created
+        index: String,
+        /// The value as JSON: '"s3cret"', 42, '{"user": "a"}'
+        #[arg(required_unless_present = "value_stdin")]
+        value: Option<String>,
+    },
+    /// Remove one value, as `sops unset`
+    Unset {
+        file: PathBuf,
+        /// Where, in sops's syntax: '["db"]["password"]'
+        index: String,
+    },
     /// Re-wrap the data key to the recipients the creation rules name now
     Updatekeys {
         /// Do not ask for confirmation
@@ -83,6 +101,15 @@ fn rule_source(age: Option<&str>, config: Option<&PathBuf>) -> RuleSource {
         )),
         (None, Some(c)) => RuleSource::ConfigFile(c.clone()),
         (None, None) => RuleSource::Discover,
+    }
+}
+
+fn report_change(file: &std::path::Path, index: &str, change: homelab_secrets::set::Change) {
+    match change {
+        homelab_secrets::set::Change::Saved => eprintln!("{}: {index} saved", file.display()),
+        homelab_secrets::set::Change::Unchanged => {
+            eprintln!("{}: {index} unchanged", file.display())
+        }
     }
 }
 
@@ -176,6 +203,30 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
                 EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
                 EditOutcome::Saved => eprintln!("{}: saved", file.display()),
             }
+        }
+        SecretsCommand::Set {
+            value_stdin,
+            file,
+            index,
+            value,
+        } => {
+            let value = match (value_stdin, value) {
+                (true, _) => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                        .context("Failed to read the value from stdin")?;
+                    homelab_secrets::SecretString::from(text)
+                }
+                (false, Some(v)) => homelab_secrets::SecretString::from(v.clone()),
+                (false, None) => anyhow::bail!("Give the value, or --value-stdin"),
+            };
+            let value = homelab_secrets::ExposeSecret::expose_secret(&value).trim_end();
+            let change = homelab_secrets::set::set(file, index, value, &keys)?;
+            report_change(file, index, change);
+        }
+        SecretsCommand::Unset { file, index } => {
+            let change = homelab_secrets::set::unset(file, index, &keys)?;
+            report_change(file, index, change);
         }
         SecretsCommand::Updatekeys { yes, config, file } => {
             let update =

