@@ -84,11 +84,7 @@ pub fn edit(
     on_invalid: OnInvalid,
 ) -> Result<EditOutcome> {
     let format = Format::from_path(path);
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = ops::read(path)?;
     let (doc, plain, stash, key) = ops::decrypt_branches(&text, format, keys)?;
     let plain = crate::secret_tree::SecretTree::new(plain);
     let branches = plain.documents().to_vec();

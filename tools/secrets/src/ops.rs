@@ -15,7 +15,8 @@ use crate::secret_tree::SecretTree;
 use crate::tree::{Branches, Key, Value};
 use crate::tree_path::{parse_extract, Step};
 
-fn read(path: &Path) -> Result<String> {
+/// The file at `path` as text, the error naming it.
+pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {
         action: "read",
         path: path.to_path_buf(),

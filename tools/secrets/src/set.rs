@@ -55,11 +55,7 @@ fn change(
         )));
     }
     let format = Format::from_path(path);
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = ops::read(path)?;
     let (doc, plain, stash, key) = ops::decrypt_branches(&text, format, keys)?;
     let original = SecretBranches(plain);
     let mut edited = SecretBranches(original.0.clone());

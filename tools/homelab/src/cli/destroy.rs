@@ -21,19 +21,14 @@ use crate::deploy::confirm::{self, Decision, StdioPrompt};
 use crate::render::ownership::applyset_id;
 use crate::render::RenderedSet;
 
-use super::apply::{connect, resolve_context, ApplyFlags, KubeArgs, Prepared, TargetArgs};
+use super::apply::{connect, resolve_context, ApplyFlags, KubeArgs, Prepared};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The environment to tear down (a key of releases/environments.toml)
-    #[arg(short = 'e', long = "env", value_name = "ENV")]
-    pub env: String,
-    /// Only these releases' objects: `name=a,name=b` (or `-l a -l b`)
-    #[arg(short = 'l', long = "selector", value_name = "name=X,...")]
-    pub selector: Vec<String>,
+    /// The environment, the releases (`-l`) and how to reach the cluster, as for apply
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub kube: KubeArgs,
     /// List what would be deleted and delete nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -57,7 +52,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(lab) => lab,
         Err(code) => return Ok(code),
     };
-    let selected = super::render::parse_selector(&args.selector)?;
+    let kube = args.kube.clone();
+    let selected = super::render::parse_selector(&kube.selector)?;
     let known: BTreeSet<&str> = lab.releases.iter().map(|r| r.name()).collect();
     if let Some(unknown) = selected.iter().find(|s| !known.contains(s.as_str())) {
         eprintln!(
@@ -66,18 +62,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let kube = KubeArgs {
-        env: args.env.clone(),
-        selector: args.selector.clone(),
-        target: args.target.clone(),
-        concurrency: 32,
-    };
     let resolved = resolve_context(&kube, &lab)?;
     let (cluster, runtime) = connect(&resolved, &kube)?;
     // An empty desired set: pruning it deletes the apply set's members.
     let set = RenderedSet {
-        environment: args.env.clone(),
-        applyset_id: applyset_id(&args.env),
+        environment: kube.env.clone(),
+        applyset_id: applyset_id(&kube.env),
         releases: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
@@ -103,7 +93,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     if let Some(e) = &listing.prune_error {
         eprintln!(
             "error: Could not list what environment `{}` holds: {e}",
-            args.env
+            kube.env
         );
         return Ok(ExitCode::from(1));
     }
@@ -126,7 +116,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if deleting == 0 {
-        eprintln!("Nothing to delete in environment `{}`.", args.env);
+        eprintln!("Nothing to delete in environment `{}`.", kube.env);
         return Ok(ExitCode::SUCCESS);
     }
     let question = format!("Delete these {deleting} object(s)? [y/N]");
