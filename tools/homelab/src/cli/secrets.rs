@@ -53,13 +53,16 @@ pub enum SecretsCommand {
     /// Set one value, as `sops set`: every other value keeps its ciphertext
     Set {
         /// Read the value from stdin instead of the command line, where `ps` would show it
-        #[arg(long, conflicts_with = "value")]
+        #[arg(long, conflicts_with_all = ["value", "value_file"])]
         value_stdin: bool,
+        /// Read the value from this file (keep it on tmpfs)
+        #[arg(long, value_name = "FILE", conflicts_with = "value")]
+        value_file: Option<PathBuf>,
         file: PathBuf,
         /// Where, in sops's syntax: '["db"]["password"]'; missing maps are created
         index: String,
         /// The value as JSON: '"s3cret"', 42, '{"user": "a"}'
-        #[arg(required_unless_present = "value_stdin")]
+        #[arg(required_unless_present_any = ["value_stdin", "value_file"])]
         value: Option<String>,
     },
     /// Remove one value, as `sops unset`
@@ -206,19 +209,26 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
         }
         SecretsCommand::Set {
             value_stdin,
+            value_file,
             file,
             index,
             value,
         } => {
-            let value = match (value_stdin, value) {
-                (true, _) => {
+            let value = match (value_stdin, value_file, value) {
+                (true, _, _) => {
                     let mut text = String::new();
                     std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                         .context("Failed to read the value from stdin")?;
                     homelab_secrets::SecretString::from(text)
                 }
-                (false, Some(v)) => homelab_secrets::SecretString::from(v.clone()),
-                (false, None) => anyhow::bail!("Give the value, or --value-stdin"),
+                (false, Some(path), _) => homelab_secrets::SecretString::from(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("Failed to read {}", path.display()))?,
+                ),
+                (false, None, Some(v)) => homelab_secrets::SecretString::from(v.clone()),
+                (false, None, None) => {
+                    anyhow::bail!("Give the value, --value-stdin or --value-file")
+                }
             };
             let value = homelab_secrets::ExposeSecret::expose_secret(&value).trim_end();
             let change = homelab_secrets::set::set(file, index, value, &keys)?;

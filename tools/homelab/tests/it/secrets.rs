@@ -428,6 +428,28 @@ fn set_and_unset_change_one_value_and_sops_agrees() {
     assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), unchanged);
 
+    // From a file, as `sops set --value-file`.
+    let value = lab.path("run/value.json");
+    std::fs::create_dir_all(value.parent().unwrap()).unwrap();
+    std::fs::write(&value, "\"relay.example.org\"\n").unwrap();
+    let value = value.to_str().unwrap();
+    let out = lab.run(
+        &[
+            "set",
+            "--value-file",
+            value,
+            "secrets/prod.yaml",
+            r#"["smtp"]["host"]"#,
+        ],
+        Some(&key),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        sops_decrypt(&lab, &key).ends_with("        port: 587\n    host: relay.example.org\n"),
+        "{}",
+        sops_decrypt(&lab, &key)
+    );
+
     let out = lab.run(&["unset", "secrets/prod.yaml", r#"["smtp"]"#], Some(&key));
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
