@@ -3,7 +3,8 @@
 //! the server offers it; otherwise one request per group version the set uses.
 //!
 //! # Caveats
-//! What was read is kept. After CRDs are applied and Established, the executor calls
+//! What was read is kept; a failed request is not, so a transient error costs one
+//! lookup, not the rest of the run. After CRDs are applied and Established, the executor calls
 //! [`Discovery::forget`] for their group versions so the new kinds are seen.
 
 use std::collections::HashMap;
@@ -15,7 +16,9 @@ use tokio::sync::OnceCell;
 use super::client::{ApiClient, RequestError};
 use super::resource::{split_api_version, Resource};
 
-type Cell = Arc<OnceCell<Result<Vec<Resource>, RequestError>>>;
+/// Only successes are kept: a failed request (a dropped connection, say) is asked
+/// again by the next lookup instead of failing every later object of the run.
+type Cell = Arc<OnceCell<Vec<Resource>>>;
 /// apiVersion → resources, in the server's order of preference; `None` when the server
 /// has no aggregated discovery.
 type Aggregated = Arc<OnceCell<Option<Vec<(String, Vec<Resource>)>>>>;
@@ -79,15 +82,21 @@ impl Discovery {
 
     async fn aggregated(&self, core: bool) -> Option<Vec<(String, Vec<Resource>)>> {
         let cell = lock(if core { &self.core } else { &self.groups }).clone();
-        cell.get_or_init(|| async {
-            let path = if core { "/api" } else { "/apis" };
+        let path = if core { "/api" } else { "/apis" };
+        // A failed request is not remembered as "no aggregated discovery"; this
+        // lookup falls back to the group version's own document and the next one
+        // asks again.
+        cell.get_or_try_init(|| async {
             match self.client.aggregated_discovery(path).await {
-                Ok(Some(doc)) => Some(parse_aggregated(&doc)),
-                _ => None,
+                Ok(Some(doc)) => Ok(Some(parse_aggregated(&doc))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
             }
         })
         .await
-        .clone()
+        .ok()
+        .cloned()
+        .flatten()
     }
 
     /// The resources of `api_version`, from aggregated discovery or its own document.
@@ -103,7 +112,7 @@ impl Discovery {
             .entry(api_version.to_string())
             .or_default()
             .clone();
-        cell.get_or_init(|| async {
+        cell.get_or_try_init(|| async {
             match self.client.resources_of(api_version).await {
                 Ok(Some(list)) => Ok(parse_resource_list(api_version, &list)),
                 Ok(None) => Ok(Vec::new()),
@@ -111,7 +120,7 @@ impl Discovery {
             }
         })
         .await
-        .clone()
+        .cloned()
         .map_err(|source| DiscoveryError::Request {
             api_version: api_version.to_string(),
             source,

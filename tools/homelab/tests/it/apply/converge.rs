@@ -264,3 +264,49 @@ fn random_sequences_converge_and_never_touch_foreign_objects() {
     eprintln!("{RUNS} runs, {interrupted} applies stopped by faults and converged on a re-run");
     assert!(interrupted > 0, "no run exercised stopping before prune");
 }
+
+/// A discovery request that failed is asked again by the next run on the same
+/// connection (found when a faulted run's error stayed cached and its re-run failed).
+#[test]
+fn failed_discovery_is_not_remembered() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(FakeApiServer::start(Config::default()))
+        .unwrap();
+    let cluster = runtime.block_on(cluster(&server, 1));
+    let mut rng = Rng(7);
+    let set = random_set(&mut rng);
+    let plan = ApplyPlan::new(&set, &Needs::new());
+    let options = ApplyOptions {
+        wait: false,
+        ..ApplyOptions::default()
+    };
+    let drops = VerbFaults {
+        drop_rate: 1.0,
+        ..VerbFaults::default()
+    };
+    server.set_faults(Faults::default().on(Verb::Discovery, drops));
+    let events = Collect::default();
+    let failed = runtime.block_on(apply::apply(
+        &cluster,
+        &plan,
+        &options,
+        &set.redactor,
+        &events,
+    ));
+    assert!(!failed.ok, "every discovery request was dropped");
+    server.clear_faults();
+    let again = runtime.block_on(apply::apply(
+        &cluster,
+        &plan,
+        &options,
+        &set.redactor,
+        &events,
+    ));
+    assert!(again.ok, "{:?}", events.events());
+    check_converged(&server, &plan, 0, 0);
+}
