@@ -115,11 +115,7 @@ fn put_value(slot: &mut Value, steps: &[Step], value: Value, index: &str) -> Res
         (Step::Index(i), Value::Seq(values)) => match values.len().cmp(i) {
             std::cmp::Ordering::Greater => put_value(&mut values[*i], rest, value, index),
             std::cmp::Ordering::Equal => {
-                let mut fresh = match rest.first() {
-                    None => Value::Null,
-                    Some(Step::Key(_)) => Value::Map(Vec::new()),
-                    Some(Step::Index(_)) => Value::Seq(Vec::new()),
-                };
+                let mut fresh = Value::Null;
                 put_value(&mut fresh, rest, value, index)?;
                 values.push(fresh);
                 Ok(true)
