@@ -64,25 +64,29 @@ pub enum ChartsError {
     Update { path: String, message: String },
 }
 
-/// Indexes fetched once per repository per run, and the registry client.
+/// Where one run reads charts from: each HTTP repository's index, fetched once, and
+/// one registry client (its tokens kept for the run), made on first use.
 #[derive(Default)]
-struct Indexes(BTreeMap<String, RepoIndex>, Option<Registry>);
+struct Indexes {
+    indexes: BTreeMap<String, RepoIndex>,
+    registry: Option<Registry>,
+}
 
 impl Indexes {
     fn registry(&mut self) -> &mut Registry {
-        self.1
+        self.registry
             .get_or_insert_with(|| Registry::new(Credentials::from_env()))
     }
 
     fn get(&mut self, repository: &str) -> Result<&RepoIndex, ChartsError> {
-        if !self.0.contains_key(repository) {
+        if !self.indexes.contains_key(repository) {
             let bytes = fetch::get(&index_url(repository))?;
-            self.0.insert(
+            self.indexes.insert(
                 repository.to_string(),
                 RepoIndex::parse(repository, &bytes)?,
             );
         }
-        Ok(&self.0[repository])
+        Ok(&self.indexes[repository])
     }
 }
 
