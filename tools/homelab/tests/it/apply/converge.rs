@@ -13,7 +13,8 @@ use homelab::apply::discovery::Discovery;
 use homelab::apply::event::Collect;
 use homelab::apply::retry::RetryPolicy;
 use homelab::apply::{
-    self, ApiClient, ApplyOptions, ApplyPlan, Cluster, Needs, ObjectStatus, ResolvedContext,
+    self, ApiClient, ApplyOptions, ApplyPlan, ApplyReport, Cluster, Needs, ObjectStatus,
+    ResolvedContext,
 };
 use homelab::render::ownership::{applyset_id, label, PART_OF_LABEL};
 use homelab::render::{Redactor, RenderedObject, RenderedRelease, RenderedSet};
@@ -174,13 +175,29 @@ fn check_converged(server: &ServerHandle, plan: &ApplyPlan, run: u64, step: usiz
     }
 }
 
-#[test]
-fn random_sequences_converge_and_never_touch_foreign_objects() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// One apply of `plan` (rendered as `set`), its events collected in `events`.
+fn apply_once(
+    runtime: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    plan: &ApplyPlan,
+    options: &ApplyOptions,
+    set: &RenderedSet,
+    events: &Collect,
+) -> ApplyReport {
+    runtime.block_on(apply::apply(cluster, plan, options, &set.redactor, events))
+}
+
+#[test]
+fn random_sequences_converge_and_never_touch_foreign_objects() {
+    let runtime = runtime();
     let mut interrupted = 0;
     for run in 0..RUNS {
         let mut rng = Rng(0x9e37_79b9 ^ ((run + 1) * 0x2545_f491));
@@ -207,13 +224,7 @@ fn random_sequences_converge_and_never_touch_foreign_objects() {
                 server.set_faults(faults());
             }
             let events = Collect::default();
-            let report = runtime.block_on(apply::apply(
-                &cluster,
-                &plan,
-                &options,
-                &set.redactor,
-                &events,
-            ));
+            let report = apply_once(&runtime, &cluster, &plan, &options, &set, &events);
             server.clear_faults();
             if !report.ok {
                 interrupted += 1;
@@ -227,13 +238,7 @@ fn random_sequences_converge_and_never_touch_foreign_objects() {
                     events.events()
                 );
                 // Some of what the failed run applied may be pruned now, never foreign objects.
-                let again = runtime.block_on(apply::apply(
-                    &cluster,
-                    &plan,
-                    &options,
-                    &set.redactor,
-                    &events,
-                ));
+                let again = apply_once(&runtime, &cluster, &plan, &options, &set, &events);
                 assert!(
                     again.ok,
                     "run {run} step {step}: the re-run failed: {:?}",
@@ -269,11 +274,7 @@ fn random_sequences_converge_and_never_touch_foreign_objects() {
 /// connection (found when a faulted run's error stayed cached and its re-run failed).
 #[test]
 fn failed_discovery_is_not_remembered() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let server = runtime
         .block_on(FakeApiServer::start(Config::default()))
         .unwrap();
@@ -291,22 +292,10 @@ fn failed_discovery_is_not_remembered() {
     };
     server.set_faults(Faults::default().on(Verb::Discovery, drops));
     let events = Collect::default();
-    let failed = runtime.block_on(apply::apply(
-        &cluster,
-        &plan,
-        &options,
-        &set.redactor,
-        &events,
-    ));
+    let failed = apply_once(&runtime, &cluster, &plan, &options, &set, &events);
     assert!(!failed.ok, "every discovery request was dropped");
     server.clear_faults();
-    let again = runtime.block_on(apply::apply(
-        &cluster,
-        &plan,
-        &options,
-        &set.redactor,
-        &events,
-    ));
+    let again = apply_once(&runtime, &cluster, &plan, &options, &set, &events);
     assert!(again.ok, "{:?}", events.events());
     check_converged(&server, &plan, 0, 0);
 }
