@@ -10,12 +10,12 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{unknown_field_help, Diagnostic, SourceFile, Span};
 
-/// A deserialised TOML file with the spans of its keys and values.
+/// A deserialised TOML file with the spans of its values.
 #[derive(Debug, Clone)]
 pub struct TomlFile<T> {
     pub value: T,
     pub file: SourceFile,
-    spans: HashMap<String, (Span, Span)>,
+    spans: HashMap<String, Span>,
 }
 
 impl<T: DeserializeOwned> TomlFile<T> {
@@ -35,12 +35,7 @@ impl<T> TomlFile<T> {
     /// The span of the value at `path` (`chart.version`, `needs[1]`), or of its nearest
     /// ancestor, or the file's start.
     pub fn value_span(&self, path: &str) -> Span {
-        self.lookup(path).map_or(Span::new(0, 0), |(_, v)| v)
-    }
-
-    /// The span of the key at `path` (for "this key should not be here").
-    pub fn key_span(&self, path: &str) -> Span {
-        self.lookup(path).map_or(Span::new(0, 0), |(k, _)| k)
+        self.lookup(path).unwrap_or(Span::new(0, 0))
     }
 
     /// A diagnostic pointing at the value at `path`.
@@ -48,7 +43,7 @@ impl<T> TomlFile<T> {
         Diagnostic::at(&self.file, self.value_span(path), message)
     }
 
-    fn lookup(&self, path: &str) -> Option<(Span, Span)> {
+    fn lookup(&self, path: &str) -> Option<Span> {
         let mut path = path;
         loop {
             if let Some(s) = self.spans.get(path) {
@@ -60,25 +55,25 @@ impl<T> TomlFile<T> {
     }
 }
 
-fn index_table(table: &DeTable<'_>, prefix: &str, spans: &mut HashMap<String, (Span, Span)>) {
+fn index_table(table: &DeTable<'_>, prefix: &str, spans: &mut HashMap<String, Span>) {
     for (key, value) in table.iter() {
         let path = if prefix.is_empty() {
             key.get_ref().to_string()
         } else {
             format!("{prefix}.{}", key.get_ref())
         };
-        spans.insert(path.clone(), (key.span().into(), value.span().into()));
+        spans.insert(path.clone(), value.span().into());
         index_value(value.get_ref(), &path, spans);
     }
 }
 
-fn index_value(value: &DeValue<'_>, path: &str, spans: &mut HashMap<String, (Span, Span)>) {
+fn index_value(value: &DeValue<'_>, path: &str, spans: &mut HashMap<String, Span>) {
     match value {
         DeValue::Table(t) => index_table(t, path, spans),
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let item_path = format!("{path}[{i}]");
-                spans.insert(item_path.clone(), (item.span().into(), item.span().into()));
+                spans.insert(item_path.clone(), item.span().into());
                 index_value(item.get_ref(), &item_path, spans);
             }
         }

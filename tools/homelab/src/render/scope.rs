@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::object::RenderedObject;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,14 +156,4 @@ impl ScopeTable {
             .find(|(g, k, _)| *g == group && *k == kind)
             .map(|(_, _, s)| (*s, Known::WellKnownCustom))
     }
-
-    /// Whether `group` is one of Kubernetes' own API groups.
-    pub fn is_built_in_group(group: &str) -> bool {
-        group.is_empty() || group.ends_with(".k8s.io") || !group.contains('.')
-    }
-}
-
-/// Reads the group of an object body (for callers holding raw JSON).
-pub fn group_of_body(body: &Value) -> &str {
-    super::object::group_of(body.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
 }
