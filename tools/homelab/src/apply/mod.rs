@@ -10,7 +10,10 @@
 //! - [`run`]: executing a plan (SSA as field manager `homelab`, conflicts, concurrency,
 //!   stopping after a failed stage); [`readiness`] and [`wait`]: waiting between stages;
 //! - [`diff`]: server dry-run and comparison with the live objects;
-//! - [`event`] and [`report`]: what a run says, as progress bars, lines or JSON;
+//! - [`event`]: what a run says, handed to a [`Reporter`] (the CLI's progress bars,
+//!   lines or JSON);
+//! - [`session`]: one run against a cluster — connection, lock, signals, apply and its
+//!   summary — with its options and their defaults;
 //! - real Secret data comes from [`crate::render::SopsSecrets`], in memory only;
 //! - [`applyset`], [`live`], [`prune`]: the ApplySet parent, the members as listed
 //!   once per group-kind (also the no-op fast path's source), and pruning with its
@@ -28,10 +31,10 @@ pub mod lock;
 pub mod plan;
 pub mod prune;
 pub mod readiness;
-pub mod report;
 pub mod resource;
 pub mod retry;
 pub mod run;
+pub mod session;
 pub mod wait;
 
 pub use client::{ApiClient, RequestError, FIELD_MANAGER};

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
+use super::summary::Summary;
 use super::{GlobalArgs, OutputFormat};
-use crate::summary::Summary;
 
 #[derive(Debug, clap::Args)]
 #[command(

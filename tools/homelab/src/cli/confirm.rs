@@ -12,7 +12,7 @@
 use std::io::{BufRead, IsTerminal as _, Write};
 
 /// Where the question is asked and answered.
-pub trait Prompt {
+pub(crate) trait Prompt {
     /// Whether someone can answer (a terminal, or an explicit answer source).
     fn can_ask(&self) -> bool;
     /// Asks `question`; `Ok(None)` when the input ended without an answer.
@@ -21,13 +21,13 @@ pub trait Prompt {
 
 /// The question on stderr, the answer from stdin. `interactive` is whether stdin and
 /// stderr are terminals, or whether the caller asked to read answers from stdin anyway.
-pub struct StdioPrompt {
+pub(crate) struct StdioPrompt {
     pub interactive: bool,
 }
 
 impl StdioPrompt {
     /// Interactive when stdin and stderr are both terminals, or when `from_stdin`.
-    pub fn new(from_stdin: bool) -> StdioPrompt {
+    pub(crate) fn new(from_stdin: bool) -> StdioPrompt {
         StdioPrompt {
             interactive: from_stdin
                 || (std::io::stdin().is_terminal() && std::io::stderr().is_terminal()),
@@ -56,22 +56,26 @@ impl Prompt for StdioPrompt {
 
 /// What to do after the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Proceed,
     /// Nobody could be asked: the plan was only shown.
     PrintOnly,
     Declined,
 }
 
-pub const QUESTION: &str = "Apply these changes? [y/N]";
+pub(crate) const QUESTION: &str = "Apply these changes? [y/N]";
 
 /// Decides with `--yes`, or by asking when someone can answer.
-pub fn decide(yes: bool, prompt: &mut dyn Prompt) -> std::io::Result<Decision> {
+pub(crate) fn decide(yes: bool, prompt: &mut dyn Prompt) -> std::io::Result<Decision> {
     decide_on(QUESTION, yes, prompt)
 }
 
 /// [`decide`] with another yes/no `question` (`homelab destroy` asks its own).
-pub fn decide_on(question: &str, yes: bool, prompt: &mut dyn Prompt) -> std::io::Result<Decision> {
+pub(crate) fn decide_on(
+    question: &str,
+    yes: bool,
+    prompt: &mut dyn Prompt,
+) -> std::io::Result<Decision> {
     if yes {
         return Ok(Decision::Proceed);
     }

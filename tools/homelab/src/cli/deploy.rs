@@ -22,14 +22,15 @@ use std::io::Write as _;
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
-use crate::apply;
+use crate::apply::session::{Session, SessionOptions};
 use crate::deploy::closures::{self, ClosureOptions};
-use crate::deploy::confirm::{self, Decision, StdioPrompt};
 use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, RunOptions};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 
-use super::apply::{prepare, KubeArgs, Prepared};
+use super::apply::{prepare, run_session, KubeArgs};
+use super::confirm::{self, Decision, StdioPrompt};
+use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
@@ -88,16 +89,15 @@ impl ClusterArgs {
             env: env.to_string(),
             selector: Vec::new(),
             target: self.target.clone(),
-            concurrency: 32,
+            concurrency: SessionOptions::default().concurrency,
         }
     }
 
-    fn apply_args(&self, env: &str, dry_run: bool) -> super::apply::Args {
-        super::apply::Args {
-            kube: self.kube(env),
-            dry_run,
-            flags: self.apply.clone(),
-        }
+    /// Renders and connects for `env`, as `homelab apply` would.
+    fn prepare(&self, env: &str, dry_run: bool, global: &GlobalArgs) -> anyhow::Result<Session> {
+        let kube = self.kube(env);
+        let options = self.apply.session_options(dry_run, kube.concurrency);
+        prepare(&kube, global, options)
     }
 }
 
@@ -142,7 +142,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions::new(rebuild, args.jobs);
 
     // The plan's rendered cluster, reused by the apply that follows it.
-    let mut planned: Option<Prepared> = None;
+    let mut planned: Option<Session> = None;
     let (host_plan, cluster_env) = if args.plan {
         let plan = DeployPlan {
             env: args.env.clone().unwrap_or_default(),
@@ -204,11 +204,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Some(env) = cluster_env else {
         return Ok(ExitCode::SUCCESS);
     };
-    let apply_args = args.cluster.apply_args(env, args.dry_run);
-    let code = match &planned {
-        Some(prepared) => super::apply::run_prepared(&apply_args, prepared, global)?,
-        None => super::apply::run(&apply_args, global)?,
-    };
+    let code = settle(match planned {
+        Some(session) => run_session(&session, global),
+        None => args
+            .cluster
+            .prepare(env, args.dry_run, global)
+            .and_then(|session| run_session(&session, global)),
+    })?;
     if code != ExitCode::SUCCESS && !args.cluster_only {
         eprintln!("error: The hosts were deployed, but applying environment `{env}` to the cluster failed (see above); fix that and run `homelab deploy -e {env} --cluster-only`");
     }
@@ -251,28 +253,15 @@ fn deploy_hosts(
 
 /// The cluster layer of a plan: the apply engine's server dry run and prune listing,
 /// and what was prepared for it so the apply can reuse it.
-fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> (ClusterPlan, Option<Prepared>) {
-    let prepared = match prepare(&args.cluster.kube(env), global) {
-        Ok(Ok(prepared)) => prepared,
-        Ok(Err(_)) => {
-            let reason = "the environment did not render (see above)".into();
-            return (ClusterPlan::Unavailable { reason }, None);
-        }
+fn plan_cluster(args: &Args, env: &str, global: &GlobalArgs) -> (ClusterPlan, Option<Session>) {
+    match args.cluster.prepare(env, args.dry_run, global) {
+        Ok(session) => (ClusterPlan::from_diff(&session.diff()), Some(session)),
         Err(e) => {
-            let reason = format!("{e:#}");
-            return (ClusterPlan::Unavailable { reason }, None);
+            let reason = match e.downcast_ref::<Reported>() {
+                Some(_) => "the environment did not render (see above)".into(),
+                None => format!("{e:#}"),
+            };
+            (ClusterPlan::Unavailable { reason }, None)
         }
-    };
-    let mut report = prepared.runtime.block_on(apply::diff(
-        &prepared.cluster,
-        &prepared.plan,
-        args.cluster.apply.force_conflicts,
-        args.cluster.apply.allow_data_loss,
-        &prepared.set.redactor,
-    ));
-    if args.cluster.apply.no_prune {
-        report.prune.clear();
-        report.prune_error = None;
     }
-    (ClusterPlan::from_diff(&report), Some(prepared))
 }

@@ -16,12 +16,14 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use crate::apply::{self, ApplyPlan, Needs};
-use crate::deploy::confirm::{self, Decision, StdioPrompt};
+use crate::apply::session::{Session, SessionOptions};
+use crate::apply::{ApplyOptions, ApplyPlan, Needs};
 use crate::render::ownership::applyset_id;
 use crate::render::RenderedSet;
 
-use super::apply::{connect, resolve_context, ApplyFlags, KubeArgs, Prepared};
+use super::apply::{resolve_context, run_session, KubeArgs};
+use super::confirm::{self, Decision, StdioPrompt};
+use super::duration::DurationArg;
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
@@ -43,8 +45,24 @@ pub struct Args {
     #[arg(long)]
     pub allow_data_loss: bool,
     /// How long to wait for another run's lock on the environment
-    #[arg(long, default_value = "1m", value_parser = super::apply::parse_duration, value_name = "DURATION")]
-    pub lock_timeout: std::time::Duration,
+    #[arg(long, default_value_t = DurationArg(SessionOptions::default().lock_timeout), value_name = "DURATION")]
+    pub lock_timeout: DurationArg,
+}
+
+impl Args {
+    /// Deleting is pruning everything, without waiting (nothing is applied).
+    fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            concurrency: self.kube.concurrency,
+            lock_timeout: self.lock_timeout.0,
+            apply: ApplyOptions {
+                wait: false,
+                allow_data_loss: self.allow_data_loss,
+                ..ApplyOptions::default()
+            },
+            ..SessionOptions::default()
+        }
+    }
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -52,7 +70,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Ok(lab) => lab,
         Err(code) => return Ok(code),
     };
-    let kube = args.kube.clone();
+    let kube = &args.kube;
     let selected = super::render::parse_selector(&kube.selector)?;
     let known: BTreeSet<&str> = lab.releases.iter().map(|r| r.name()).collect();
     if let Some(unknown) = selected.iter().find(|s| !known.contains(s.as_str())) {
@@ -62,8 +80,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let resolved = resolve_context(&kube, &lab)?;
-    let (cluster, runtime) = connect(&resolved, &kube)?;
+    let resolved = resolve_context(kube, &lab)?;
     // An empty desired set: pruning it deletes the apply set's members.
     let set = RenderedSet {
         environment: kube.env.clone(),
@@ -76,20 +93,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut plan = ApplyPlan::new(&set, &Needs::new());
     plan.partial = !selected.is_empty();
     plan.selected = selected.into_iter().collect();
-    let prepared = Prepared {
-        set,
-        plan,
-        cluster,
-        runtime,
-    };
+    let session = Session::connect(set, plan, &resolved, args.session_options())?;
 
-    let listing = prepared.runtime.block_on(apply::diff(
-        &prepared.cluster,
-        &prepared.plan,
-        false,
-        args.allow_data_loss,
-        &prepared.set.redactor,
-    ));
+    let listing = session.diff();
     if let Some(e) = &listing.prune_error {
         eprintln!(
             "error: Could not list what environment `{}` holds: {e}",
@@ -132,19 +138,5 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     }
-    let apply_args = super::apply::Args {
-        kube,
-        dry_run: false,
-        flags: ApplyFlags {
-            force_conflicts: false,
-            no_wait: true,
-            timeout: std::time::Duration::from_secs(300),
-            no_prune: false,
-            allow_data_loss: args.allow_data_loss,
-            no_skip: false,
-            lock_timeout: args.lock_timeout,
-            lock_ttl: std::time::Duration::from_secs(30),
-        },
-    };
-    super::apply::run_prepared(&apply_args, &prepared, global)
+    run_session(&session, global)
 }

@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::apply::{self, Change};
+use crate::apply::session::SessionOptions;
+use crate::apply::{ApplyOptions, Change, DiffReport};
 
-use super::apply::{paint_for, prepare, KubeArgs};
+use super::apply::{prepare, KubeArgs};
+use super::exit::settle;
+use super::paint::paint_for;
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
@@ -28,18 +31,36 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let prepared = match prepare(&args.kube, global)? {
-        Ok(p) => p,
-        Err(code) => return Ok(code),
+    let options = SessionOptions {
+        concurrency: args.kube.concurrency,
+        apply: ApplyOptions {
+            force_conflicts: args.force_conflicts,
+            allow_data_loss: args.allow_data_loss,
+            ..ApplyOptions::default()
+        },
+        ..SessionOptions::default()
     };
-    let report = prepared.runtime.block_on(apply::diff(
-        &prepared.cluster,
-        &prepared.plan,
-        args.force_conflicts,
-        args.allow_data_loss,
-        &prepared.set.redactor,
-    ));
-    match global.output {
+    settle(prepare(&args.kube, global, options).and_then(|session| {
+        let report = session.diff();
+        show(&report, global.output)?;
+        Ok(exit_code(&report, args.exit_code))
+    }))
+}
+
+/// 1 with problems, 2 with changes when `--exit-code` asks for it, else 0.
+fn exit_code(report: &DiffReport, exit_code: bool) -> ExitCode {
+    if report.problems() > 0 {
+        ExitCode::from(1)
+    } else if exit_code && report.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints the report: JSON lines, or a coloured diff per object and a summary.
+fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<()> {
+    match output {
         OutputFormat::Json => {
             for object in &report.objects {
                 let mut line = serde_json::to_value(object)?;
@@ -99,11 +120,5 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             println!("{}", paint.bold(&report.summary()));
         }
     }
-    Ok(if report.problems() > 0 {
-        ExitCode::from(1)
-    } else if args.exit_code && report.has_changes() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(())
 }

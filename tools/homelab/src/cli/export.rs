@@ -1,12 +1,12 @@
 //! `homelab export helmfile -e ENV [--out DIR]`: the environment as a Helmfile project
-//! (see `render::helmfile`), secrets as `ref+sops://` references.
+//! (see `export::helmfile`), secrets as `ref+sops://` references.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::render::helmfile::{self, ReleaseExport};
+use crate::export::helmfile::{self, ReleaseExport};
 use crate::render::{self, LabInput, RenderOptions};
 
 use super::GlobalArgs;

@@ -1,5 +1,7 @@
 //! The command line: clap definitions turned into library calls. Only this module
-//! knows about clap, terminals and exit codes.
+//! knows about clap, terminals and exit codes, and only it prints: progress bars and
+//! lines for the library's apply events ([`progress`]), prompts ([`confirm`]), colour
+//! ([`paint`]), the lab's summary and rendered output.
 //!
 //! Exit codes: 0 success, 1 invalid input or a failed operation, 2 usage errors (and
 //! `diff --exit-code` when there are changes, and a declined `deploy --plan` or
@@ -9,14 +11,22 @@ mod apply;
 mod charts;
 mod check;
 mod completions;
+mod confirm;
 mod deploy;
 mod destroy;
 mod diff;
+mod duration;
+mod event_line;
+mod exit;
 mod export;
 mod generate;
+mod output;
+mod paint;
+mod progress;
 mod render;
 mod report;
 mod secrets;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

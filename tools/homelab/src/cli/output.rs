@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::yaml::to_yaml;
-use super::{RenderedRelease, RenderedSet};
+use crate::render::yaml::to_yaml;
+use crate::render::{RenderedRelease, RenderedSet};
 
 /// The YAML stream of one release, each object headed by its source.
-pub fn release_yaml(release: &RenderedRelease) -> String {
+pub(crate) fn release_yaml(release: &RenderedRelease) -> String {
     let mut out = String::new();
     for object in &release.objects {
         out.push_str("---\n");
@@ -19,20 +19,20 @@ pub fn release_yaml(release: &RenderedRelease) -> String {
 }
 
 /// The whole set as one stream, releases in apply order.
-pub fn set_yaml(set: &RenderedSet) -> String {
+pub(crate) fn set_yaml(set: &RenderedSet) -> String {
     set.releases.iter().map(release_yaml).collect()
 }
 
 /// The file name of the `index`th of `count` releases: `00-traefik.yaml`; the number is
 /// widened past 100 releases so names still sort in apply order.
-pub fn release_file_name(index: usize, count: usize, release: &str) -> String {
+pub(crate) fn release_file_name(index: usize, count: usize, release: &str) -> String {
     let width = count.saturating_sub(1).to_string().len().max(2);
     format!("{index:0width$}-{release}.yaml")
 }
 
 /// Writes one file per release into `dir` atomically and removes stale `NN-*.yaml` files
 /// left by earlier renders. Returns the files written.
-pub fn write_dir(set: &RenderedSet, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(crate) fn write_dir(set: &RenderedSet, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (index, release) in set.releases.iter().enumerate() {

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 
-use crate::render::{self, output, RenderOptions, RenderedSet, SecretMode, SopsSecrets};
+use crate::render::{self, RenderOptions, RenderedSet, SecretMode, SopsSecrets};
 
+use super::output;
 use super::{GlobalArgs, OutputFormat};
 
 /// What `homelab render --help` adds: the data templates see.

@@ -3,13 +3,16 @@
 //! file maps arguments onto its typed requests and prints results.
 
 use std::io::{IsTerminal as _, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use homelab_secrets::{
     CreationRule, DecryptRequest, EditOutcome, EncryptRequest, KeySources, OnInvalid, RuleSource,
+    SecretString,
 };
+
+use super::confirm::{self, Decision, StdioPrompt};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -107,7 +110,7 @@ fn rule_source(age: Option<&str>, config: Option<&PathBuf>) -> RuleSource {
     }
 }
 
-fn report_change(file: &std::path::Path, index: &str, change: homelab_secrets::set::Change) {
+fn report_change(file: &Path, index: &str, change: homelab_secrets::set::Change) {
     match change {
         homelab_secrets::set::Change::Saved => eprintln!("{}: {index} saved", file.display()),
         homelab_secrets::set::Change::Unchanged => {
@@ -116,7 +119,7 @@ fn report_change(file: &std::path::Path, index: &str, change: homelab_secrets::s
     }
 }
 
-fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()> {
+fn emit(file: &Path, in_place: bool, text: &str) -> anyhow::Result<()> {
     if in_place {
         homelab_secrets::ops::write_atomic(file, text)?;
     } else {
@@ -129,43 +132,33 @@ fn emit(file: &std::path::Path, in_place: bool, text: &str) -> anyhow::Result<()
 }
 
 /// A path as the user would type it: relative to the current directory.
-fn shown(path: &std::path::Path) -> &std::path::Path {
+fn shown(path: &Path) -> &Path {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok())
         .unwrap_or(path)
 }
 
-/// Asks on a terminal; without one, `--yes` is required.
-fn confirm() -> anyhow::Result<bool> {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
+/// Asks on a terminal whether to re-wrap the data key; without one, `--yes` is required.
+fn confirm(yes: bool) -> anyhow::Result<bool> {
+    let mut prompt = StdioPrompt {
+        interactive: std::io::stdin().is_terminal(),
+    };
+    match confirm::decide_on("Is this okay? (y/n)", yes, &mut prompt)
+        .context("Failed to read the answer")?
+    {
+        Decision::Proceed => Ok(true),
+        Decision::Declined => Ok(false),
+        Decision::PrintOnly => anyhow::bail!(
             "Refusing to change recipients without confirmation; pass --yes when not on a terminal"
-        );
+        ),
     }
-    eprint!("Is this okay? (y/n) ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .context("Failed to read the answer")?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> {
     let keys = KeySources::from_env();
     match &args.command {
-        SecretsCommand::Keygen { out } => {
-            let path = match out {
-                Some(p) => p.clone(),
-                None => keys.keys_txt().context(
-                    "Cannot find the config directory: set XDG_CONFIG_HOME or HOME, or pass --out",
-                )?,
-            };
-            let public = homelab_secrets::keygen(&path)?;
-            eprintln!("Wrote a new age identity to {}", path.display());
-            println!("{public}");
-        }
+        SecretsCommand::Keygen { out } => keygen(out.as_ref(), &keys)?,
         SecretsCommand::Encrypt {
             in_place,
             age,
@@ -190,23 +183,7 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
             })?;
             emit(file, *in_place, &text)?;
         }
-        SecretsCommand::Edit { file } => {
-            let editor = std::env::var("SOPS_EDITOR")
-                .or_else(|_| std::env::var("EDITOR"))
-                .unwrap_or_else(|_| "vi".into());
-            // Someone at a terminal can fix an edit that no longer parses.
-            let on_invalid = match std::io::stdin().is_terminal() {
-                true => OnInvalid::Ask {
-                    answers: Box::new(std::io::stdin()),
-                    prompt: Box::new(std::io::stderr()),
-                },
-                false => OnInvalid::Fail,
-            };
-            match homelab_secrets::edit(file, &editor, &keys, on_invalid)? {
-                EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
-                EditOutcome::Saved => eprintln!("{}: saved", file.display()),
-            }
-        }
+        SecretsCommand::Edit { file } => edit(file, &keys)?,
         SecretsCommand::Set {
             value_stdin,
             value_file,
@@ -214,22 +191,7 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
             index,
             value,
         } => {
-            let value = match (value_stdin, value_file, value) {
-                (true, _, _) => {
-                    let mut text = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                        .context("Failed to read the value from stdin")?;
-                    homelab_secrets::SecretString::from(text)
-                }
-                (false, Some(path), _) => homelab_secrets::SecretString::from(
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("Failed to read {}", path.display()))?,
-                ),
-                (false, None, Some(v)) => homelab_secrets::SecretString::from(v.clone()),
-                (false, None, None) => {
-                    anyhow::bail!("Give the value, --value-stdin or --value-file")
-                }
-            };
+            let value = read_value(*value_stdin, value_file.as_ref(), value.as_ref())?;
             let value = homelab_secrets::ExposeSecret::expose_secret(&value).trim_end();
             let change = homelab_secrets::set::set(file, index, value, &keys)?;
             report_change(file, index, change);
@@ -239,56 +201,126 @@ pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> 
             report_change(file, index, change);
         }
         SecretsCommand::Updatekeys { yes, config, file } => {
-            let update =
-                homelab_secrets::updatekeys(file, &rule_source(None, config.as_ref()), &keys)?;
-            match update.text {
-                None => eprintln!(
-                    "{}: recipients already match the creation rules",
-                    file.display()
-                ),
-                Some(text) => {
-                    eprintln!("The following changes will be made to the file's recipients:");
-                    for r in &update.added {
-                        eprintln!("+ {r}");
-                    }
-                    for r in &update.removed {
-                        eprintln!("- {r}");
-                    }
-                    if !yes && !confirm()? {
-                        eprintln!("{}: left unchanged", file.display());
-                        return Ok(ExitCode::from(1));
-                    }
-                    homelab_secrets::ops::write_atomic(file, &text)?;
-                    eprintln!("{}: data key re-wrapped", file.display());
-                }
-            }
+            return updatekeys(file, config.as_ref(), *yes, &keys)
         }
         SecretsCommand::Rotate { in_place, file } => {
             let text = homelab_secrets::rotate(file, &keys)?;
             emit(file, *in_place, &text)?;
         }
-        SecretsCommand::Check { paths } => {
-            let paths = if paths.is_empty() {
-                vec![global.lab_root().join("secrets")]
-            } else {
-                paths.clone()
-            };
-            let findings = homelab_secrets::check::check(&paths)?;
-            let mut bad = 0;
-            for f in &findings {
-                match &f.problem {
-                    None => println!("ok    {}", shown(&f.path).display()),
-                    Some(e) => {
-                        bad += 1;
-                        println!("FAIL  {}: {e}", shown(&f.path).display());
-                    }
-                }
-            }
-            println!("{} file(s) checked, {bad} with problems", findings.len());
-            if bad > 0 {
-                return Ok(ExitCode::from(1));
+        SecretsCommand::Check { paths } => return check(paths, global),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new identity to `--out` or the usual keys.txt and prints its public key.
+fn keygen(out: Option<&PathBuf>, keys: &KeySources) -> anyhow::Result<()> {
+    let path = match out {
+        Some(p) => p.clone(),
+        None => keys.keys_txt().context(
+            "Cannot find the config directory: set XDG_CONFIG_HOME or HOME, or pass --out",
+        )?,
+    };
+    let public = homelab_secrets::keygen(&path)?;
+    eprintln!("Wrote a new age identity to {}", path.display());
+    println!("{public}");
+    Ok(())
+}
+
+/// Edits in `$SOPS_EDITOR`, `$EDITOR` or vi; on a terminal an edit that no longer
+/// parses can be fixed, elsewhere it fails.
+fn edit(file: &Path, keys: &KeySources) -> anyhow::Result<()> {
+    let editor = std::env::var("SOPS_EDITOR")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let on_invalid = match std::io::stdin().is_terminal() {
+        true => OnInvalid::Ask {
+            answers: Box::new(std::io::stdin()),
+            prompt: Box::new(std::io::stderr()),
+        },
+        false => OnInvalid::Fail,
+    };
+    match homelab_secrets::edit(file, &editor, keys, on_invalid)? {
+        EditOutcome::Unchanged => eprintln!("{}: unchanged", file.display()),
+        EditOutcome::Saved => eprintln!("{}: saved", file.display()),
+    }
+    Ok(())
+}
+
+/// The value of `secrets set`: from stdin, a file, or the command line.
+fn read_value(
+    from_stdin: bool,
+    file: Option<&PathBuf>,
+    value: Option<&String>,
+) -> anyhow::Result<SecretString> {
+    Ok(match (from_stdin, file, value) {
+        (true, _, _) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("Failed to read the value from stdin")?;
+            SecretString::from(text)
+        }
+        (false, Some(path), _) => SecretString::from(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("Failed to read {}", path.display()))?,
+        ),
+        (false, None, Some(v)) => SecretString::from(v.clone()),
+        (false, None, None) => anyhow::bail!("Give the value, --value-stdin or --value-file"),
+    })
+}
+
+/// Shows the recipients that would change and, once confirmed, re-wraps the data key.
+fn updatekeys(
+    file: &Path,
+    config: Option<&PathBuf>,
+    yes: bool,
+    keys: &KeySources,
+) -> anyhow::Result<ExitCode> {
+    let update = homelab_secrets::updatekeys(file, &rule_source(None, config), keys)?;
+    let Some(text) = update.text else {
+        eprintln!(
+            "{}: recipients already match the creation rules",
+            file.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    eprintln!("The following changes will be made to the file's recipients:");
+    for r in &update.added {
+        eprintln!("+ {r}");
+    }
+    for r in &update.removed {
+        eprintln!("- {r}");
+    }
+    if !confirm(yes)? {
+        eprintln!("{}: left unchanged", file.display());
+        return Ok(ExitCode::from(1));
+    }
+    homelab_secrets::ops::write_atomic(file, &text)?;
+    eprintln!("{}: data key re-wrapped", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks SOPS files without keys: `paths`, or the lab's secrets/.
+fn check(paths: &[PathBuf], global: &super::GlobalArgs) -> anyhow::Result<ExitCode> {
+    let paths = if paths.is_empty() {
+        vec![global.lab_root().join("secrets")]
+    } else {
+        paths.to_vec()
+    };
+    let findings = homelab_secrets::check::check(&paths)?;
+    let mut bad = 0;
+    for f in &findings {
+        match &f.problem {
+            None => println!("ok    {}", shown(&f.path).display()),
+            Some(e) => {
+                bad += 1;
+                println!("FAIL  {}: {e}", shown(&f.path).display());
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    println!("{} file(s) checked, {bad} with problems", findings.len());
+    Ok(if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -9,7 +9,7 @@ use crate::release::ChartSource;
 
 /// The lab at a glance; the JSON form of `homelab check --output json`.
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub domain: String,
     pub cluster: String,
     pub kubernetes_version: String,
@@ -19,7 +19,7 @@ pub struct Summary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct HostSummary {
+pub(crate) struct HostSummary {
     pub name: String,
     pub system: String,
     pub roles: Vec<&'static str>,
@@ -28,7 +28,7 @@ pub struct HostSummary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ReleaseSummary {
+pub(crate) struct ReleaseSummary {
     pub name: String,
     pub namespace: String,
     /// `name version`, `local chart PATH`, or `manifests only`.
@@ -44,7 +44,7 @@ pub struct ReleaseSummary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EnvironmentSummary {
+pub(crate) struct EnvironmentSummary {
     pub name: String,
     pub context: String,
     pub secrets: String,
@@ -52,7 +52,7 @@ pub struct EnvironmentSummary {
 }
 
 impl Summary {
-    pub fn of(lab: &Lab) -> Summary {
+    pub(crate) fn of(lab: &Lab) -> Summary {
         let inv = lab.inventory();
         let all_envs: Vec<String> = lab.environment_names().map(str::to_string).collect();
         Summary {
@@ -117,7 +117,7 @@ impl Summary {
     }
 
     /// The human-readable form, aligned in columns.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,

@@ -2,14 +2,13 @@
 //!
 //! - [`hosts`] plans the host order (control plane first), [`hosts_run`] runs
 //!   `nixos-rebuild` over SSH;
-//! - [`closures`] finds which hosts' systems would change, [`plan`] puts that beside
-//!   the cluster's dry-run diff for `--plan`, and [`confirm`] asks before going on.
+//! - [`closures`] finds which hosts' systems would change, and [`plan`] puts that beside
+//!   the cluster's dry-run diff for `--plan` (the CLI asks before going on).
 //!
 //! The cluster layer itself is the apply engine ([`crate::apply`]), run exactly as
 //! `homelab apply` runs it.
 
 pub mod closures;
-pub mod confirm;
 pub mod hosts;
 pub mod hosts_run;
 pub mod plan;

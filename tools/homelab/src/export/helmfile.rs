@@ -20,19 +20,19 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use super::emit::to_yaml;
-use super::{LabInput, RenderedSet};
 use crate::release::model::{ChartSource, Release};
+use crate::render::yaml::to_yaml;
+use crate::render::{LabInput, RenderedSet};
 
 /// One file of the export, relative to the output folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportFile {
+pub(crate) struct ExportFile {
     pub path: PathBuf,
     pub content: String,
 }
 
 /// What the export needs per release.
-pub struct ReleaseExport<'a> {
+pub(crate) struct ReleaseExport<'a> {
     pub release: &'a Release,
     pub dir: &'a Path,
     /// Merged values (chart releases).
@@ -44,7 +44,7 @@ const SECRETS_CHART: &str = "charts/homelab-secrets";
 /// Builds every file of the export. `out` is where they will be written (to make chart
 /// and secrets-file paths relative); `manifests` holds the rendered manifest-only
 /// releases.
-pub fn export(
+pub(crate) fn export(
     lab: &LabInput<'_>,
     env: &str,
     releases: &[ReleaseExport<'_>],

@@ -9,7 +9,7 @@
 //! count.
 //!
 //! # Guarantees
-//! - Two renders of the same files are byte-identical (see [`output`]).
+//! - Two renders of the same files are byte-identical (see `cli/output.rs`).
 //! - In [`SecretMode::Redacted`] no secret is decrypted; in [`SecretMode::Scrubbed`]
 //!   plaintexts are read only to scrub them from every object.
 //! - A release that fails does not stop the others: its problem lands in
@@ -19,11 +19,9 @@ pub mod context;
 pub mod documents;
 pub mod emit;
 pub mod helm;
-pub mod helmfile;
 pub mod helpers;
 pub mod object;
 pub mod order;
-pub mod output;
 pub mod ownership;
 mod release;
 pub mod scope;
