@@ -22,4 +22,7 @@ pub mod release;
 pub mod render;
 pub mod toml_file;
 
+#[cfg(test)]
+mod layers;
+
 pub use lab::{Lab, LoadOptions};
