@@ -117,7 +117,7 @@ fn entries(tar: &[u8], max_bytes: u64, max_entries: usize) -> Result<(), Archive
                 )))
             }
         }
-        check_name(&name).map_err(|p| refuse(p))?;
+        check_name(&name).map_err(&refuse)?;
         if !seen.insert(name.trim_end_matches('/').to_string()) {
             return Err(refuse("appears twice"));
         }
@@ -300,7 +300,7 @@ pub(crate) mod tests {
         const MIB: u64 = 1024 * 1024;
         let half = vec![0u8; MIB as usize / 2 + 1];
         let bomb = tgz(&[entry("app/a", b'0', &half), entry("app/b", b'0', &half)]);
-        assert_eq!(bomb.len() < 10_000, true, "{}", bomb.len());
+        assert!(bomb.len() < 10_000, "{}", bomb.len());
         assert_eq!(
             check_within(&bomb, MIB, 10).unwrap_err().to_string(),
             "it unpacks to more than 1 MiB (a decompression bomb?)"
