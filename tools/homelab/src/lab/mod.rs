@@ -40,8 +40,12 @@ impl Lab {
         if !root.is_dir() {
             return Err(Diagnostic::in_file(root, "The lab folder does not exist").into());
         }
-        for shared in [release::RELEASES_DIR, environment::ENVIRONMENTS_PATH] {
-            if let Err(e) = paths::resolve_inside(root, shared, shared) {
+        for shared in [
+            release::RELEASES_DIR,
+            environment::ENVIRONMENTS_PATH,
+            crate::charts::LOCK_PATH,
+        ] {
+            if let Err(e) = paths::resolve_in_repository(root, shared, shared) {
                 problems.push(Diagnostic::in_file(shared, paths::describe(&e)).with_help(
                     "a repository's files must stay inside it: replace the symlink with the files",
                 ));
@@ -134,7 +138,7 @@ fn check_secrets_files(
     let mut problems = Diagnostics::default();
     for (name, env) in &envs.value.environments {
         if let Err(e @ paths::PathError::Outside { .. }) =
-            paths::resolve_inside(root, &env.secrets, &env.secrets)
+            paths::resolve_in_repository(root, &env.secrets, &env.secrets)
         {
             problems.push(
                 envs.error_at(&format!("environments.{name}.secrets"), paths::describe(&e))

@@ -66,6 +66,23 @@ pub fn resolve_inside(
     }
 }
 
+/// [`resolve_inside`] for a path relative to the repository root, which errors name as
+/// "the repository".
+pub fn resolve_in_repository(
+    root: &Path,
+    relative: &str,
+    shown: &str,
+) -> Result<Option<PathBuf>, PathError> {
+    resolve_inside(root, relative, shown).map_err(|e| match e {
+        PathError::Outside { shown, target, .. } => PathError::Outside {
+            shown,
+            target,
+            within: PathBuf::from("the repository"),
+        },
+        other => other,
+    })
+}
+
 /// A local chart: `base/relative` (which may climb out of `base` with `..`) resolved, and
 /// it and every file below it, symlinks followed, inside `root`. Helm reads a chart
 /// folder following symlinks, so one link out of the repository would be rendered.

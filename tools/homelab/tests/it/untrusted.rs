@@ -179,3 +179,25 @@ fn nix_warnings_stay_out_of_diagnostics() {
     assert!(!run.stderr.contains("warning"), "{run}");
     assert!(!run.stderr.contains("show-trace"), "{run}");
 }
+
+#[test]
+fn shared_files_symlinked_outside_are_refused() {
+    let lab = TestLab::reference();
+    let outside = Outside::new();
+    std::fs::copy(lab.path().join("secrets/dev.yaml"), outside.file()).unwrap();
+    lab.remove("secrets/dev.yaml");
+    symlink(outside.file(), lab.path().join("secrets/dev.yaml")).unwrap();
+    let secrets = lab.run(&["check"]);
+    secrets.expect_code(1);
+    symlink(outside.file(), lab.path().join("releases/releases.lock")).unwrap();
+    let lock = lab.run(&["check"]);
+    lock.expect_code(1);
+    insta::assert_snapshot!(
+        "shared_files_symlinked_outside",
+        format!(
+            "{}{}",
+            outside.normalize(&secrets),
+            outside.normalize(&lock)
+        )
+    );
+}
