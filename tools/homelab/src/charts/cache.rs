@@ -26,6 +26,12 @@ pub enum CacheError {
         expected: String,
         actual: String,
     },
+    #[error("Chart archive {path} is refused")]
+    Unsafe {
+        path: String,
+        #[source]
+        source: super::archive::ArchiveError,
+    },
     #[error("Failed to access the chart cache at {path}")]
     Io {
         path: String,
@@ -62,7 +68,8 @@ impl ChartCache {
             .join(format!("{hex}.tgz")))
     }
 
-    /// The cached archive for `digest`, verified; `Ok(None)` when it is not cached.
+    /// The cached archive for `digest`, verified and its entries checked
+    /// ([`super::archive`]); `Ok(None)` when it is not cached.
     pub fn archive(&self, digest: &str) -> Result<Option<PathBuf>, CacheError> {
         let path = self.path_for(digest)?;
         let bytes = match std::fs::read(&path) {
@@ -83,12 +90,21 @@ impl ChartCache {
                 actual,
             });
         }
+        super::archive::check(&bytes).map_err(|source| CacheError::Unsafe {
+            path: path.display().to_string(),
+            source,
+        })?;
         Ok(Some(path))
     }
 
-    /// Stores `bytes`, which the caller has verified to have `digest`.
+    /// Stores `bytes`, which the caller has verified to have `digest`, once its entries
+    /// pass [`super::archive::check`]: a hostile archive never enters the cache.
     pub fn store(&self, digest: &str, bytes: &[u8]) -> Result<PathBuf, CacheError> {
         let path = self.path_for(digest)?;
+        super::archive::check(bytes).map_err(|source| CacheError::Unsafe {
+            path: path.display().to_string(),
+            source,
+        })?;
         atomic::write(&path, bytes).map_err(|source| CacheError::Io {
             path: path.display().to_string(),
             source,
@@ -98,5 +114,38 @@ impl ChartCache {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::archive::tests::{entry, tgz};
+    use super::*;
+
+    #[test]
+    fn hostile_archives_never_enter_or_leave_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ChartCache::at(dir.path());
+        let hostile = tgz(&[
+            entry("app/Chart.yaml", b'0', b"name: app\n"),
+            entry("app/../../../etc/x", b'0', b""),
+        ]);
+        let digest = digest::sha256(&hostile);
+        let err = cache.store(&digest, &hostile).unwrap_err();
+        assert!(err.to_string().starts_with("Chart archive "), "{err}");
+        assert_eq!(
+            std::error::Error::source(&err).unwrap().to_string(),
+            "entry `app/../../../etc/x` points outside the chart with `..`"
+        );
+        assert!(!cache.path_for(&digest).unwrap().exists());
+        atomic::write(&cache.path_for(&digest).unwrap(), &hostile).unwrap();
+        assert!(matches!(
+            cache.archive(&digest),
+            Err(CacheError::Unsafe { .. })
+        ));
+        let fine = tgz(&[entry("app/Chart.yaml", b'0', b"name: app\n")]);
+        let digest = digest::sha256(&fine);
+        let stored = cache.store(&digest, &fine).unwrap();
+        assert_eq!(cache.archive(&digest).unwrap(), Some(stored));
     }
 }

@@ -2,6 +2,7 @@
 //! content-addressed cache, and fetching. Rendering reads only the cache ([`cache::ChartCache::archive`]);
 //! only `homelab charts lock|pull|update` touch the network.
 
+pub mod archive;
 pub mod atomic;
 pub mod cache;
 pub mod digest;

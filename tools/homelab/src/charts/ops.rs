@@ -45,6 +45,13 @@ pub enum ChartsError {
         wanted: String,
         wanted_repo: String,
     },
+    #[error("Refusing chart {chart} from {url}: its archive is unsafe to unpack")]
+    UnsafeArchive {
+        chart: String,
+        url: String,
+        #[source]
+        source: super::archive::ArchiveError,
+    },
     #[error("Refusing {url}: its sha256 is {actual}, but {against} says {expected}. The archive changed upstream or in transit; check the repository before running `homelab charts lock` again")]
     DigestMismatch {
         url: String,
@@ -213,6 +220,11 @@ pub fn pull(
                 }
             }
         }
+        super::archive::check(&bytes).map_err(|source| ChartsError::UnsafeArchive {
+            chart: format!("{} {}", chart.name, chart.version),
+            url: entry.url.clone(),
+            source,
+        })?;
         let path = cache.store(&entry.digest, &bytes)?;
         out.push((chart.release.clone(), Pulled::Downloaded(path)));
     }

@@ -1,9 +1,10 @@
 //! `homelab render -e ENV [-l name=x,...] [--out DIR]`: the environment's desired objects,
 //! secrets redacted, to stdout or one file per release.
 //!
-//! A release that cannot render (say, its chart is not cached yet) does not stop the
-//! others: everything renderable is printed or written, each failure is reported with
-//! the command that fixes it, and the exit code is 1.
+//! All or nothing, like a compiler: when any selected release fails (say, its chart is not
+//! cached yet, or an object fails validation), nothing is printed and nothing is written
+//! to `--out`; every failure is reported with the command that fixes it, and the exit
+//! code is 1. A partial set read by another tool would look like releases were removed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,11 +26,14 @@ Their context:
   release.name, .namespace, .entrypoints.<name>.node_port, ...   this release.toml
   releases.<name>              that release's namespace
   values                       the merged values (manifests only)
-`{{x}}` prints a YAML-safe scalar; `{{{x}}}`, toYaml, indent, nindent and quote print raw text.
+`{{x}}` keeps the value's type: a string prints as that exact string (quoted when a YAML 1.1
+or 1.2 reader would take it for a number, boolean or null), numbers and booleans stay plain.
+Inside '...' or \"...\" the value is escaped for those quotes, or refused when they cannot hold it.
+`{{{x}}}`, toYaml, indent, nindent and quote print raw text.
 Helpers: default, required, toYaml, indent, nindent, quote, b64enc, join, lower, upper,
 host NAME, hosts_with_role ROLE, eq, ne, and, or, not.
 
-Exit codes: 0 all rendered, 1 any release failed (the others are still printed), 2 usage.";
+Exit codes: 0 all rendered, 1 any selected release failed (then nothing is printed or written), 2 usage.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = CONTEXT_HELP)]
@@ -82,6 +86,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         options.secrets = SecretMode::Scrubbed(&sops);
     }
     let set = render::render_environment(&lab, &args.env, &options)?;
+    if !set.is_complete() {
+        report(&set, global.output);
+        return Ok(ExitCode::from(1));
+    }
     match &args.out {
         Some(dir) => {
             let written = output::write_dir(&set, dir)
@@ -122,12 +130,32 @@ pub fn report(set: &RenderedSet, format: OutputFormat) {
         eprintln!("error: {error}");
     }
     if !set.errors.is_empty() {
-        let rendered: usize = set.releases.len();
+        let (failed, selected) = failed_of_selected(set);
+        let what = if failed == 0 {
+            format!("the {selected} selected release(s) conflict")
+        } else {
+            format!("{failed} of {selected} selected release(s) failed")
+        };
         eprintln!(
-            "{} of {} release(s) rendered; {} problem(s) above",
-            rendered,
-            rendered + set.errors.iter().filter(|e| e.release.is_some()).count(),
+            "Nothing rendered: {what}; {} problem(s) above",
             set.errors.len()
         );
     }
+}
+
+/// How many releases failed, and how many were selected: every selected release either
+/// rendered (it may still have failed validation) or failed.
+fn failed_of_selected(set: &RenderedSet) -> (usize, usize) {
+    let mut failed: Vec<&str> = set
+        .errors
+        .iter()
+        .filter_map(|e| e.release.as_deref())
+        .collect();
+    failed.sort_unstable();
+    failed.dedup();
+    let not_rendered = failed
+        .iter()
+        .filter(|name| !set.releases.iter().any(|r| r.name == **name))
+        .count();
+    (failed.len(), set.releases.len() + not_rendered)
 }

@@ -2,12 +2,12 @@
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
 use super::model::Inventory;
 use super::positions::{self, Positions};
+use super::restricted;
 use crate::diagnostic::{unknown_field_help, Diagnostic, Location, SourceFile, Span};
 
 /// Overrides the `nix-instantiate` program (tests point it at a missing file).
@@ -84,14 +84,14 @@ pub fn load(source: &InventorySource, display_path: &Path) -> Result<LoadedInven
     }
 }
 
+/// Evaluates the inventory restricted to the repository: the folder that `display_path`
+/// (the inventory's path relative to the repository root) is relative to.
 fn load_nix(path: &Path, display_path: &Path) -> Result<LoadedInventory, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| read_error(display_path, &e))?;
+    let (root, inventory) = inside_repository(path, display_path)?;
+    let text = std::fs::read_to_string(&inventory).map_err(|e| read_error(display_path, &e))?;
     let file = SourceFile::new(display_path, text);
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let program = std::env::var_os(NIX_INSTANTIATE_ENV).unwrap_or_else(|| "nix-instantiate".into());
-    let output = Command::new(&program)
-        .args(["--eval", "--strict", "--json", "--expr"])
-        .arg(positions::expression(&absolute.to_string_lossy()))
+    let output = restricted::command(&program, &root, &inventory, positions::EXPRESSION)
         .output()
         .map_err(|e| {
             let message = if e.kind() == ErrorKind::NotFound {
@@ -111,7 +111,7 @@ fn load_nix(path: &Path, display_path: &Path) -> Result<LoadedInventory, Diagnos
     if !output.status.success() {
         return Err(nix_error(
             &file,
-            &absolute,
+            &inventory,
             &String::from_utf8_lossy(&output.stderr),
         ));
     }
@@ -128,6 +128,33 @@ fn load_nix(path: &Path, display_path: &Path) -> Result<LoadedInventory, Diagnos
         positions,
     };
     typed(value["inventory"].take(), origin)
+}
+
+/// The repository root and the inventory file, both with symlinks resolved; the file must
+/// resolve to a place inside the root.
+fn inside_repository(path: &Path, display_path: &Path) -> Result<(PathBuf, PathBuf), Diagnostic> {
+    let mut root = path.to_path_buf();
+    for _ in display_path.components() {
+        root.pop();
+    }
+    if !path.ends_with(display_path) || display_path.is_absolute() {
+        root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    }
+    let resolve = |p: &Path| std::fs::canonicalize(p).map_err(|e| read_error(display_path, &e));
+    let (root, inventory) = (resolve(&root)?, resolve(path)?);
+    if !inventory.starts_with(&root) {
+        return Err(Diagnostic::in_file(
+            display_path,
+            format!(
+                "The inventory resolves to {}, outside the repository",
+                inventory.display()
+            ),
+        )
+        .with_help(
+            "a repository's files must stay inside it: replace the symlink with the file itself",
+        ));
+    }
+    Ok((root, inventory))
 }
 
 /// Turns the evaluated data into the typed model, pointing type errors at their field.
@@ -181,11 +208,13 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Nix reports `error: MESSAGE … at FILE:LINE:COLUMN:`; point at that place when it is
-/// the inventory itself.
+/// the inventory itself. A refusal of the restricted evaluation says what was refused.
 fn nix_error(file: &SourceFile, absolute: &Path, stderr: &str) -> Diagnostic {
-    let message = stderr
+    let error = restricted::error_text(stderr);
+    let message = error
         .lines()
-        .find_map(|l| l.strip_prefix("error: "))
+        .next()
+        .and_then(|l| l.strip_prefix("error: "))
         .unwrap_or("evaluation failed")
         .trim()
         .to_string();
@@ -198,14 +227,18 @@ fn nix_error(file: &SourceFile, absolute: &Path, stderr: &str) -> Diagnostic {
             parts.next()?.parse::<usize>().ok()?,
         ))
     });
+    let (message, help) = match restricted::refusal(&message) {
+        Some((refused, hint)) => (refused, Some(hint.to_string())),
+        None => (message, None),
+    };
     let text = format!("Failed to evaluate the inventory: {message}");
     match position {
         Some((line, column)) => {
             let start = file.offset_of(line, column);
-            Diagnostic::at(file, Span::new(start, start + 1), text)
+            Diagnostic::at(file, Span::new(start, start + 1), text).with_help_opt(help)
         }
         None => Diagnostic::in_file(file.path(), text)
-            .with_help(format!("nix-instantiate said:\n{}", stderr.trim())),
+            .with_help(help.unwrap_or_else(|| format!("nix-instantiate said:\n{error}"))),
     }
 }
 

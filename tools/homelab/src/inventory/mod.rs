@@ -3,6 +3,7 @@
 mod load;
 pub mod model;
 mod positions;
+mod restricted;
 mod validate;
 
 pub use load::{load, InventoryOrigin, InventorySource, LoadedInventory, NIX_INSTANTIATE_ENV};

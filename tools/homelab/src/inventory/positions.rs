@@ -15,18 +15,13 @@ pub struct Positions {
     by_path: HashMap<String, (usize, usize)>,
 }
 
-/// The Nix expression producing `{ inventory; positions; }` for the file at `path`.
-pub(crate) fn expression(path: &str) -> String {
-    let literal = serde_json::to_string(path)
-        .expect("a string serialises")
-        .replace("${", "\\${");
-    format!(
-        "let inv = import (/. + {literal}); \
-         walk = v: if builtins.isAttrs v then builtins.mapAttrs (n: x: {{ p = builtins.unsafeGetAttrPos n v; c = walk x; }}) v \
-         else if builtins.isList v then map walk v else null; \
-         in {{ inventory = inv; positions = walk inv; }}"
-    )
-}
+/// The Nix expression producing `{ inventory; positions; }` for the file whose absolute
+/// path arrives as `--argstr inventoryPath` (see [`super::restricted`]): a constant, so no
+/// repository data is ever spliced into Nix source.
+pub(crate) const EXPRESSION: &str = "{ inventoryPath }: let inv = import (/. + inventoryPath); \
+     walk = v: if builtins.isAttrs v then builtins.mapAttrs (n: x: { p = builtins.unsafeGetAttrPos n v; c = walk x; }) v \
+     else if builtins.isList v then map walk v else null; \
+     in { inventory = inv; positions = walk inv; }";
 
 impl Positions {
     /// Flattens the mirror tree evaluated by [`expression`].
@@ -96,8 +91,8 @@ mod tests {
     }
 
     #[test]
-    fn quotes_paths_safely() {
-        let e = expression("/a \"b\"/${x}.nix");
-        assert!(e.contains(r#"(/. + "/a \"b\"/\${x}.nix")"#), "{e}");
+    fn the_expression_takes_the_path_as_an_argument() {
+        assert!(EXPRESSION.starts_with("{ inventoryPath }:"));
+        assert!(EXPRESSION.contains(super::super::restricted::PATH_ARGUMENT));
     }
 }

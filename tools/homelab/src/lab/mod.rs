@@ -1,5 +1,7 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
+pub(crate) mod paths;
+mod release_files;
 mod secret_paths;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +40,20 @@ impl Lab {
         if !root.is_dir() {
             return Err(Diagnostic::in_file(root, "The lab folder does not exist").into());
         }
+        for shared in [
+            release::RELEASES_DIR,
+            environment::ENVIRONMENTS_PATH,
+            crate::charts::LOCK_PATH,
+        ] {
+            if let Err(e) = paths::resolve_in_repository(root, shared, shared) {
+                problems.push(Diagnostic::in_file(shared, paths::describe(&e)).with_help(
+                    "a repository's files must stay inside it: replace the symlink with the files",
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let source = match &options.inventory_json {
             Some(json) => InventorySource::Json(json.clone()),
             None => InventorySource::Nix(root.join(INVENTORY_PATH)),
@@ -67,6 +83,9 @@ impl Lab {
                 .flatten()
                 .any(|r| !r.release().entrypoints.is_empty());
             problems.extend(inventory::validate(inventory, needs_ingress));
+        }
+        if let Some(releases) = &releases {
+            problems.extend(release_files::check(root, releases));
         }
         if let (Some(envs), Some(releases)) = (&environments, &releases) {
             problems.extend(check_secrets_files(root, envs, releases));
@@ -118,6 +137,15 @@ fn check_secrets_files(
 ) -> Diagnostics {
     let mut problems = Diagnostics::default();
     for (name, env) in &envs.value.environments {
+        if let Err(e @ paths::PathError::Outside { .. }) =
+            paths::resolve_in_repository(root, &env.secrets, &env.secrets)
+        {
+            problems.push(
+                envs.error_at(&format!("environments.{name}.secrets"), paths::describe(&e))
+                    .with_help("keep the secrets file inside the repository"),
+            );
+            continue;
+        }
         let wanted_by = releases.iter().find(|r| {
             let rel = r.release();
             !rel.secrets.is_empty()

@@ -34,7 +34,11 @@ pub fn check(
             continue;
         }
         let path = root.join(&env.secrets);
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        // A file outside the repository is reported (and not read) by the caller.
+        let Ok(Some(resolved)) = super::paths::resolve_in_repository(root, &env.secrets, "") else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&resolved) else {
             continue;
         };
         let document = match EncryptedDocument::parse(&text, Format::from_path(&path)) {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::Release;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::lab::paths;
 use crate::toml_file::TomlFile;
 
 pub const RELEASES_DIR: &str = "releases";
@@ -44,19 +45,33 @@ pub fn load_all(root: &Path) -> Result<Vec<LoadedRelease>, Diagnostics> {
         Diagnostic::in_file(RELEASES_DIR, format!("Failed to read the releases folder: {e}"))
             .with_help("create `releases/<name>/release.toml` for each release, beside `releases/environments.toml`")
     })?;
-    let mut folders: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-        .filter(|(name, _)| !name.starts_with('.'))
-        .collect();
-    folders.sort();
-
     let mut problems = Diagnostics::default();
+    let mut folders: Vec<(String, PathBuf)> = Vec::new();
+    let mut symlinked: Vec<(String, PathBuf)> = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        if kind.is_symlink() && entry.path().is_dir() {
+            symlinked.push((name, entry.path()));
+        } else if kind.is_dir() {
+            folders.push((name, entry.path()));
+        }
+    }
+    folders.sort();
+    symlinked.sort();
+    for (name, path) in symlinked {
+        problems.push(symlinked_folder(&name, &path));
+    }
+
     let mut releases = Vec::with_capacity(folders.len());
     for (folder, path) in folders {
         let display = Path::new(RELEASES_DIR).join(&folder).join("release.toml");
-        let text = match std::fs::read_to_string(path.join("release.toml")) {
+        let text = match read_release_toml(&path, &display) {
             Ok(text) => text,
             Err(e) => {
                 problems.push(
@@ -89,4 +104,25 @@ pub fn load_all(root: &Path) -> Result<Vec<LoadedRelease>, Diagnostics> {
         }
     }
     problems.into_result(releases)
+}
+
+/// `release.toml`, which must resolve inside its folder.
+fn read_release_toml(folder: &Path, display: &Path) -> Result<String, String> {
+    let resolved = paths::resolve_inside(folder, "release.toml", &display.to_string_lossy())
+        .map_err(|e| paths::describe(&e))?;
+    std::fs::read_to_string(resolved.unwrap_or_else(|| folder.join("release.toml")))
+        .map_err(|e| e.to_string())
+}
+
+/// A release folder must be a folder of the repository: a link could point anywhere, and
+/// skipping it would hide a release from review.
+fn symlinked_folder(name: &str, path: &Path) -> Diagnostic {
+    let target = std::fs::read_link(path)
+        .map(|t| format!(" (it points to {})", t.display()))
+        .unwrap_or_default();
+    Diagnostic::in_file(
+        Path::new(RELEASES_DIR).join(name),
+        format!("Release folder `{name}` is a symlink{target}"),
+    )
+    .with_help("move the release's files into releases/ instead of linking to them")
 }

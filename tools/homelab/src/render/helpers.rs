@@ -1,7 +1,7 @@
 //! The template helpers: what values and manifests need beyond plain lookups.
 //!
 //! Value helpers (`default`, `b64enc`, `join`, `lower`, `upper`, `host`, …) return data,
-//! so `{{lower x}}` goes through the YAML-safe escape like any `{{x}}`. Fragment helpers
+//! so `{{lower x}}` prints through the typed output like any `{{x}}`. Fragment helpers
 //! (`toYaml`, `indent`, `nindent`, `quote`) produce YAML text and write it unescaped: they
 //! are the explicit way to emit raw YAML. `eq`, `ne`, `and`, `or`, `not` are handlebars'
 //! built-ins.
@@ -13,8 +13,25 @@ use handlebars::{
 };
 use serde_json::Value;
 
+use super::typed_output::{self, Quoting};
 use super::yaml;
 use super::yaml_scalar::double_quoted;
+
+/// The names [`register`] registers.
+pub const NAMES: &[&str] = &[
+    "default",
+    "required",
+    "b64enc",
+    "join",
+    "lower",
+    "upper",
+    "toYaml",
+    "indent",
+    "nindent",
+    "quote",
+    "host",
+    "hosts_with_role",
+];
 
 /// Registers every homelab helper; `hosts` is the inventory's host map with `name` added
 /// to each host, for `host` and `hosts_with_role`.
@@ -118,16 +135,17 @@ impl HelperDef for FnHelper {
     fn call<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
-        r: &'reg Handlebars<'reg>,
+        _: &'reg Handlebars<'reg>,
         _: &'rc Context,
         rc: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
-        let rendered = self.evaluate(h)?.render();
+        let value = self.evaluate(h)?;
         if self.raw || rc.is_disable_escape() {
-            out.write(&rendered)?;
+            out.write(&value.render())?;
         } else {
-            out.write(&r.get_escape_fn()(&rendered))?;
+            let shown = format!("the result of `{}`", h.name());
+            out.write(&typed_output::print(Quoting::Plain, &value, &shown)?)?;
         }
         Ok(())
     }

@@ -28,6 +28,7 @@ pub mod scope;
 pub mod secrets;
 pub mod sops_source;
 pub mod template;
+pub mod typed_output;
 pub mod validate;
 pub mod values;
 pub mod yaml;
@@ -304,6 +305,7 @@ impl<'l, 'a> Plan<'l, 'a> {
             templates: template::Templates::new(shared.hosts()),
             lock: LockFile::read(lab.root)?,
             options,
+            root: lab.root.to_path_buf(),
             secrets_file: lab.root.join(self.secrets),
             secrets_display: PathBuf::from(self.secrets),
             kube_version: lab.inventory.cluster.kubernetes_version.clone(),

@@ -12,6 +12,7 @@ use super::{context::SharedContext, template::Templates, values, yaml};
 use super::{ReleaseInput, RenderOptions, RenderProblem, RenderedObject, SecretMode};
 use crate::charts::ops::{locked, RepoChart};
 use crate::charts::LockFile;
+use crate::lab::paths;
 use crate::release::model::{ChartSource, Release};
 
 /// What is shared by every release of one render.
@@ -21,6 +22,7 @@ pub(super) struct Job<'a> {
     pub templates: Templates,
     pub lock: LockFile,
     pub options: &'a RenderOptions<'a>,
+    pub root: PathBuf,
     pub secrets_file: PathBuf,
     pub secrets_display: PathBuf,
     pub kube_version: String,
@@ -62,7 +64,8 @@ impl Job<'_> {
         );
         for file in &release.manifests {
             let shown = display_dir.join(file);
-            let text = read(&input.dir.join(file), &shown).map_err(problem)?;
+            let text =
+                paths::read_inside(input.dir, file, &shown.to_string_lossy()).map_err(problem)?;
             let text = if file.ends_with(".hbs") {
                 self.templates
                     .render(&shown, &text, &manifest_context)
@@ -102,7 +105,7 @@ impl Job<'_> {
         let context = Context::from(self.shared.for_values(release));
         for file in release.values.iter().chain(overlay) {
             let shown = display_dir.join(file);
-            let text = read(&dir.join(file), &shown)?;
+            let text = paths::read_inside(dir, file, &shown.to_string_lossy())?;
             let text = if file.ends_with(".hbs") {
                 self.templates
                     .render(&shown, &text, &context)
@@ -137,7 +140,12 @@ impl Job<'_> {
         merged: &Value,
     ) -> Result<Vec<SourcedDocument>, String> {
         let chart_path = match chart {
-            ChartSource::Local { path } => dir.join(path),
+            ChartSource::Local { path } => {
+                let shown = PathBuf::from("releases").join(&release.name).join(path);
+                paths::resolve_chart(&self.root, dir, path, &shown.to_string_lossy())
+                    .map_err(|e| paths::describe(&e))?
+                    .ok_or_else(|| format!("the local chart {} does not exist", shown.display()))?
+            }
             ChartSource::Repository {
                 repository,
                 name,
@@ -150,7 +158,12 @@ impl Job<'_> {
                     version: version.clone(),
                 };
                 let entry = locked(&self.lock, &wanted).map_err(|e| e.to_string())?;
-                match self.options.cache.archive(&entry.digest).map_err(|e| e.to_string())? {
+                let archive = self
+                    .options
+                    .cache
+                    .archive(&entry.digest)
+                    .map_err(|e| format!("chart {name} {version}: {}", with_causes(&e)))?;
+                match archive {
                     Some(path) => path,
                     None => {
                         return Err(format!(
@@ -187,7 +200,11 @@ impl Job<'_> {
         if release.secrets.is_empty() {
             return Ok(Vec::new());
         }
-        let text = read(&self.secrets_file, &self.secrets_display)?;
+        let text = paths::read_inside(
+            &self.root,
+            &self.secrets_display.to_string_lossy(),
+            &self.secrets_display.to_string_lossy(),
+        )?;
         let real = match self.options.secrets {
             SecretMode::Real(s) => Some(s),
             _ => None,
@@ -235,6 +252,10 @@ impl Job<'_> {
     }
 }
 
-fn read(path: &Path, shown: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", shown.display()))
+/// An error and its causes on one line, for the per-release problem list.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(e), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -1,5 +1,6 @@
-//! Handlebars in strict mode with YAML-safe output: a missing variable or an unknown
-//! helper is an error naming the template file, line and column.
+//! Handlebars in strict mode with YAML-safe, type-keeping output (see
+//! [`super::typed_output`]): a missing variable, an unknown helper or a value its quoting
+//! cannot hold is an error naming the template file, line and column.
 
 use std::path::Path;
 
@@ -8,8 +9,8 @@ use handlebars::{
 };
 use serde_json::Value;
 
-use super::helpers;
-use super::yaml_scalar::yaml_scalar;
+use super::yaml_scalar::string_scalar;
+use super::{helpers, typed_output};
 
 /// Why a template could not be rendered; `file` is relative to the lab root.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +39,11 @@ impl Templates {
     pub fn new(hosts: Value) -> Self {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
-        registry.register_escape_fn(yaml_scalar);
+        // Every escaped expression is rewritten into a typed helper; anything that still
+        // reaches the escape function is printed as the string it is.
+        registry.register_escape_fn(string_scalar);
         helpers::register(&mut registry, hosts);
+        typed_output::register(&mut registry);
         Templates { registry }
     }
 
@@ -51,13 +55,14 @@ impl Templates {
         context: &Context,
     ) -> Result<String, TemplateError> {
         let name = file.display().to_string();
-        let template =
+        let mut template =
             Template::compile_with_name(text, name.clone()).map_err(|e| TemplateError {
                 file: name.clone(),
                 line: e.pos().map(|(l, _)| l),
                 column: e.pos().map(|(_, c)| c),
                 message: format!("invalid template: {}", e.reason()),
             })?;
+        typed_output::rewrite(&mut template);
         let mut render_context = RenderContext::new(Some(&name));
         let mut out = StringOutput::new();
         template
@@ -145,7 +150,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            "\"a,b\" d hi HI SGk= \"5\"\nm:\n  k:\n  - 1\n  - 2\nh: 192.168.10.22\ni: hanaakari\nyes"
+            "\"a,b\" d hi HI SGk= \"5\"\nm:\n  k:\n  - 1\n  - 2\nh: \"192.168.10.22\"\ni: hanaakari\nyes"
         );
     }
 

@@ -1,15 +1,18 @@
-//! What `{{x}}` emits: a YAML scalar that reads back as the same text and can never end
-//! the line, open a comment or start a new key, whatever the value holds.
+//! How a string prints as a YAML scalar that every reader takes as that exact string:
+//! YAML 1.2 readers and YAML 1.1 ones (Helm's and kubectl's go-yaml), where `on`, `y`,
+//! `0777`, `1_000`, `1:20` or `.5` are not text.
 //!
-//! Handlebars hands the escape function only the value's text, not its type, so numbers
-//! and booleans from the context must stay plain (`node_port: {{...}}` is an integer).
-//! Text made only of "safe" characters is therefore left plain; anything else becomes a
-//! double-quoted scalar. A string that looks like a number or `true` stays plain too; the
-//! `quote` helper forces a string.
+//! A string stays plain only when it is made of a conservative set of characters, starts
+//! with a letter or `/` (every 1.1 or 1.2 number, timestamp, `.inf` and `~` starts with
+//! something else) and is not one of the special words; anything else is double-quoted.
+//! Numbers and booleans never come through here: [`super::typed_output`] prints them.
 
-/// Returns `text` as a YAML scalar: unchanged when it is a safe plain scalar, otherwise
-/// double-quoted with every special character escaped.
-pub fn yaml_scalar(text: &str) -> String {
+/// Words YAML 1.1 or 1.2 read as a boolean or null, compared case-insensitively (1.1
+/// accepts only `yes`, `Yes`, `YES` and so on; refusing `yEs` too costs nothing).
+const SPECIAL_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+
+/// `text` as a YAML scalar that reads back as exactly `text`, a string.
+pub fn string_scalar(text: &str) -> String {
     if is_safe_plain(text) {
         text.to_string()
     } else {
@@ -19,8 +22,12 @@ pub fn yaml_scalar(text: &str) -> String {
 
 /// A YAML double-quoted scalar holding exactly `text`.
 pub fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    format!("\"{}\"", double_quoted_body(text))
+}
+
+/// `text` escaped for the inside of a double-quoted scalar.
+pub fn double_quoted_body(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -35,15 +42,20 @@ pub fn double_quoted(text: &str) -> String {
             '\u{2028}' => out.push_str("\\L"),
             '\u{2029}' => out.push_str("\\P"),
             '\u{feff}' => out.push_str("\\ufeff"),
+            c if !is_printable(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 
-/// Plain scalars we can prove harmless: a conservative character set, no leading
-/// indicator, and not one of YAML's null spellings (text `null` must stay text).
+/// YAML's printable set (readers refuse anything else anywhere in a document); the BOM
+/// and the line and paragraph separators are left out too, as they end lines in 1.1.
+pub fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+}
+
 fn is_safe_plain(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
@@ -51,61 +63,53 @@ fn is_safe_plain(text: &str) -> bool {
     let body_ok = text
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | '+' | '@' | '='));
-    let first_ok = first.is_ascii_alphanumeric()
-        || first == '/'
-        || (first == '-' && text[1..].starts_with(|c: char| c.is_ascii_digit()));
-    body_ok && first_ok && !matches!(text, "null" | "Null" | "NULL")
+    let first_ok = first.is_ascii_alphabetic() || first == '/';
+    body_ok && first_ok && !SPECIAL_WORDS.contains(&text.to_ascii_lowercase().as_str())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
-    fn plain_values_stay_plain() {
+    fn plain_strings_stay_plain() {
         for v in [
-            "30080",
-            "true",
             "example.org",
             "ghcr.io/x/y",
-            "-1",
             "a=b",
             "v1.2.3",
+            "/data",
+            "Nope",
         ] {
-            assert_eq!(yaml_scalar(v), v);
+            assert_eq!(string_scalar(v), v);
         }
     }
 
     #[test]
-    fn dangerous_values_are_quoted() {
-        assert_eq!(yaml_scalar(""), "\"\"");
-        assert_eq!(yaml_scalar("a: b"), "\"a: b\"");
-        assert_eq!(yaml_scalar("x # y"), "\"x # y\"");
-        assert_eq!(yaml_scalar("say \"hi\"\nbye"), "\"say \\\"hi\\\"\\nbye\"");
-        assert_eq!(yaml_scalar("null"), "\"null\"");
-        assert_eq!(yaml_scalar("- item"), "\"- item\"");
-        assert_eq!(yaml_scalar("*alias"), "\"*alias\"");
-    }
-
-    proptest! {
-        /// Whatever the text, `key: {{x}}` parses as one mapping whose value reads back
-        /// as the same text (or, for plain numbers and booleans, the same spelling).
-        #[test]
-        fn any_text_round_trips(text in any::<String>()) {
-            let doc = format!("key: {}\nnext: 1\n", yaml_scalar(&text));
-            let parsed: serde_norway::Mapping = serde_norway::from_str(&doc).unwrap();
-            prop_assert_eq!(parsed.len(), 2);
-            let value = &parsed["key"];
-            let read_back = match value {
-                serde_norway::Value::String(s) => s.clone(),
-                serde_norway::Value::Number(n) => n.to_string(),
-                serde_norway::Value::Bool(b) => b.to_string(),
-                other => panic!("unexpected {other:?} for {text:?}"),
-            };
-            if matches!(value, serde_norway::Value::String(_)) {
-                prop_assert_eq!(read_back, text);
-            }
+    fn strings_another_reader_would_retype_are_quoted() {
+        for v in [
+            "",
+            "on",
+            "No",
+            "y",
+            "0777",
+            "1_000",
+            "1:20",
+            ".5",
+            "~",
+            "0x1F",
+            "1e3",
+            "0o17",
+            "1.10",
+            "true",
+            "null",
+            "-1",
+            "30080",
+            "12345678901234567890123",
+        ] {
+            assert_eq!(string_scalar(v), format!("\"{v}\""), "{v}");
         }
+        assert_eq!(string_scalar("a: b"), "\"a: b\"");
+        assert_eq!(string_scalar("say \"hi\"\nbye"), "\"say \\\"hi\\\"\\nbye\"");
     }
 }

@@ -12,3 +12,5 @@ mod render;
 mod roundtrip;
 mod secrets;
 mod support;
+mod template_values;
+mod untrusted;

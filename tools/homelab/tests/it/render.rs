@@ -44,22 +44,73 @@ fn fixture_lab_prod() {
     insta::assert_snapshot!("fixture_prod", snapshot_of(&run));
 }
 
-/// Offline, with no chart pinned: manifest-only releases render, every chart release
-/// names what is missing and the command that fetches it, and the exit code is 1.
+/// The reference lab's manifest-only releases (offline, no chart is pinned).
+const MANIFEST_ONLY: &str = "name=minio,name=vaultwarden,name=nextcloud";
+
 #[test]
 fn reference_lab_dev() {
     let lab = TestLab::reference();
-    let run = run(&lab, &["render", "-e", "dev"]);
-    run.expect_code(1);
+    let run = run(&lab, &["render", "-e", "dev", "-l", MANIFEST_ONLY]);
+    run.expect_code(0);
     insta::assert_snapshot!("reference_dev", snapshot_of(&run));
 }
 
 #[test]
 fn reference_lab_prod() {
     let lab = TestLab::reference();
-    let run = run(&lab, &["render", "-e", "prod"]);
-    run.expect_code(1);
+    let run = run(&lab, &["render", "-e", "prod", "-l", MANIFEST_ONLY]);
+    run.expect_code(0);
     insta::assert_snapshot!("reference_prod", snapshot_of(&run));
+}
+
+/// All or nothing: with any selected release failing (here every chart release, as no
+/// chart is pinned), nothing is printed and nothing written; every failure is named.
+#[test]
+fn a_failed_release_prints_and_writes_nothing() {
+    let lab = TestLab::reference();
+    let printed = run(&lab, &["render", "-e", "dev"]);
+    printed.expect_code(1);
+    assert_eq!(printed.stdout, "", "{printed}");
+    insta::assert_snapshot!("reference_dev_fails", printed.stderr_normalized());
+    let written = run(&lab, &["render", "-e", "dev", "--out", "out"]);
+    written.expect_code(1);
+    assert!(!lab.path().join("out").exists(), "{written}");
+}
+
+/// Counts refer to the selected releases.
+#[test]
+fn counts_refer_to_the_selected_releases() {
+    let lab = TestLab::reference();
+    let run = run(
+        &lab,
+        &["render", "-e", "dev", "-l", "name=minio,name=traefik"],
+    );
+    run.expect_code(1);
+    assert_eq!(run.stdout, "", "{run}");
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "Nothing rendered: 1 of 2 selected release(s) failed; 1 problem(s) above",
+        "{run}"
+    );
+}
+
+/// A release that fails validation after rendering is not printed either.
+#[test]
+fn a_release_failing_validation_is_not_printed() {
+    let lab = TestLab::reference();
+    lab.replace(
+        "releases/minio/manifests/service.yaml.hbs",
+        "port: 9000",
+        "port: nine",
+    );
+    let run = run(&lab, &["render", "-e", "dev", "-l", "name=minio"]);
+    run.expect_code(1);
+    assert_eq!(run.stdout, "", "{run}");
+    assert!(
+        run.stderr
+            .ends_with("Nothing rendered: 1 of 1 selected release(s) failed; 1 problem(s) above\n"),
+        "{run}"
+    );
 }
 
 #[test]
@@ -426,9 +477,9 @@ fn a_missing_helm_is_named_with_the_fix() {
         ],
     );
     run.expect_code(1);
-    assert!(
-        run.stdout.contains("homelab.dev/release: site"),
-        "manifest-only releases still render\n{run}"
+    assert_eq!(
+        run.stdout, "",
+        "nothing renders when a release fails\n{run}"
     );
     insta::assert_snapshot!("helm_missing", run.stderr_normalized());
 }

@@ -12,6 +12,7 @@ mod fake_cluster;
 mod fake_hosts;
 mod fixtures;
 mod registry;
+pub mod yaml11;
 
 pub use fake_cluster::FakeCluster;
 pub use fake_hosts::{four_host_lab, read_lines, FakeHosts, Input};
