@@ -150,6 +150,8 @@ pub fn prepare(kube: &KubeArgs, global: &GlobalArgs) -> anyhow::Result<Result<Pr
     let mut plan = ApplyPlan::new(&set, &apply::needs_of(&lab));
     plan.partial = !options.selector.is_empty();
     plan.selected = options.selector.iter().cloned().collect();
+    plan.namespace_users =
+        apply::policy::namespaces_of_other_releases(&lab, &kube.env, &plan.selected);
     let (cluster, runtime) = connect(&resolved, kube)?;
     Ok(Ok(Prepared {
         set,

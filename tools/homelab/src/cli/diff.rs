@@ -46,6 +46,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 line["event"] = json!("diff");
                 println!("{line}");
             }
+            for h in &report.hooks {
+                let mut line = serde_json::to_value(h)?;
+                line["event"] = json!("hook");
+                println!("{line}");
+            }
             for p in &report.prune {
                 println!(
                     "{}",
@@ -82,6 +87,22 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                         println!("{} {}: {message}", paint.red("error"), object.object)
                     }
                 }
+            }
+            for h in &report.hooks {
+                let when = if h.phases.iter().all(|p| p == "test") {
+                    "run by `homelab test`, never by apply".to_string()
+                } else {
+                    format!(
+                        "runs when release {} changes, not applied as a member",
+                        h.release
+                    )
+                };
+                println!(
+                    "{} {} ({}): {when}",
+                    paint.yellow("hook"),
+                    h.object,
+                    h.phases.join(",")
+                );
             }
             for p in &report.prune {
                 match &p.kept {
