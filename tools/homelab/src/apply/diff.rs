@@ -54,10 +54,20 @@ pub struct PruneDiff {
     pub kept: Option<String>,
 }
 
+/// A Helm hook of the plan: run by its phases, not diffed as a member.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookDiff {
+    pub object: String,
+    pub release: String,
+    /// Its phases as Helm spells them (`pre-install`, `test`).
+    pub phases: Vec<String>,
+}
+
 /// Every object's diff, in apply order, then what would be pruned.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffReport {
     pub objects: Vec<ObjectDiff>,
+    pub hooks: Vec<HookDiff>,
     pub prune: Vec<PruneDiff>,
     /// Why prune candidates could not be listed, if they could not.
     pub prune_error: Option<String>,
@@ -131,10 +141,26 @@ pub async fn diff(
     };
     DiffReport {
         objects,
+        hooks: plan.hooks.iter().filter_map(hook_diff).collect(),
         prune,
         prune_error,
         requests: cluster.client.requests_sent() - before,
     }
+}
+
+fn hook_diff(hook: &super::PlannedObject) -> Option<HookDiff> {
+    let super::hooks::Role::Hook(declared) = super::hooks::role(&hook.body) else {
+        return None;
+    };
+    Some(HookDiff {
+        object: hook.describe(),
+        release: hook.release.clone(),
+        phases: declared
+            .phases
+            .iter()
+            .map(|p| super::hook_run::phase_name(*p))
+            .collect(),
+    })
 }
 
 async fn prune_candidates(

@@ -7,6 +7,7 @@
 //!   the `needs` graph — execution, diff and pruning all read it;
 //! - [`client`], [`discovery`], [`resource`]: JSON requests through one kube-rs client,
 //!   discovery cached for the run, and URL paths;
+//! - [`hooks`], [`hook_run`]: Helm hooks read as Helm reads them, and run by phase;
 //! - [`run`]: executing a plan (SSA as field manager `homelab`, conflicts, concurrency,
 //!   stopping after a failed stage); [`readiness`] and [`wait`]: waiting between stages;
 //! - [`diff`]: server dry-run and comparison with the live objects;
@@ -17,7 +18,8 @@
 //! - real Secret data comes from [`crate::render::SopsSecrets`], in memory only;
 //! - [`applyset`], [`live`], [`prune`]: the ApplySet parent, the members as listed
 //!   once per group-kind (also the no-op fast path's source), and pruning with its
-//!   data-loss guard; [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
+//!   data-loss guard; [`policy`]: what pruning keeps whatever the flags (Helm's
+//!   `keep` resource policy, namespaces the environment still uses); [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
 
 pub mod applyset;
 pub mod client;
@@ -26,9 +28,12 @@ pub mod diff;
 pub mod discovery;
 pub mod event;
 pub mod foreign;
+pub mod hook_run;
+pub mod hooks;
 pub mod live;
 pub mod lock;
 pub mod plan;
+pub mod policy;
 pub mod prune;
 pub mod readiness;
 pub mod resource;

@@ -80,6 +80,11 @@ pub fn stamp_applied_hash(body: &mut Value) {
     let annotations = meta
         .entry("annotations")
         .or_insert_with(|| Value::Object(Default::default()));
+    // Charts render `annotations:` with nothing under it (null): without the stamp the
+    // object would be sent again on every apply.
+    if !annotations.is_object() {
+        *annotations = Value::Object(Default::default());
+    }
     if let Some(a) = annotations.as_object_mut() {
         a.insert(
             APPLIED_HASH_ANNOTATION.into(),
@@ -144,6 +149,9 @@ pub struct ApplyPlan {
     pub environment: String,
     pub applyset_id: String,
     pub objects: Vec<PlannedObject>,
+    /// The releases' Helm hooks ([`super::hooks`]): run by their phases, never members
+    /// of the apply set, so neither staged nor pruned.
+    pub hooks: Vec<PlannedObject>,
     pub stages: Vec<Stage>,
     /// (group, kind) → resource, for kinds defined by CRDs in the plan.
     pub crd_kinds: HashMap<(String, String), CrdKind>,
@@ -153,6 +161,9 @@ pub struct ApplyPlan {
     /// With `partial`, the selected releases by name: their members may be pruned
     /// even when a release renders nothing now (or, for `destroy`, is not rendered).
     pub selected: BTreeSet<String>,
+    /// With `partial`, the namespaces the environment's other releases render into
+    /// (namespace → releases): pruning never deletes them ([`super::policy`]).
+    pub namespace_users: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// `needs` of each release (releases absent from the map need nothing).
@@ -163,6 +174,7 @@ impl ApplyPlan {
     /// already in dependency order.
     pub fn new(set: &RenderedSet, needs: &Needs) -> ApplyPlan {
         let mut objects = Vec::new();
+        let mut hooks = Vec::new();
         let mut crds = StageRelease {
             release: String::new(),
             phases: vec![Vec::new()],
@@ -185,6 +197,14 @@ impl ApplyPlan {
             levels.insert(release.name.clone(), level);
             let mut phases = vec![Vec::new(), Vec::new(), Vec::new()];
             for object in &release.objects {
+                match super::hooks::role(&object.body) {
+                    super::hooks::Role::Ordinary => {}
+                    super::hooks::Role::Hook(_) => {
+                        hooks.push(super::hooks::hook_object(object));
+                        continue;
+                    }
+                    super::hooks::Role::Unknown(_) => continue,
+                }
                 let index = objects.len();
                 let mut body = object.body.clone();
                 stamp_applied_hash(&mut body);
@@ -245,10 +265,12 @@ impl ApplyPlan {
             environment: set.environment.clone(),
             applyset_id: set.applyset_id.clone(),
             objects,
+            hooks,
             stages,
             crd_kinds,
             partial: false,
             selected: BTreeSet::new(),
+            namespace_users: BTreeMap::new(),
         }
     }
 
@@ -443,5 +465,20 @@ mod tests {
             })
             .collect();
         insta::assert_debug_snapshot!(shape);
+    }
+
+    #[test]
+    fn null_or_missing_annotations_still_carry_the_stamp() {
+        for metadata in [
+            json!({"name": "a", "annotations": null}),
+            json!({"name": "a"}),
+        ] {
+            let mut body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata});
+            stamp_applied_hash(&mut body);
+            let stamped = body
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(APPLIED_HASH_ANNOTATION));
+            assert!(stamped.is_some(), "{body}");
+        }
     }
 }

@@ -8,6 +8,8 @@
 //! - PersistentVolumeClaims, PersistentVolumes and namespaces holding any PVC are kept
 //!   unless `allow_data_loss`; they are reported as kept.
 //! - A namespace holding objects homelab does not own is always kept ([`super::foreign`]).
+//! - Objects with `helm.sh/resource-policy: keep`, and namespaces another release of the
+//!   environment still uses or a kept object lives in, are always kept ([`super::policy`]).
 //! - Deletion order is the reverse of apply: workloads and the rest, then
 //!   configuration, then namespaces, CRDs last.
 
@@ -19,6 +21,7 @@ use super::client::ApiClient;
 use super::discovery::Discovery;
 use super::live::LiveSet;
 use super::plan::ApplyPlan;
+use super::policy::{self, NamespaceUse};
 use super::resource::{group_kind, Resource};
 use crate::render::ownership::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, PART_OF_LABEL, RELEASE_LABEL};
 
@@ -83,6 +86,12 @@ pub async fn candidates(
         .map(|o| o.release.as_str())
         .chain(plan.selected.iter().map(String::as_str))
         .collect();
+    let mut uses = NamespaceUse::default();
+    for (namespace, users) in &plan.namespace_users {
+        for release in users {
+            uses.release_stays(namespace, release);
+        }
+    }
     let mut out = Vec::new();
     for gk in group_kinds {
         let (kind, group) = gk.split_once('.').unwrap_or((gk.as_str(), ""));
@@ -119,34 +128,49 @@ pub async fn candidates(
             if !ours(member, &plan.applyset_id) {
                 continue;
             }
-            if desired.contains(&(
+            let release = label(member, RELEASE_LABEL).unwrap_or("");
+            let stays = desired.contains(&(
                 group_kind(&resource.group, &resource.kind),
                 namespace.clone(),
                 name.to_string(),
-            )) {
-                continue;
-            }
-            let release = label(member, RELEASE_LABEL).unwrap_or("");
-            if plan.partial && !releases.contains(release) {
+            )) || (plan.partial && !releases.contains(release));
+            if stays {
+                if let Some(ns) = &namespace {
+                    uses.release_stays(ns, release);
+                }
                 continue;
             }
             out.push(Candidate {
                 resource: resource.clone(),
                 namespace,
                 name: name.to_string(),
-                kept: None,
+                kept: policy::kept_by_policy(member),
             });
         }
     }
     if !allow_data_loss {
-        for c in &mut out {
+        for c in out.iter_mut().filter(|c| c.kept.is_none()) {
             c.kept = data_loss(client, c).await?;
         }
     }
+    for c in out.iter().filter(|c| c.kept.is_some()) {
+        if let Some(ns) = &c.namespace {
+            uses.member_kept(ns, &c.describe());
+        }
+    }
+    let is_namespace =
+        |c: &Candidate| c.resource.group.is_empty() && c.resource.kind == "Namespace";
+    for c in out
+        .iter_mut()
+        .filter(|c| c.kept.is_none() && is_namespace(c))
+    {
+        c.kept = uses.why_kept(&c.name);
+    }
     // Not even --allow-data-loss deletes what homelab never applied.
-    for c in out.iter_mut().filter(|c| {
-        c.kept.is_none() && c.resource.group.is_empty() && c.resource.kind == "Namespace"
-    }) {
+    for c in out
+        .iter_mut()
+        .filter(|c| c.kept.is_none() && is_namespace(c))
+    {
         let foreign =
             super::foreign::foreign_objects(client, discovery, &c.name, &plan.applyset_id, 3)
                 .await

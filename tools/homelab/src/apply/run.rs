@@ -27,6 +27,8 @@ use super::client::{ApiClient, ApplyParams, Cause, RequestError};
 use super::context::{ContextError, ResolvedContext};
 use super::discovery::Discovery;
 use super::event::{Action, Event, FieldConflict, Reporter};
+use super::hook_run::{phases_for, HookRunner};
+use super::hooks::Phase;
 use super::live::{find, LiveSet};
 use super::plan::{ApplyPlan, PlannedObject, Stage, StageKind, StageRelease};
 use super::prune::{candidates, Candidate};
@@ -287,6 +289,10 @@ impl Runner<'_> {
                 label: stage.label.clone(),
                 objects: stage.len(),
             });
+            let hooked = match self.hooks_before(stage).await {
+                Ok(hooked) => hooked,
+                Err(message) => return self.fail_run(report, message),
+            };
             let results =
                 futures::future::join_all(stage.releases.iter().map(|r| self.apply_release(r)))
                     .await;
@@ -338,6 +344,50 @@ impl Runner<'_> {
                 report.ok = false;
                 return;
             }
+            if let Err(message) = self.hooks_after(&hooked).await {
+                return self.fail_run(report, message);
+            }
+        }
+    }
+
+    /// Runs the pre-install/pre-upgrade hooks of the stage's releases (concurrently
+    /// across releases); the releases with their post phase, for [`Self::hooks_after`].
+    async fn hooks_before(&self, stage: &Stage) -> Result<Vec<(String, Phase)>, String> {
+        let hooks = self.hook_runner();
+        let runs = stage.releases.iter().map(|r| async {
+            let Some((pre, post)) = phases_for(self.cluster, self.plan, &self.live, r).await else {
+                return Ok(None);
+            };
+            hooks.run(&r.release, pre).await?;
+            Ok::<_, String>(Some((r.release.clone(), post)))
+        });
+        let mut hooked = Vec::new();
+        for run in futures::future::join_all(runs).await {
+            hooked.extend(run?);
+        }
+        Ok(hooked)
+    }
+
+    /// Runs the post-install/post-upgrade hooks once the stage is applied and ready.
+    async fn hooks_after(&self, hooked: &[(String, Phase)]) -> Result<(), String> {
+        let hooks = self.hook_runner();
+        let runs = hooked
+            .iter()
+            .map(|(release, post)| hooks.run(release, *post));
+        for run in futures::future::join_all(runs).await {
+            run?;
+        }
+        Ok(())
+    }
+
+    fn hook_runner(&self) -> HookRunner<'_> {
+        HookRunner {
+            cluster: self.cluster,
+            plan: self.plan,
+            timeout: self.options.timeout,
+            dry_run: self.options.dry_run,
+            redactor: self.redactor,
+            reporter: self.reporter,
         }
     }
 

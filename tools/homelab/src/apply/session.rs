@@ -99,6 +99,11 @@ impl Session {
         })
     }
 
+    /// Runs `future` (hooks, tests) on the session's runtime, where its cluster lives.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
     pub fn options(&self) -> &SessionOptions {
         &self.options
     }

@@ -143,6 +143,8 @@ pub(crate) fn prepare(
     let mut plan = ApplyPlan::new(&set, &apply::needs_of(&lab));
     plan.partial = !render_options.selector.is_empty();
     plan.selected = render_options.selector.iter().cloned().collect();
+    plan.namespace_users =
+        apply::policy::namespaces_of_other_releases(&lab, &kube.env, &plan.selected);
     Ok(Session::connect(set, plan, &resolved, options)?)
 }
 

@@ -7,6 +7,8 @@
 //! - PersistentVolumeClaims, PersistentVolumes and namespaces holding PVCs stay unless
 //!   `--allow-data-loss`, and a namespace holding anything homelab does not own stays
 //!   whatever the flags;
+//! - objects with `helm.sh/resource-policy: keep`, and namespaces another release of the
+//!   environment still uses, stay whatever the flags ([`crate::apply::policy`]);
 //! - the environment's lock is held while deleting.
 //!
 //! Nothing is rendered and no secret is decrypted: the cluster's labels say what
@@ -17,7 +19,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use crate::apply::session::{Session, SessionOptions};
-use crate::apply::{ApplyOptions, ApplyPlan, Needs};
+use crate::apply::{self, ApplyOptions, ApplyPlan, Needs};
 use crate::render::ownership::applyset_id;
 use crate::render::RenderedSet;
 
@@ -93,6 +95,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut plan = ApplyPlan::new(&set, &Needs::new());
     plan.partial = !selected.is_empty();
     plan.selected = selected.into_iter().collect();
+    plan.namespace_users =
+        apply::policy::namespaces_of_other_releases(&lab, &kube.env, &plan.selected);
     let session = Session::connect(set, plan, &resolved, args.session_options())?;
 
     let listing = session.diff();

@@ -67,6 +67,11 @@ fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<()> {
                 line["event"] = json!("diff");
                 println!("{line}");
             }
+            for h in &report.hooks {
+                let mut line = serde_json::to_value(h)?;
+                line["event"] = json!("hook");
+                println!("{line}");
+            }
             for p in &report.prune {
                 println!(
                     "{}",
@@ -103,6 +108,22 @@ fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<()> {
                         println!("{} {}: {message}", paint.red("error"), object.object)
                     }
                 }
+            }
+            for h in &report.hooks {
+                let when = if h.phases.iter().all(|p| p == "test") {
+                    "run by `homelab test`, never by apply".to_string()
+                } else {
+                    format!(
+                        "runs when release {} changes, not applied as a member",
+                        h.release
+                    )
+                };
+                println!(
+                    "{} {} ({}): {when}",
+                    paint.yellow("hook"),
+                    h.object,
+                    h.phases.join(",")
+                );
             }
             for p in &report.prune {
                 match &p.kept {

@@ -27,6 +27,7 @@ mod render;
 mod report;
 mod secrets;
 mod summary;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,8 @@ pub enum Command {
     /// Delete what the environment's apply set holds (or only the selected releases'), as
     /// `helmfile destroy` does; lists it and asks first
     Destroy(destroy::Args),
+    /// Run the releases' Helm test hooks, as `helm test` does
+    Test(test::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
     /// Print a shell completion script
@@ -122,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
         Command::Destroy(args) => destroy::run(&args, &cli.global),
+        Command::Test(args) => test::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };

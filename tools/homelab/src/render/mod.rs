@@ -19,6 +19,7 @@ pub mod context;
 pub mod documents;
 pub mod emit;
 pub mod helm;
+pub mod helm_hint;
 pub mod helpers;
 pub mod object;
 pub mod order;

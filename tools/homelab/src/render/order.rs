@@ -4,7 +4,8 @@
 
 use super::object::RenderedObject;
 
-fn rank(kind: &str) -> u8 {
+/// A kind's place in apply order (lower first); Helm hooks of one weight follow it too.
+pub fn kind_rank(kind: &str) -> u8 {
     match kind {
         "CustomResourceDefinition" => 0,
         "Namespace" => 1,
@@ -25,14 +26,14 @@ fn rank(kind: &str) -> u8 {
 pub fn sort_release(objects: &mut [RenderedObject]) {
     objects.sort_by(|a, b| {
         (
-            rank(a.kind()),
+            kind_rank(a.kind()),
             a.kind(),
             a.namespace().unwrap_or(""),
             a.name(),
             &a.source,
         )
             .cmp(&(
-                rank(b.kind()),
+                kind_rank(b.kind()),
                 b.kind(),
                 b.namespace().unwrap_or(""),
                 b.name(),

@@ -191,7 +191,15 @@ impl Job<'_> {
                 values_file: values_file.path(),
                 kube_version: &self.kube_version,
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match &e {
+                super::helm::HelmError::Failed { stderr, .. } => {
+                    match super::helm_hint::hint(stderr, merged, &values_texts(dir, release)) {
+                        Some(hint) => format!("{e}\nhint: {hint}"),
+                        None => e.to_string(),
+                    }
+                }
+                _ => e.to_string(),
+            })?;
         documents::split(&output, &format!("{} (helm output)", release.name))
             .map_err(|e| format!("chart output {e}"))
     }
@@ -258,4 +266,18 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(": ")
+}
+
+/// The release's values files (base and every overlay) as `releases/NAME/FILE` with
+/// their text, for pointing a Helm error at the file a value came from.
+fn values_texts(dir: &Path, release: &Release) -> Vec<(String, String)> {
+    release
+        .values
+        .iter()
+        .chain(release.overlays.values().flat_map(|o| o.values.iter()))
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(dir.join(file)).ok()?;
+            Some((format!("releases/{}/{file}", release.name), text))
+        })
+        .collect()
 }

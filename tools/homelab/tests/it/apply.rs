@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 mod converge;
 mod destroy;
 mod fast_path;
+mod hooks;
 mod lock;
+mod policy;
 mod prune;
 
 use crate::support::{chart_lab, copy_tree, helm_shim, repo_root, FakeCluster, Run, TestLab};
