@@ -23,16 +23,16 @@ pub fn check_disk_path(s: &str) -> Result<(), String> {
             s.len()
         ));
     }
-    if let Some(c) = s.chars().find(|c| !c.is_ascii() || !is_path_char(*c as u8)) {
-        return Err(format!(
-            "contains {c:?}; a device path holds only letters, digits and `/._-:+@=,`"
-        ));
-    }
     if rest
         .split('/')
         .any(|c| c.is_empty() || c == "." || c == "..")
     {
         return Err("must not have an empty, `.` or `..` component".into());
+    }
+    if let Some(c) = s.chars().find(|c| !c.is_ascii() || !is_path_char(*c as u8)) {
+        return Err(format!(
+            "contains {c:?}; a device path holds only letters, digits and `/._-:+@=,`"
+        ));
     }
     Ok(())
 }

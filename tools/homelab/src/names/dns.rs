@@ -45,9 +45,7 @@ fn starts_with_a_letter(s: &str) -> Result<(), String> {
 
 fn not_a_yaml_word(s: &str) -> Result<(), String> {
     if YAML_WORDS.contains(&s) {
-        Err(format!(
-            "is read by YAML 1.1 as a boolean or null, not the name `{s}`"
-        ))
+        Err("YAML 1.1 (Helm's reader) takes it for a boolean or null, not a name".into())
     } else {
         Ok(())
     }
