@@ -12,4 +12,5 @@ mod invalid;
 mod render;
 mod roundtrip;
 mod secrets;
+mod spawn;
 mod support;
