@@ -7,6 +7,7 @@ mod check;
 mod deploy;
 mod deploy_hosts;
 mod generate;
+mod generate_untrusted;
 mod identifiers;
 mod invalid;
 mod render;
