@@ -36,7 +36,7 @@
   admins = {
     ayumi = {
       sshKeys = [
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHomelabReferenceLabPlaceholderKeyAyumi0000 ayumi@laptop"
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHomelabReferenceLabPlaceholderKeyAyumi00000 ayumi@laptop"
       ];
     };
   };

@@ -9,6 +9,12 @@ let
   adminKeys = lib.concatLists (lib.mapAttrsToList (_: admin: admin.sshKeys) admins);
 in
 {
+  # The values `homelab check` refuses never reach a build (nix/identifiers.nix).
+  assertions = map (message: {
+    assertion = false;
+    inherit message;
+  }) ((import ../nix/identifiers.nix).failures inventory);
+
   networking.hostName = hostName;
 
   # Decrypted at activation with the host's own SSH key; .sops.yaml makes the

@@ -17,7 +17,7 @@ use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
 use std::thread;
 
-use super::hosts::{HostPlan, HostTarget};
+use super::hosts::{nix_ssh_options, ssh_args, HostPlan, HostTarget};
 
 /// How the closures are built and read.
 #[derive(Debug, Clone)]
@@ -84,27 +84,18 @@ pub fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsString> 
     ];
     if options.build_on_target {
         args.extend(["--eval-store".into(), "auto".into(), "--store".into()]);
-        args.push(format!("ssh-ng://{}", host.ssh).into());
+        args.push(format!("ssh-ng://{}", host.ssh.destination()).into());
     }
+    // The installable is ours (a path and a host name checked at load), after `--`
+    // all the same.
+    args.push("--".into());
     args.push(installable);
     args
 }
 
 /// `ssh` arguments that print the system a host runs now.
 pub fn current_system_args(host: &HostTarget) -> Vec<OsString> {
-    [
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=10",
-        host.ssh.as_str(),
-        "readlink",
-        "-f",
-        "/run/current-system",
-    ]
-    .into_iter()
-    .map(OsString::from)
-    .collect()
+    ssh_args(host, &["readlink", "-f", "/run/current-system"])
 }
 
 /// Each planned host with what a switch would do to it, in plan order. Hosts are
@@ -130,11 +121,12 @@ pub fn plan_closures(plan: &HostPlan, options: &ClosureOptions) -> Vec<(String, 
 }
 
 fn host_change(host: &HostTarget, options: &ClosureOptions) -> HostChange {
-    let current = match first_line(&options.ssh, &current_system_args(host)) {
+    let current = match first_line(&options.ssh, &current_system_args(host), None) {
         Ok(path) => path,
         Err(reason) => return HostChange::Unreachable { reason },
     };
-    let next = match first_line(&options.nix, &build_args(host, options)) {
+    let ssh_options = nix_ssh_options(host).filter(|_| options.build_on_target);
+    let next = match first_line(&options.nix, &build_args(host, options), ssh_options) {
         Ok(path) => path,
         Err(reason) => return HostChange::BuildFailed { reason },
     };
@@ -145,11 +137,19 @@ fn host_change(host: &HostTarget, options: &ClosureOptions) -> HostChange {
     }
 }
 
-/// Runs `program args` and returns its first line of output, or why it failed (the
-/// exit status and the last line it wrote to stderr).
-fn first_line(program: &OsStr, args: &[OsString]) -> Result<String, String> {
+/// Runs `program args` (with `NIX_SSHOPTS` when given) and returns its first line of
+/// output, or why it failed (the exit status and the last line it wrote to stderr).
+fn first_line(
+    program: &OsStr,
+    args: &[OsString],
+    nix_ssh_options: Option<OsString>,
+) -> Result<String, String> {
     let shown = program.to_string_lossy();
-    let out = Command::new(program)
+    let mut command = Command::new(program);
+    if let Some(ssh_options) = nix_ssh_options {
+        command.env("NIX_SSHOPTS", ssh_options);
+    }
+    let out = command
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -183,7 +183,7 @@ mod tests {
     fn commands() {
         let host = HostTarget {
             name: "cp".into(),
-            ssh: "root@cp".into(),
+            ssh: crate::names::SshTarget::parse("root@cp").expect("target"),
         };
         let mut options = ClosureOptions::new("/lab".into());
         assert_eq!(
@@ -192,6 +192,7 @@ mod tests {
                 "build",
                 "--no-link",
                 "--print-out-paths",
+                "--",
                 "/lab#nixosConfigurations.cp.config.system.build.toplevel"
             ]
         );
@@ -206,6 +207,7 @@ mod tests {
                 "auto",
                 "--store",
                 "ssh-ng://root@cp",
+                "--",
                 "/lab#nixosConfigurations.cp.config.system.build.toplevel"
             ]
         );
@@ -216,6 +218,7 @@ mod tests {
                 "BatchMode=yes",
                 "-o",
                 "ConnectTimeout=10",
+                "--",
                 "root@cp",
                 "readlink",
                 "-f",
@@ -226,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_named() {
-        let err = first_line(OsStr::new("/nonexistent/nix"), &[]).unwrap_err();
+        let err = first_line(OsStr::new("/nonexistent/nix"), &[], None).unwrap_err();
         assert!(err.starts_with("could not run `/nonexistent/nix`"), "{err}");
     }
 
@@ -237,7 +240,7 @@ mod tests {
             .map(OsString::from)
             .collect();
         assert_eq!(
-            first_line(OsStr::new("sh"), &args).unwrap_err(),
+            first_line(OsStr::new("sh"), &args, None).unwrap_err(),
             "`sh` failed with exit status: 3: error: boom"
         );
     }

@@ -10,13 +10,15 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::inventory::{Inventory, Role};
+use crate::names::SshTarget;
 
 /// One host to rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostTarget {
     pub name: String,
-    /// `user@host` for `--target-host`.
-    pub ssh: String,
+    /// Parsed, so it can never start with `-`: `nixos-rebuild` hands `--target-host`'s
+    /// value to `ssh` without a `--`.
+    pub ssh: SshTarget,
 }
 
 /// Hosts in stages: every host of a stage finishes before the next stage starts.
@@ -48,10 +50,13 @@ pub enum HostPlanError {
         suggestion: String,
         known: String,
     },
+    #[error("Host `{name}` has an invalid `ssh` target: {reason}\n  help: write it as `[user@]host[:port]` in hosts/inventory.nix; `homelab check` shows where")]
+    InvalidSshTarget { name: String, reason: String },
 }
 
 /// The hosts to rebuild: `selected` by name (all hosts when empty), control plane
-/// first, the rest sorted by name.
+/// first, the rest sorted by name. A target `check` would refuse is refused here too,
+/// so no caller can hand one to a program.
 pub fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, HostPlanError> {
     for name in selected {
         if !inventory.hosts.contains_key(name) {
@@ -77,9 +82,14 @@ pub fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, Host
         if !wanted(name) {
             continue;
         }
+        let ssh =
+            SshTarget::parse(&host.ssh).map_err(|reason| HostPlanError::InvalidSshTarget {
+                name: name.escape_debug().to_string(),
+                reason,
+            })?;
         let target = HostTarget {
             name: name.clone(),
-            ssh: host.ssh.clone(),
+            ssh,
         };
         if host.has_role(Role::ControlPlane) {
             first.push(target);
@@ -119,37 +129,58 @@ pub fn rebuild_args(host: &HostTarget, options: &RebuildOptions) -> Vec<OsString
     let mut flake = options.flake.clone();
     flake.push("#");
     flake.push(&host.name);
+    let destination = host.ssh.destination();
     let mut args: Vec<OsString> = vec![
         "switch".into(),
         "--flake".into(),
         flake,
         "--target-host".into(),
-        host.ssh.clone().into(),
+        destination.clone().into(),
     ];
     if options.build_on_target {
         args.push("--build-host".into());
-        args.push(host.ssh.clone().into());
+        args.push(destination.into());
     }
     // Activation needs root on the target; a non-root login gets there with sudo.
-    if !host.ssh.starts_with("root@") {
+    if host.ssh.user() != Some("root") {
         args.push("--use-remote-sudo".into());
     }
     args
 }
 
+/// `NIX_SSHOPTS` for `nixos-rebuild` and `nix` when the target names a port: neither
+/// takes one in the target itself. The port is a number, so it stays one option.
+pub fn nix_ssh_options(host: &HostTarget) -> Option<OsString> {
+    let port = host.ssh.port()?;
+    let mut options = std::env::var_os("NIX_SSHOPTS").unwrap_or_default();
+    if !options.is_empty() {
+        options.push(" ");
+    }
+    options.push(format!("-p {port}"));
+    Some(options)
+}
+
+/// `ssh` options then `--` and the destination: nothing from the inventory can be
+/// read as an option, whatever it holds.
+pub fn ssh_args(host: &HostTarget, command: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    if let Some(port) = host.ssh.port() {
+        args.push("-p".into());
+        args.push(port.to_string().into());
+    }
+    args.extend(
+        ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--"]
+            .into_iter()
+            .map(OsString::from),
+    );
+    args.push(host.ssh.destination().into());
+    args.extend(command.iter().map(OsString::from));
+    args
+}
+
 /// The `ssh` arguments that check a host is reachable without changing anything.
 pub fn probe_args(host: &HostTarget) -> Vec<OsString> {
-    [
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=10",
-        host.ssh.as_str(),
-        "true",
-    ]
-    .into_iter()
-    .map(OsString::from)
-    .collect()
+    ssh_args(host, &["true"])
 }
 
 #[cfg(test)]
@@ -213,9 +244,10 @@ mod tests {
     #[test]
     fn rebuild_command() {
         let options = RebuildOptions::for_root(Path::new("/lab"));
+        let target = |s: &str| SshTarget::parse(s).expect("target");
         let root = HostTarget {
             name: "z-cp".into(),
-            ssh: "root@z".into(),
+            ssh: target("root@z"),
         };
         assert_eq!(
             rebuild_args(&root, &options),
@@ -223,7 +255,7 @@ mod tests {
         );
         let user = HostTarget {
             name: "a".into(),
-            ssh: "admin@a".into(),
+            ssh: target("admin@a:2222"),
         };
         let options = RebuildOptions {
             build_on_target: true,
@@ -241,6 +273,35 @@ mod tests {
                 "admin@a",
                 "--use-remote-sudo"
             ]
+        );
+        assert_eq!(
+            probe_args(&user),
+            [
+                "-p",
+                "2222",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=10",
+                "--",
+                "admin@a",
+                "true"
+            ]
+        );
+        assert!(nix_ssh_options(&user).is_some_and(|o| o.to_string_lossy().ends_with("-p 2222")));
+        assert_eq!(nix_ssh_options(&root), None);
+    }
+
+    #[test]
+    fn an_option_as_target_is_refused_before_any_command() {
+        let mut inventory = inventory();
+        inventory.hosts.get_mut("b-worker").expect("host").ssh =
+            "-oProxyCommand=touch /tmp/pwned".into();
+        let err = plan(&inventory, &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Host `b-worker` has an invalid `ssh` target: must not start with '-' (ssh would read it as an option)\n  \
+             help: write it as `[user@]host[:port]` in hosts/inventory.nix; `homelab check` shows where"
         );
     }
 }

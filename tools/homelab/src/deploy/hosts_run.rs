@@ -19,7 +19,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::hosts::{probe_args, rebuild_args, HostPlan, HostTarget, RebuildOptions};
+use super::hosts::{
+    nix_ssh_options, probe_args, rebuild_args, HostPlan, HostTarget, RebuildOptions,
+};
 
 /// How many lines of a failed host's output the summary repeats.
 const TAIL_LINES: usize = 20;
@@ -149,8 +151,11 @@ pub fn describe(plan: &HostPlan, options: &RunOptions) -> String {
         };
         out.push_str(&format!("# stage {}: {}{parallel}\n", i + 1, stage.label));
         for host in &stage.hosts {
+            let env = nix_ssh_options(host)
+                .map(|o| format!("NIX_SSHOPTS='{}' ", display(&o)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "{} {}\n",
+                "{env}{} {}\n",
                 display(&options.nixos_rebuild),
                 join(&rebuild_args(host, &options.rebuild))
             ));
@@ -261,7 +266,11 @@ fn rebuild(host: &HostTarget, options: &RunOptions, log: &(dyn Fn(&str) + Sync))
         "[{}] nixos-rebuild switch --target-host {}",
         host.name, host.ssh
     ));
-    let child = Command::new(&options.nixos_rebuild)
+    let mut command = Command::new(&options.nixos_rebuild);
+    if let Some(ssh_options) = nix_ssh_options(host) {
+        command.env("NIX_SSHOPTS", ssh_options);
+    }
+    let child = command
         .args(rebuild_args(host, &options.rebuild))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -383,7 +383,7 @@ mod tests {
         use crate::deploy::hosts::HostTarget;
         let target = |name: &str| HostTarget {
             name: name.into(),
-            ssh: format!("root@{name}"),
+            ssh: crate::names::SshTarget::parse(&format!("root@{name}")).expect("target"),
         };
         let hosts = HostPlan {
             stages: vec![

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use crate::inventory::{Host, Inventory, Role};
 
-use super::{header, GenerateError, INVENTORY_DISPLAY};
+use super::{header, safe, GenerateError, INVENTORY_DISPLAY};
 
 /// How long clients may cache the home domain's answers, in seconds.
 const TTL: u32 = 60;
@@ -65,7 +65,8 @@ fn tailscale_addresses(host: &Host) -> (Option<IpAddr>, Option<IpAddr>) {
     (v4, v6)
 }
 
-/// The Corefile for dns host `name`.
+/// The Corefile for dns host `name`. Every name written is checked against its grammar,
+/// so none can open or close a block.
 pub fn render(
     inventory: &Inventory,
     name: &str,
@@ -88,7 +89,9 @@ pub fn render(
     }
     let bind = bind.join(" ");
     let port = inventory.dns.port;
-    let zone = &answer.zone;
+    let file = format!("the Corefile of `{}`", name.escape_debug());
+    let zone = safe::checked(&file, "The home domain", &answer.zone, safe::domain)?;
+    let name = safe::checked(&file, "Host name", name, safe::label)?;
     let soa =
         format!("{zone}. {TTL} IN SOA {name}.{zone}. hostmaster.{zone}. 1 7200 1800 86400 {TTL}");
 

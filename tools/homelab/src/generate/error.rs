@@ -89,4 +89,15 @@ pub enum GenerateError {
          help: list at least one resolver, e.g. upstreamDns = [ \"1.1.1.1\" \"9.9.9.9\" ];"
     )]
     NoUpstreamDns,
+
+    #[error(
+        "{what} `{value}` cannot be written into {file}: {reason}.\n  \
+         help: run `homelab check`, which shows where it is declared and what it may hold"
+    )]
+    UnsafeValue {
+        file: String,
+        what: String,
+        value: String,
+        reason: String,
+    },
 }

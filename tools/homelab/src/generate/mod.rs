@@ -12,6 +12,7 @@ mod error;
 pub mod files;
 mod ingress;
 mod nginx_stream;
+mod safe;
 
 use std::path::{Path, PathBuf};
 
@@ -71,7 +72,7 @@ pub fn plan_with(
         }
     }
     if let Some(routes) = IngressRoutes::find(inventory, releases)? {
-        let contents = nginx_stream::render(inventory, &routes, stream);
+        let contents = nginx_stream::render(inventory, &routes, stream)?;
         out.push(GeneratedFile {
             path: host_file(&routes.host, "nginx-stream.conf"),
             contents,

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use crate::inventory::Inventory;
 
-use super::{header, IngressRoutes, INVENTORY_DISPLAY};
+use super::{header, safe, GenerateError, IngressRoutes, INVENTORY_DISPLAY};
 
 /// Where the proxy listens and forwards. The defaults are what runs on the host; tests
 /// remap both to loopback ports.
@@ -31,12 +31,27 @@ pub struct StreamTarget {
     pub ports: BTreeMap<u16, u16>,
 }
 
-/// The stream block's contents (nginx wraps them in `stream { … }`).
-pub fn render(inventory: &Inventory, routes: &IngressRoutes, options: &StreamOptions) -> String {
+/// The stream block's contents (nginx wraps them in `stream { … }`). Release names,
+/// entry point names and paths are checked against their grammar, so none can end a
+/// comment line or add a directive.
+pub fn render(
+    inventory: &Inventory,
+    routes: &IngressRoutes,
+    options: &StreamOptions,
+) -> Result<String, GenerateError> {
+    const FILE: &str = "the nginx stream config";
     let host = &inventory.hosts[&routes.host];
     let mut sources: Vec<String> = vec![INVENTORY_DISPLAY.to_string()];
     for route in &routes.routes {
         let file = route.origin.file.display().to_string();
+        safe::checked(FILE, "Release file", &file, safe::path)?;
+        safe::checked(FILE, "Release name", &route.origin.release, safe::label)?;
+        safe::checked(
+            FILE,
+            "Entry point name",
+            &route.origin.entrypoint,
+            safe::port_name,
+        )?;
         if !sources.contains(&file) {
             sources.push(file);
         }
@@ -66,11 +81,7 @@ pub fn render(inventory: &Inventory, routes: &IngressRoutes, options: &StreamOpt
             IpAddr::V4(a) => format!("{a}:{port}"),
             IpAddr::V6(a) => format!("[{a}]:{port}"),
         };
-        // An nginx upstream name: letters, digits and underscores only.
-        let name: String = format!("{}_{}", route.origin.release, route.origin.entrypoint)
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
+        let name = upstream_name(&route.origin.release, &route.origin.entrypoint);
         // Writing to a String cannot fail.
         let _ = write!(
             out,
@@ -86,5 +97,24 @@ pub fn render(inventory: &Inventory, routes: &IngressRoutes, options: &StreamOpt
         }
         let _ = write!(out, "    proxy_pass {name};\n}}\n");
     }
-    out
+    Ok(out)
+}
+
+/// An nginx upstream name (letters, digits and `_`) unique per entry point: `-` becomes
+/// `__` and one `_` joins the two names. Neither name holds `_` or starts or ends with
+/// `-`, so the joining `_` stands alone and `a-b`/`web` never meets `a`/`b-web`.
+fn upstream_name(release: &str, entrypoint: &str) -> String {
+    let part = |s: &str| s.replace('-', "__");
+    format!("{}_{}", part(release), part(entrypoint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upstream_name;
+
+    #[test]
+    fn upstream_names_do_not_collide() {
+        assert_eq!(upstream_name("traefik", "websecure"), "traefik_websecure");
+        assert_ne!(upstream_name("a-b", "web"), upstream_name("a", "b-web"));
+    }
 }

@@ -384,7 +384,7 @@ fn plan_builds_on_the_target_when_asked() {
         .collect();
     assert_eq!(
         builds,
-        ["nix build --no-link --print-out-paths --eval-store auto --store ssh-ng://root@10.30.0.2 [LAB]#nixosConfigurations.cp.config.system.build.toplevel"]
+        ["nix build --no-link --print-out-paths --eval-store auto --store ssh-ng://root@10.30.0.2 -- [LAB]#nixosConfigurations.cp.config.system.build.toplevel"]
     );
     assert!(
         run.stdout.contains(

@@ -299,7 +299,7 @@ fn stream_module_line() -> String {
 }
 
 /// A minimal nginx.conf around a generated stream block, in `dir`.
-fn wrapper(dir: &Path, stream: &Path) -> PathBuf {
+pub(crate) fn wrapper(dir: &Path, stream: &Path) -> PathBuf {
     let conf = dir.join("nginx.conf");
     let text = format!(
         "{module}pid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\ndaemon off;\nevents {{}}\nstream {{\n    include {stream};\n}}\n",
@@ -311,7 +311,7 @@ fn wrapper(dir: &Path, stream: &Path) -> PathBuf {
     conf
 }
 
-fn nginx(dir: &Path, conf: &Path, args: &[&str]) -> Command {
+pub(crate) fn nginx(dir: &Path, conf: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new("nginx");
     cmd.arg("-p").arg(dir).arg("-c").arg(conf).args(args);
     cmd

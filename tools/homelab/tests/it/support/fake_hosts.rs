@@ -44,14 +44,21 @@ fi
 "#;
 
 const SSH: &str = r#"#!/bin/sh
-# `ssh -o BatchMode=yes -o ConnectTimeout=10 <target> <command…>`
+# `ssh [-p PORT] -o BatchMode=yes -o ConnectTimeout=10 -- <target> <command…>`; the
+# target must come after `--`, as a real ssh would otherwise read `-o…` in it.
 echo "ssh $*" >> "$FAKE_DIR/calls"
-target="$5"
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
+if [ $# -eq 0 ]; then
+  echo "fake ssh: no -- before the target" >&2
+  exit 2
+fi
+shift
+target="$1"
 if [ "$target" = "${FAKE_UNREACHABLE:-}" ]; then
   echo "ssh: connect to host $target port 22: Connection refused" >&2
   exit 255
 fi
-if [ "$6" = readlink ]; then
+if [ "$2" = readlink ]; then
   if [ -f "$FAKE_DIR/current/$target" ]; then cat "$FAKE_DIR/current/$target"
   else echo "/nix/store/old-nixos-system"; fi
 fi

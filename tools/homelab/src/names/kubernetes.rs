@@ -1,5 +1,6 @@
-//! Kubernetes name and label syntax, checked before anything reaches a cluster so the
-//! error points at our file rather than at an API server's 422.
+//! Kubernetes' own name and label rules (apimachinery's `validation.go`), checked before
+//! anything reaches a cluster so the error points at our file rather than at an API
+//! server's 422.
 
 /// A DNS-1123 label: host names, release names, namespaces.
 pub fn check_dns_label(s: &str) -> Result<(), String> {
@@ -51,6 +52,42 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
     check_qualified_name(value)
 }
 
+/// A port name (`IANA_SVC_NAME`): entry points become Service and container port names.
+/// 1–15 lowercase letters, digits and '-', at least one letter, no leading, trailing or
+/// doubled '-'.
+pub fn check_port_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 15 {
+        return Err(format!("must be 1–15 characters long, not {}", s.len()));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("may contain only lowercase letters, digits and '-'".into());
+    }
+    if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err("must contain at least one letter".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        return Err("must not start or end with '-' or contain '--'".into());
+    }
+    Ok(())
+}
+
+/// A Secret or ConfigMap data key: 1–253 letters, digits, '-', '_' and '.'.
+pub fn check_config_key(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err(format!("must be 1–253 characters long, not {}", s.len()));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("may contain only letters, digits, '-', '_' and '.'".into());
+    }
+    Ok(())
+}
+
 fn check_qualified_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 63 {
         return Err(format!("must be 1–63 characters long, not {}", s.len()));
@@ -93,5 +130,23 @@ mod tests {
         assert!(check_label_value("").is_ok());
         assert!(check_label_value("raspberry-pi-4").is_ok());
         assert!(check_label_value("has space").is_err());
+    }
+
+    #[test]
+    fn port_names() {
+        assert!(check_port_name("websecure").is_ok());
+        assert!(check_port_name("h2c-1").is_ok());
+        assert!(check_port_name("8080").is_err());
+        assert!(check_port_name("a--b").is_err());
+        assert!(check_port_name("sixteen-letters-").is_err());
+        assert!(check_port_name("web\nserver").is_err());
+    }
+
+    #[test]
+    fn config_keys() {
+        assert!(check_config_key("ADMIN_TOKEN").is_ok());
+        assert!(check_config_key(".dockerconfigjson").is_ok());
+        assert!(check_config_key("").is_err());
+        assert!(check_config_key("a/b").is_err());
     }
 }
