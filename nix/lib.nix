@@ -8,6 +8,7 @@ let
     elem
     filter
     foldl'
+    fromJSON
     head
     length
     listToAttrs
@@ -155,25 +156,47 @@ rec {
 
   # --- secrets -----------------------------------------------------------
 
-  # The key paths in secrets/hosts/<host>.yaml, named once: the modules
-  # declare `sops.secrets` with these names, `hostSecretKeys` lists them per
-  # host, and checks/nix-lib proves the two agree for any inventory.
-  secretKeys = {
-    tailscaleAuthKey = "tailscale/auth_key";
-    kubernetesApiToken = "kubernetes/apitoken";
-    adminPassword = admin: "users/${admin}/hashed_password";
-  };
+  # The key paths in secrets/hosts/<host>.yaml and which hosts read them,
+  # written once in nix/host-secrets.json: the modules name their
+  # `sops.secrets` from `secretKeys`, `hostSecretKeys` lists them per host,
+  # `homelab check` and `homelab host add` read the same JSON, and
+  # checks/nix-lib proves the modules declare exactly these for any lab.
+  hostSecretSpec = fromJSON (builtins.readFile ./host-secrets.json);
 
-  # The keys a host's SOPS file must hold exactly, sorted: what its roles'
-  # modules read. `homelab check` and `homelab host add` read this list.
+  # `{ tailscaleAuthKey = "tailscale/auth_key"; adminPassword = admin: …; }`:
+  # a key with `{admin}` in it is a function of the admin's name.
+  secretKeys = builtins.mapAttrs (
+    _: spec:
+    if match ".*\\{admin}.*" spec.key != null then
+      admin: builtins.replaceStrings [ "{admin}" ] [ admin ] spec.key
+    else
+      spec.key
+  ) hostSecretSpec;
+
+  # The keys a host's SOPS file must hold exactly, sorted.
   hostSecretKeys =
     inventory: name:
     let
       host = inventory.hosts.${name};
+      admins = sortedNames (inventory.admins or { });
+      applies =
+        spec:
+        if spec.hosts == "every-host" then
+          true
+        else if spec.hosts == "kubernetes-nodes" then
+          isKubernetesNode host
+        else
+          throw "homelab: nix/host-secrets.json: `hosts` must be \"every-host\" or \"kubernetes-nodes\", not \"${spec.hosts}\"";
+      expand =
+        id:
+        let
+          key = secretKeys.${id};
+        in
+        if builtins.isFunction key then map key admins else [ key ];
     in
     builtins.sort builtins.lessThan (
-      [ secretKeys.tailscaleAuthKey ]
-      ++ map secretKeys.adminPassword (sortedNames (inventory.admins or { }))
-      ++ (if isKubernetesNode host then [ secretKeys.kubernetesApiToken ] else [ ])
+      builtins.concatLists (
+        map expand (filter (id: applies hostSecretSpec.${id}) (sortedNames hostSecretSpec))
+      )
     );
 }
