@@ -14,6 +14,7 @@ mod destroy;
 mod diff;
 mod export;
 mod generate;
+mod host;
 mod render;
 mod report;
 mod secrets;
@@ -85,6 +86,8 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
+    /// Add or remove a host's folder, SSH host key, .sops.yaml rule and secrets file
+    Host(host::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(&args, &cli.global),
         Command::Destroy(args) => destroy::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),
+        Command::Host(args) => host::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

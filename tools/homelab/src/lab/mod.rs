@@ -1,5 +1,6 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
+pub mod hosts;
 mod secret_paths;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ impl Lab {
                 .flatten()
                 .any(|r| !r.release().entrypoints.is_empty());
             problems.extend(inventory::validate(inventory, needs_ingress));
+            problems.extend(hosts::check(root, &inventory.inventory));
         }
         if let (Some(envs), Some(releases)) = (&environments, &releases) {
             problems.extend(check_secrets_files(root, envs, releases));
