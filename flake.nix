@@ -71,7 +71,11 @@
         let
           system = pkgs.stdenv.hostPlatform.system;
         in
-        pkgs.callPackage ./nix/checks.nix {
+        # A plain import, not `callPackage`: its result would carry
+        # `override` and `overrideDerivation`, which `nix flake check` and
+        # `nix flake show` reject as outputs that are not derivations.
+        import ./nix/checks.nix {
+          inherit (pkgs) runCommand writeText;
           inherit inventory;
           homelab = self.packages.${system}.homelab;
           src = self;

@@ -5,7 +5,7 @@
 let
   inherit (config.homelab) inventory hostName;
   admins = inventory.admins or { };
-  passwordSecret = name: "users/${name}/hashed_password";
+  passwordSecret = (import ../nix/lib.nix).secretKeys.adminPassword;
   adminKeys = lib.concatLists (lib.mapAttrsToList (_: admin: admin.sshKeys) admins);
 in
 {

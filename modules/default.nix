@@ -1,8 +1,9 @@
 # Entry point for every host: declares `homelab.*` (the inventory and this
 # host's name), derives the host's record, and imports every concern. Role
-# modules switch themselves on from `homelab.roles.<role>.enable`, which
-# defaults to the roles the inventory lists, so nothing is written twice; a
-# host may still override one in hosts/<name>/.
+# modules switch themselves on from `homelab.roles.<role>.enable`, which is
+# read-only and follows the inventory through nix/lib.nix: `homelab generate`
+# and the host secrets follow the same list, so a role turned on here alone
+# would read files that were never generated.
 { config, lib, ... }:
 let
   hl = import ../nix/lib.nix;
@@ -11,6 +12,7 @@ in
 {
   imports = [
     ./base.nix
+    ./names.nix
     ./tailscale.nix
     ./firewall.nix
     ./kubernetes/common.nix
@@ -45,9 +47,10 @@ in
     roles = lib.genAttrs hl.roles (role: {
       enable = lib.mkOption {
         type = lib.types.bool;
+        readOnly = true;
         default = hl.hasRole cfg.host role;
         defaultText = lib.literalMD "whether the inventory gives this host the `${role}` role";
-        description = "Whether this host runs the `${role}` role.";
+        description = "Whether this host runs the `${role}` role (change it in hosts/inventory.nix).";
       };
     });
   };

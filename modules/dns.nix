@@ -14,11 +14,14 @@ in
     };
 
     # The Corefile binds the host's Tailscale addresses, which exist only once
-    # tailscaled has connected: start after it, and keep retrying (nixpkgs'
-    # unit restarts on failure) instead of giving up after five quick tries.
+    # the node has joined the tailnet. nixpkgs' `tailscaled-autoconnect` unit
+    # (Type=notify) reports ready only when tailscale's state is Running, so
+    # start after it; and keep retrying (nixpkgs' unit restarts on failure)
+    # instead of giving up after five quick tries, for a tailnet that comes
+    # back later.
     systemd.services.coredns = {
-      after = [ "tailscaled.service" ];
-      wants = [ "tailscaled.service" ];
+      after = [ "tailscaled-autoconnect.service" ];
+      wants = [ "tailscaled-autoconnect.service" ];
       startLimitIntervalSec = 0;
       serviceConfig.RestartSec = "5s";
     };

@@ -1,5 +1,6 @@
-# Rook Ceph prerequisites on storage hosts: the ceph and rbd kernel modules,
-# and LVM, which ceph-volume uses to prepare OSDs. The OSD disks themselves are
+# Rook Ceph prerequisites on storage hosts: LVM, which ceph-volume uses to
+# prepare OSDs. (The ceph and rbd kernel modules are loaded on every
+# Kubernetes node by kubernetes/common.nix: volumes mount where pods run.) The OSD disks themselves are
 # listed in the inventory (`disks`, use = "ceph-osd") and handed to Rook whole:
 # they must carry no partitions or filesystems, and nothing here mounts them.
 {
@@ -19,11 +20,6 @@ in
         assertion = osdDisks != [ ];
         message = "homelab: host `${hostName}` has the storage role but no disk with use = \"ceph-osd\" in hosts/inventory.nix.";
       }
-    ];
-
-    boot.kernelModules = [
-      "ceph"
-      "rbd"
     ];
 
     services.lvm.enable = true;

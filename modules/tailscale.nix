@@ -4,7 +4,7 @@
 # address the tailnet assigned; it cannot be set from here, only recorded.
 { config, lib, ... }:
 let
-  secret = "tailscale/auth_key";
+  secret = (import ../nix/lib.nix).secretKeys.tailscaleAuthKey;
 in
 {
   sops.secrets.${secret}.restartUnits = [ "tailscaled-autoconnect.service" ];

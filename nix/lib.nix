@@ -6,11 +6,9 @@ let
     attrNames
     concatStringsSep
     elem
-    elemAt
     filter
     foldl'
     fromJSON
-    genList
     head
     length
     listToAttrs
@@ -51,19 +49,6 @@ rec {
     else
       throw "homelab: the inventory needs exactly one control-plane host, found ${toString (length names)}: [${concatStringsSep ", " names}]";
 
-  # The host whose nginx forwards 80/443 to the ingress NodePorts, or null.
-  ingressHostName =
-    inventory:
-    let
-      names = hostsWithRole inventory "ingress";
-    in
-    if names == [ ] then
-      null
-    else if length names == 1 then
-      head names
-    else
-      throw "homelab: the inventory allows at most one ingress host, found: [${concatStringsSep ", " names}]";
-
   # Hosts that join the Kubernetes cluster as nodes.
   isKubernetesNode = host: hasRole host "control-plane" || hasRole host "worker";
 
@@ -92,13 +77,46 @@ rec {
   hostsOfSystem =
     inventory: system: filter (name: inventory.hosts.${name}.system == system) (sortedNames inventory.hosts);
 
+  # An address as the host part of a URL: IPv6 in brackets (RFC 3986).
+  urlHost = address: if isIPv6 address then "[${address}]" else address;
+
   # The URL every node and kubeconfig uses for the API server.
   apiserverUrl =
     inventory:
     let
       cp = inventory.hosts.${controlPlaneName inventory};
     in
-    "https://${cp.lanAddress}:${toString inventory.cluster.apiPort}";
+    "https://${urlHost cp.lanAddress}:${toString inventory.cluster.apiPort}";
+
+  # `networking.hosts` for every host: each host's LAN address answers to its
+  # name and its name in the lab's domain, so node names (the kubelet's
+  # Hostname address, the control plane's `masterAddress`) resolve everywhere
+  # without a DNS server.
+  hostsFile =
+    inventory:
+    listToAttrs (
+      map (name: {
+        name = inventory.hosts.${name}.lanAddress;
+        value = [
+          name
+          "${name}.${inventory.domain}"
+        ];
+      }) (sortedNames inventory.hosts)
+    );
+
+  # The names and addresses the kubelet's serving certificate must hold: the
+  # API server reaches the kubelet (logs, exec) by the node's InternalIP (its
+  # LAN address) or its name, and verifies the certificate against the CA.
+  kubeletServingNames =
+    inventory: name:
+    let
+      host = inventory.hosts.${name};
+    in
+    [
+      name
+      "${name}.${inventory.domain}"
+      host.lanAddress
+    ];
 
   # Kubelet `--node-labels` from the inventory's labels; "" when there are none.
   nodeLabelsFlag =
@@ -107,9 +125,6 @@ rec {
       pairs = map (key: "${key}=${labels.${key}}") (sortedNames labels);
     in
     if pairs == [ ] then "" else "--node-labels=${concatStringsSep "," pairs}";
-
-  # `--register-with-taints` syntax: key=value:Effect,...
-  taintsString = taints: concatStringsSep "," (map (t: "${t.key}=${t.value or ""}:${t.effect}") taints);
 
   # `services.kubernetes.kubelet.taints` (attrsOf { key, value, effect }).
   kubeletTaints =
@@ -126,54 +141,6 @@ rec {
 
   isIPv6 = address: match ".*:.*" address != null;
 
-  # "10.42.0.0/16" -> { address = "10.42.0.0"; prefixLength = 16; }
-  parseCidr =
-    cidr:
-    let
-      m = match "([^/]+)/([0-9]+)" cidr;
-    in
-    if m == null then
-      throw "homelab: `${cidr}` is not a CIDR (expected ADDRESS/PREFIX, e.g. 10.42.0.0/16)"
-    else
-      {
-        address = elemAt m 0;
-        prefixLength = fromJSON (elemAt m 1);
-      };
-
-  # "192.168.10.11" -> [ 192 168 10 11 ]
-  parseIPv4 =
-    address:
-    let
-      m = match "([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})" address;
-      octets = if m == null then [ ] else map (o: fromJSON (stripLeadingZeros o)) m;
-    in
-    if m == null || filter (o: o > 255) octets != [ ] then
-      throw "homelab: `${address}` is not an IPv4 address"
-    else
-      octets;
-
-  stripLeadingZeros =
-    s:
-    let
-      m = match "0*([0-9]+)" s;
-    in
-    if m == null then s else head m;
-
-  ipv4ToInt = address: foldl' (acc: o: acc * 256 + o) 0 (parseIPv4 address);
-
-  pow2 = n: foldl' (acc: _: acc * 2) 1 (genList (x: x) n);
-
-  # Whether an IPv4 address lies inside an IPv4 CIDR.
-  cidrContains =
-    cidr: address:
-    let
-      c = parseCidr cidr;
-      size = pow2 (32 - c.prefixLength);
-      network = (ipv4ToInt c.address) / size * size;
-      ip = ipv4ToInt address;
-    in
-    ip >= network && ip < network + size;
-
   # nftables rules that accept traffic from trusted source networks, one per
   # family. Used by modules/firewall.nix for exactly the pod and LAN CIDRs.
   trustedSourceRules =
@@ -189,14 +156,47 @@ rec {
 
   # --- secrets -----------------------------------------------------------
 
-  # Key paths in secrets/hosts/<host>.yaml that sops-nix reads; the SOPS
-  # file for a host must hold exactly these (checked by checks/nix-lib).
+  # The key paths in secrets/hosts/<host>.yaml and which hosts read them,
+  # written once in nix/host-secrets.json: the modules name their
+  # `sops.secrets` from `secretKeys`, `hostSecretKeys` lists them per host,
+  # `homelab check` and `homelab host add` read the same JSON, and
+  # checks/nix-lib proves the modules declare exactly these for any lab.
+  hostSecretSpec = fromJSON (builtins.readFile ./host-secrets.json);
+
+  # `{ tailscaleAuthKey = "tailscale/auth_key"; adminPassword = admin: …; }`:
+  # a key with `{admin}` in it is a function of the admin's name.
+  secretKeys = builtins.mapAttrs (
+    _: spec:
+    if match ".*\\{admin}.*" spec.key != null then
+      admin: builtins.replaceStrings [ "{admin}" ] [ admin ] spec.key
+    else
+      spec.key
+  ) hostSecretSpec;
+
+  # The keys a host's SOPS file must hold exactly, sorted.
   hostSecretKeys =
     inventory: name:
     let
       host = inventory.hosts.${name};
+      admins = sortedNames (inventory.admins or { });
+      applies =
+        spec:
+        if spec.hosts == "every-host" then
+          true
+        else if spec.hosts == "kubernetes-nodes" then
+          isKubernetesNode host
+        else
+          throw "homelab: nix/host-secrets.json: `hosts` must be \"every-host\" or \"kubernetes-nodes\", not \"${spec.hosts}\"";
+      expand =
+        id:
+        let
+          key = secretKeys.${id};
+        in
+        if builtins.isFunction key then map key admins else [ key ];
     in
-    [ "tailscale/auth_key" ]
-    ++ map (admin: "users/${admin}/hashed_password") (sortedNames (inventory.admins or { }))
-    ++ (if isKubernetesNode host then [ "kubernetes/apitoken" ] else [ ]);
+    builtins.sort builtins.lessThan (
+      builtins.concatLists (
+        map expand (filter (id: applies hostSecretSpec.${id}) (sortedNames hostSecretSpec))
+      )
+    );
 }

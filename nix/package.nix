@@ -27,6 +27,8 @@ rustPlatform.buildRustPackage {
       ../secrets
       ../generated
       ../.sops.yaml
+      # Which keys each host's SOPS file holds (`homelab check`, `host add`).
+      ../nix/host-secrets.json
       # Throwaway keys: the tests decrypt the reference lab's secrets with them.
       ../checks/testdata
     ];

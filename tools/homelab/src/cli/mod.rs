@@ -20,6 +20,7 @@ mod event_line;
 mod exit;
 mod export;
 mod generate;
+mod host;
 mod output;
 mod paint;
 mod progress;
@@ -98,6 +99,8 @@ pub enum Command {
     Test(test::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
+    /// Add or remove a host's folder, SSH host key, .sops.yaml rule and secrets file
+    Host(host::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -127,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Destroy(args) => destroy::run(&args, &cli.global),
         Command::Test(args) => test::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),
+        Command::Host(args) => host::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
     };
     match result {

@@ -39,9 +39,10 @@ impl Reporter for Lines {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    settle(prepare(&args.kube, global, SessionOptions::default()).and_then(|session| {
-        run_tests(&session, args).map_err(|code| Reported(code).into())
-    }))
+    settle(
+        prepare(&args.kube, global, SessionOptions::default())
+            .and_then(|session| run_tests(&session, args).map_err(|code| Reported(code).into())),
+    )
 }
 
 fn run_tests(session: &Session, args: &Args) -> Result<ExitCode, ExitCode> {

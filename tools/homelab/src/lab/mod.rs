@@ -1,5 +1,6 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
+pub mod hosts;
 pub(crate) mod paths;
 mod release_files;
 mod secret_paths;
@@ -83,6 +84,7 @@ impl Lab {
                 .flatten()
                 .any(|r| !r.release().entrypoints.is_empty());
             problems.extend(inventory::validate(inventory, needs_ingress));
+            problems.extend(hosts::check(root, &inventory.inventory));
         }
         if let Some(releases) = &releases {
             problems.extend(release_files::check(root, releases));

@@ -8,6 +8,7 @@ mod deploy;
 mod deploy_hosts;
 mod generate;
 mod generate_untrusted;
+mod hosts;
 mod identifiers;
 mod invalid;
 mod render;

@@ -1,0 +1,262 @@
+//! `homelab host add NAME` and `homelab host remove NAME`: the files a host needs
+//! besides its inventory entry — `hosts/<name>/default.nix`, a `.sops.yaml` rule with
+//! the host's age recipient, and `secrets/hosts/<name>.yaml` holding every key its
+//! roles read — made (or removed) together. Nothing is ever overwritten; the host's
+//! private key is returned to the caller and never written.
+
+mod host_key;
+mod sops_rules;
+
+use std::path::{Path, PathBuf};
+
+use homelab_secrets::{CreationRule, Format};
+
+pub use host_key::{age_recipient, HostKey, RandomError};
+
+use crate::inventory::Inventory;
+use crate::lab::hosts::{
+    admin_recipients, host_module, host_secrets_file, HostSecretSpec, SOPS_CONFIG,
+};
+
+/// The value every new host secret starts with; `homelab check` cannot tell it from
+/// a real one, so `host add` names each key to set.
+pub const PLACEHOLDER: &str = "CHANGE-ME";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostAdminError {
+    #[error("`{0}` is not a host name: use lowercase letters, digits and `-` (at most 63), starting and ending with a letter or digit")]
+    BadName(String),
+    #[error("Host `{0}` is not in hosts/inventory.nix; add it there first (system, roles, lanAddress, ssh), then run `homelab host add {0}` again")]
+    NotInInventory(String),
+    #[error("Host `{0}` is still in hosts/inventory.nix; remove it there first, then run `homelab host remove {0}` again")]
+    StillInInventory(String),
+    #[error("{what} already exists; `homelab host add` never overwrites (undo with `homelab host remove {host}` once the host is out of the inventory, or remove it by hand)")]
+    Exists { what: String, host: String },
+    #[error("Host `{0}` has no files to remove (no hosts/{0}/, secrets/hosts/{0}.yaml or .sops.yaml rule)")]
+    NothingToRemove(String),
+    #[error(".sops.yaml has no `creation_rules:` line to add the host's rule under")]
+    NoCreationRules,
+    #[error(".sops.yaml gives the environments' files no recipient, so there are no admins to give the host's file")]
+    NoAdmins,
+    #[error("{0}")]
+    Spec(String),
+    #[error("Cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Cannot encrypt the host's secrets file")]
+    Secrets(#[source] homelab_secrets::Error),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// What `add` did.
+pub struct Added {
+    /// Files created or changed, relative to the lab root.
+    pub changed: Vec<String>,
+    /// The keys in the new secrets file, each holding the placeholder.
+    pub placeholders: Vec<String>,
+    pub key: HostKey,
+}
+
+/// Whether `name` is a host name the tool will make paths from.
+fn valid_name(name: &str) -> bool {
+    let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| ok(c) || c == '-')
+        && name.starts_with(ok)
+        && name.ends_with(ok)
+}
+
+fn io<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> HostAdminError + 'a {
+    move |source| HostAdminError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `text` to `path` through a temporary file in the same folder.
+fn write_atomic(path: &Path, text: &str) -> Result<(), HostAdminError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("write in", dir))?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io("write", path))?;
+    tmp.persist(path).map_err(|e| HostAdminError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+/// Makes the host's folder, key pair, `.sops.yaml` rule and secrets file.
+pub fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, HostAdminError> {
+    if !valid_name(name) {
+        return Err(HostAdminError::BadName(name.to_string()));
+    }
+    let host = inventory
+        .hosts
+        .get(name)
+        .ok_or_else(|| HostAdminError::NotInInventory(name.to_string()))?;
+    let folder = format!("hosts/{name}");
+    let secrets = host_secrets_file(name);
+    let config_path = root.join(SOPS_CONFIG);
+    let config = std::fs::read_to_string(&config_path).map_err(io("read", &config_path))?;
+    for path in [&folder, &secrets] {
+        if root.join(path).exists() {
+            return Err(HostAdminError::Exists {
+                what: path.clone(),
+                host: name.to_string(),
+            });
+        }
+    }
+    if sops_rules::has_rule(&config, name) {
+        return Err(HostAdminError::Exists {
+            what: format!("The .sops.yaml rule for {secrets}"),
+            host: name.to_string(),
+        });
+    }
+    let spec = HostSecretSpec::load(root).map_err(|d| HostAdminError::Spec(d.to_string()))?;
+    let admins: Vec<String> = admin_recipients(root).into_iter().collect();
+    if admins.is_empty() {
+        return Err(HostAdminError::NoAdmins);
+    }
+    let key = host_key::generate(&format!("root@{name}"))?;
+    let mut recipients = admins;
+    recipients.push(key.age_recipient.clone());
+    let new_config = sops_rules::insert_rule(&config, name, &recipients)
+        .ok_or(HostAdminError::NoCreationRules)?;
+
+    let placeholders = spec.keys_for(inventory, host);
+    let plain = placeholder_yaml(&placeholders);
+    let encrypted =
+        homelab_secrets::encrypt_text(&plain, Format::Yaml, &CreationRule::recipients(recipients))
+            .map_err(HostAdminError::Secrets)?;
+
+    write_atomic(&root.join(host_module(name)), &host_module_text(name))?;
+    write_atomic(&root.join(&secrets), &encrypted)?;
+    write_atomic(&config_path, &new_config)?;
+    Ok(Added {
+        changed: vec![host_module(name), secrets, SOPS_CONFIG.to_string()],
+        placeholders,
+        key,
+    })
+}
+
+/// Removes what `add` made for a host that is no longer in the inventory; returns the
+/// paths removed or changed.
+pub fn remove(
+    root: &Path,
+    inventory: &Inventory,
+    name: &str,
+) -> Result<Vec<String>, HostAdminError> {
+    if !valid_name(name) {
+        return Err(HostAdminError::BadName(name.to_string()));
+    }
+    if inventory.hosts.contains_key(name) {
+        return Err(HostAdminError::StillInInventory(name.to_string()));
+    }
+    let mut changed = Vec::new();
+    let folder = root.join("hosts").join(name);
+    if folder.is_dir() {
+        std::fs::remove_dir_all(&folder).map_err(io("remove", &folder))?;
+        changed.push(format!("hosts/{name}/ (removed)"));
+    }
+    let secrets = host_secrets_file(name);
+    if root.join(&secrets).is_file() {
+        std::fs::remove_file(root.join(&secrets)).map_err(io("remove", &root.join(&secrets)))?;
+        changed.push(format!("{secrets} (removed)"));
+    }
+    let config_path = root.join(SOPS_CONFIG);
+    if let Ok(config) = std::fs::read_to_string(&config_path) {
+        if let Some(new_config) = sops_rules::remove_rule(&config, name) {
+            write_atomic(&config_path, &new_config)?;
+            changed.push(format!("{SOPS_CONFIG} (rule for {secrets} removed)"));
+        }
+    }
+    if changed.is_empty() {
+        return Err(HostAdminError::NothingToRemove(name.to_string()));
+    }
+    Ok(changed)
+}
+
+/// `a/b` keys as nested YAML maps, each leaf the placeholder.
+fn placeholder_yaml(keys: &[String]) -> String {
+    let mut out = String::new();
+    let mut open: Vec<&str> = Vec::new();
+    for key in keys {
+        let parts: Vec<&str> = key.split('/').collect();
+        let (leaf, parents) = parts.split_last().expect("split yields one part at least");
+        let common = open.iter().zip(parents).take_while(|(a, b)| a == b).count();
+        open.truncate(common);
+        for part in &parents[common..] {
+            out.push_str(&format!("{}{part}:\n", "    ".repeat(open.len())));
+            open.push(part);
+        }
+        out.push_str(&format!(
+            "{}{leaf}: {PLACEHOLDER}\n",
+            "    ".repeat(open.len())
+        ));
+    }
+    out
+}
+
+fn host_module_text(name: &str) -> String {
+    format!(
+        r#"# {name}: hardware only. Its roles, addresses, labels and disks are in
+# hosts/inventory.nix; everything it runs follows from them.
+# Made by `homelab host add {name}`: the lines marked UNKNOWN are guesses. Replace
+# them with the output of `nixos-generate-config --show-hardware-config` on the
+# machine (boot loader, kernel modules, filesystems) before installing.
+{{
+  # UNKNOWN: the boot loader (systemd-boot for UEFI; extlinux on a Raspberry Pi).
+  boot.loader.systemd-boot.enable = true;
+  boot.loader.efi.canTouchEfiVariables = true;
+
+  # UNKNOWN: the root filesystem.
+  fileSystems."/" = {{
+    device = "/dev/disk/by-label/nixos";
+    fsType = "ext4";
+  }};
+}}
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_yaml_nests_shared_parents() {
+        let keys = [
+            "kubernetes/apitoken",
+            "tailscale/auth_key",
+            "users/a/hashed_password",
+            "users/b/hashed_password",
+        ]
+        .map(String::from);
+        assert_eq!(
+            placeholder_yaml(&keys),
+            "kubernetes:\n    apitoken: CHANGE-ME\ntailscale:\n    auth_key: CHANGE-ME\nusers:\n    a:\n        hashed_password: CHANGE-ME\n    b:\n        hashed_password: CHANGE-ME\n"
+        );
+    }
+
+    #[test]
+    fn names_that_could_escape_a_folder_are_refused() {
+        for bad in ["", "../x", "a/b", "A", "-a", "a-", "a.b", &"a".repeat(64)] {
+            assert!(!valid_name(bad), "{bad:?}");
+        }
+        for good in ["a", "node-1", "n1"] {
+            assert!(valid_name(good), "{good:?}");
+        }
+    }
+}
