@@ -9,6 +9,7 @@
 //! [`SecretTree::get`] (`"vaultwarden.admin_token"`).
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod check;
 pub mod config;
 mod crypto;

@@ -24,28 +24,14 @@ pub(crate) fn read(path: &Path) -> Result<String> {
     })
 }
 
-/// Writes `text` to `path` through a temporary file in the same directory
-/// and a rename, keeping the old file's permissions.
+/// Writes `text` to `path` with the workspace's atomic writer ([`crate::atomic`]),
+/// keeping the old file's permissions.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let io = |action, source| Error::Io {
-        action,
+    crate::atomic::write(path, text.as_bytes()).map_err(|source| Error::Io {
+        action: "write",
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| io("create a temporary file beside", e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.write_all(text.as_bytes()).map_err(|e| io("write", e))?;
-    tmp.as_file().sync_all().map_err(|e| io("write", e))?;
-    tmp.persist(path).map_err(|e| io("replace", e.error))?;
-    Ok(())
+    })
 }
 
 /// Where the creation rule for a new file comes from.

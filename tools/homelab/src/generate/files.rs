@@ -9,7 +9,7 @@
 //! - Unchanged files are not touched, so their modification times stay.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
@@ -131,21 +131,12 @@ pub fn write(root: &Path, plan: &[GeneratedFile]) -> Result<Vec<Drift>, FilesErr
     Ok(drift)
 }
 
+/// The workspace's one atomic writer (`homelab_secrets::atomic`).
 fn write_atomically(path: &Path, contents: &str) -> Result<(), FilesError> {
-    let err = |source| FilesError::Write {
+    homelab_secrets::atomic::write(path, contents.as_bytes()).map_err(|source| FilesError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".homelab-generate-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(contents.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    })
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<String>, FilesError> {

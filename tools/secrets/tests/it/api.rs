@@ -7,7 +7,7 @@ use std::process::Command;
 
 use homelab_secrets::{CreationRule, ExposeSecret, Format, KeySources};
 
-use super::support::{require_sops, Lab};
+use super::support::{require, require_sops, Lab, SSH_KEYGEN};
 
 const DOC: &str = "db:\n    password: toor\n    port: 5432\nhosts:\n    - yomogi\n    - tokiwa\n";
 
@@ -87,14 +87,19 @@ fn identities_from_every_sops_location() {
 fn ssh_ed25519_keys_both_ways() {
     let lab = Lab::new();
     let key = lab.path("test-ssh-ed25519");
+    if !require(&[SSH_KEYGEN]) {
+        return;
+    }
     let made = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
         .arg(&key)
-        .status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("SKIPPED: ssh-keygen is not available");
-        return;
-    }
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "ssh-keygen failed: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let recipient = public
         .split_whitespace()

