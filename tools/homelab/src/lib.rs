@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod diagnostic;
 pub mod environment;
 pub mod generate;
+pub mod import;
 pub mod inventory;
 pub mod lab;
 pub mod names;

@@ -7,6 +7,7 @@ mod check;
 mod deploy;
 mod deploy_hosts;
 mod generate;
+mod import;
 mod invalid;
 mod render;
 mod roundtrip;
