@@ -108,16 +108,14 @@ fn parts(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut start_line = 1;
-    let mut line_no = 1;
     let mut pos = 0;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1..).zip(text.split_inclusive('\n')) {
         if line.trim_end() == "---" {
             out.push((start_line, &text[start..pos]));
             start = pos + line.len();
             start_line = line_no + 1;
         }
         pos += line.len();
-        line_no += 1;
     }
     out.push((start_line, &text[start..]));
     out
