@@ -16,6 +16,7 @@ pub mod environment;
 pub mod export;
 pub mod generate;
 pub mod hosts_admin;
+pub mod import;
 pub mod inventory;
 pub mod lab;
 pub mod names;

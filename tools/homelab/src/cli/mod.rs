@@ -21,6 +21,7 @@ mod exit;
 mod export;
 mod generate;
 mod host;
+mod import;
 mod output;
 mod paint;
 mod progress;
@@ -86,6 +87,8 @@ pub enum Command {
     Charts(charts::Args),
     /// Export the environment for another tool (Helmfile)
     Export(export::Args),
+    /// Import releases from another tool (Helmfile + helm-secrets)
+    Import(import::Args),
     /// Show what `apply` would change: a server dry run diffed against the live objects
     Diff(diff::Args),
     /// Server-side apply the environment to its cluster, stage by stage
@@ -124,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(&args, &cli.global),
         Command::Charts(args) => charts::run(&args, &cli.global),
         Command::Export(args) => export::run(&args, &cli.global),
+        Command::Import(args) => import::run(&args, &cli.global),
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),

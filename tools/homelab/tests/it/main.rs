@@ -10,6 +10,7 @@ mod generate;
 mod generate_untrusted;
 mod hosts;
 mod identifiers;
+mod import;
 mod invalid;
 mod render;
 mod roundtrip;
