@@ -91,14 +91,6 @@ impl Faults {
         self
     }
 
-    /// The same faults on every verb, discovery included.
-    pub fn on_all_verbs(mut self, f: VerbFaults) -> Self {
-        for v in Verb::ALL {
-            self.per_verb.insert(v, f);
-        }
-        self
-    }
-
     pub fn on(mut self, verb: Verb, f: VerbFaults) -> Self {
         self.per_verb.insert(verb, f);
         self

@@ -57,6 +57,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The built-in kinds' schema (PyPI `kubernetes-validate`) is missing.
+    #[error(transparent)]
+    Schema(&'static crate::apply::builtin::SchemaError),
 }
 
 /// Entry point.
@@ -67,6 +70,7 @@ impl FakeApiServer {
     /// current tokio runtime, and returns the handle. Dropping the handle
     /// stops both.
     pub async fn start(config: Config) -> Result<ServerHandle, StartError> {
+        crate::apply::builtin::load().map_err(StartError::Schema)?;
         let listener = TcpListener::bind(("127.0.0.1", config.port))
             .await
             .map_err(|source| StartError::Bind {

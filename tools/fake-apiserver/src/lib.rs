@@ -31,9 +31,13 @@
 //! - Lists page with `limit`/`continue` in key order but ignore
 //!   `resourceVersion`/`resourceVersionMatch` (always the latest state); no
 //!   admission, no RBAC, no quantities canonicalization.
-//! - Server-side apply lists are keyed by a built-in table for built-in
-//!   kinds and by `x-kubernetes-list-*` for CRDs; apply to `/status` is
-//!   not supported (merge/JSON patch and PUT are).
+//! - Server-side apply follows the Kubernetes 1.34 OpenAPI of the built-in
+//!   kinds (list types, keys, key defaults), read at start from the PyPI
+//!   package `kubernetes-validate==1.37.0` (or `FAKE_APISERVER_SCHEMA`;
+//!   [`FakeApiServer::start`] fails without it), and CRDs'
+//!   `x-kubernetes-list-*`; apply to `/status` is not supported (merge/JSON
+//!   patch and PUT are). README.md lists what else differs from
+//!   kube-apiserver and what that means for tests.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

@@ -174,8 +174,14 @@ async fn serve_request(
     Ok(to_http(response))
 }
 
+/// The media type of `/openapi/v2`, the only non-JSON, non-text body served.
+pub(crate) const OPENAPI_V2_PROTOBUF: &str =
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
 fn to_http(r: ApiResponse) -> Response<Body> {
-    let bytes = match (&r.body, r.content_type.starts_with("text/")) {
+    let raw =
+        r.content_type.starts_with("text/") || r.content_type.starts_with(OPENAPI_V2_PROTOBUF);
+    let bytes = match (&r.body, raw) {
         (serde_json::Value::String(s), true) => s.clone().into_bytes(),
         _ => serde_json::to_vec(&r.body).unwrap_or_default(),
     };

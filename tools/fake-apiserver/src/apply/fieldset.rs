@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::schema::Keys;
+
 /// One step of a path. The derived order (fields, keys, values, indexes) is
 /// the one the real server uses when it serializes `fieldsV1`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,15 +29,18 @@ pub enum PathElement {
 pub type Path = Vec<PathElement>;
 pub type FieldSet = BTreeSet<Path>;
 
-/// The canonical key of an associative-list item: the present key fields,
-/// sorted by name.
-pub fn item_key(item: &Value, keys: &[String]) -> Option<String> {
+/// The canonical key of an associative-list item: the key fields, present
+/// or defaulted, sorted by name.
+pub fn item_key(item: &Value, keys: &Keys) -> Option<String> {
     let obj = item.as_object()?;
-    let mut sorted: Vec<&String> = keys.iter().collect();
+    let mut sorted: Vec<&String> = keys.names.iter().collect();
     sorted.sort();
     let mut out = Map::new();
     for k in sorted {
-        if let Some(v) = obj.get(k.as_str()) {
+        if let Some(v) = obj
+            .get(k.as_str())
+            .or_else(|| keys.defaults.get(k.as_str()))
+        {
             out.insert(k.clone(), v.clone());
         }
     }
@@ -45,10 +50,12 @@ pub fn item_key(item: &Value, keys: &[String]) -> Option<String> {
     serde_json::to_string(&Value::Object(out)).ok()
 }
 
-fn key_names(key: &str) -> Vec<String> {
-    serde_json::from_str::<Map<String, Value>>(key)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
+fn key_names(key: &str) -> Keys {
+    Keys::new(
+        serde_json::from_str::<Map<String, Value>>(key)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
 }
 
 fn find_item(items: &[Value], elem: &PathElement) -> Option<usize> {

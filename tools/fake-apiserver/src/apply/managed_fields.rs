@@ -149,7 +149,68 @@ impl Update<'_> {
             entry.time = Some(self.now.to_owned());
         }
         entries.retain(|e| !e.set.is_empty());
+        cap_updates(entries);
     }
+}
+
+/// The most Update entries an object keeps (the apiserver's
+/// `DefaultMaxUpdateManagers`).
+const MAX_UPDATE_MANAGERS: usize = 10;
+const ANCIENT: &str = "ancient-changes";
+
+/// Folds the oldest Update entries into one `ancient-changes` entry per
+/// apiVersion until at most [`MAX_UPDATE_MANAGERS`] remain, as the
+/// apiserver's `capManagersManager.capUpdateManagers` does: the first (oldest)
+/// entry of a version becomes the bucket when a second one is folded into
+/// it, and the bucket takes the time of the last entry folded in.
+fn cap_updates(entries: &mut Vec<Entry>) {
+    let mut updaters: Vec<usize> = (0..entries.len())
+        .filter(|&i| !entries[i].is_apply())
+        .collect();
+    if updaters.len() <= MAX_UPDATE_MANAGERS {
+        return;
+    }
+    updaters.sort_by(|&a, &b| {
+        let key = |e: &Entry| (e.time.clone(), e.manager.clone(), e.api_version.clone());
+        key(&entries[a]).cmp(&key(&entries[b]))
+    });
+    let mut first_of_version: Vec<(String, usize)> = Vec::new();
+    let mut folded = Vec::new();
+    let mut length = updaters.len();
+    for &i in &updaters {
+        if length <= MAX_UPDATE_MANAGERS {
+            break;
+        }
+        let version = entries[i].api_version.clone();
+        let Some(&(_, first)) = first_of_version.iter().find(|(v, _)| *v == version) else {
+            first_of_version.push((version, i));
+            continue;
+        };
+        let bucket = match entries
+            .iter()
+            .position(|e| e.is(ANCIENT, "Update", &version, None))
+        {
+            Some(b) => b,
+            None => {
+                entries[first].manager = ANCIENT.to_owned();
+                entries[first].subresource = None;
+                first
+            }
+        };
+        if bucket == i {
+            continue;
+        }
+        let set = std::mem::take(&mut entries[i].set);
+        entries[bucket].set.extend(set);
+        entries[bucket].time = entries[i].time.clone();
+        folded.push(i);
+        length -= 1;
+    }
+    let mut i = 0;
+    entries.retain(|_| {
+        i += 1;
+        !folded.contains(&(i - 1))
+    });
 }
 
 #[cfg(test)]
@@ -185,6 +246,31 @@ mod tests {
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].set.len(), 1);
         assert_eq!(entries[1].display(), "\"b\" using v1");
+    }
+
+    #[test]
+    fn update_entries_beyond_ten_fold_into_ancient_changes() {
+        let mut entries = Vec::new();
+        for n in 0..12 {
+            Update {
+                manager: &format!("m{n:02}"),
+                api_version: "v1",
+                subresource: None,
+                now: &format!("2026-01-01T00:00:{n:02}Z"),
+            }
+            .record(
+                &mut entries,
+                &[path(&format!("data.k{n}"))].into_iter().collect(),
+                &FieldSet::new(),
+            );
+        }
+        let names: Vec<&str> = entries.iter().map(|e| e.manager.as_str()).collect();
+        assert_eq!(names.len(), 10, "{names:?}");
+        // m00 became the bucket; m01 and m02 were folded into it.
+        assert_eq!(names[0], "ancient-changes");
+        assert_eq!(entries[0].set.len(), 3);
+        assert_eq!(entries[0].time.as_deref(), Some("2026-01-01T00:00:02Z"));
+        assert_eq!(names[1], "m03");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! structured-merge-diff model of the real apiserver, kept practical: see
 //! [`ssa`] for what is and is not modelled.
 
+pub mod builtin;
 pub mod fieldset;
 pub mod managed_fields;
 pub mod schema;

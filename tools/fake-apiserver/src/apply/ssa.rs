@@ -4,8 +4,8 @@
 //! - A field another manager owns is changed only with `force`; without it
 //!   the result is the list of conflicts (manager, path), sorted.
 //! - A field the applier owned and no longer applies is removed when nobody
-//!   else owns it (for associative-list items: nobody owns the item or
-//!   anything in it).
+//!   else owns it; a list item when nobody else owns the item itself (fields
+//!   another manager added inside it go with it).
 //! - The applier's entry afterwards owns exactly the applied field set.
 //!
 //! # Caveats
@@ -131,7 +131,17 @@ impl Apply<'_> {
                     .is_some_and(|v| v.as_object().is_some_and(|m| m.is_empty()));
                 applied_set.contains(&q) && !has_descendant(&applied_set, &q) && !empty_map
             });
-            let shared = others.iter().any(|e| touches(&e.set, p));
+            // A list item goes with its last owner: fields others added
+            // inside it do not keep it (structured-merge-diff's prune removes
+            // the item and adds back only owned items).
+            let item = matches!(p.last(), Some(PathElement::Key(_) | PathElement::Value(_)));
+            let shared = others.iter().any(|e| {
+                if item {
+                    e.set.contains(p)
+                } else {
+                    touches(&e.set, p)
+                }
+            });
             if !touches(&applied_set, p) && !replaced && !shared {
                 remove(&mut merged, p);
             }
@@ -247,7 +257,7 @@ mod tests {
             manager,
             force,
             has_status: true,
-            schema: Schema::Builtin,
+            schema: Schema::builtin("apps/v1", "Deployment"),
             now: "t",
         }
         .run(live, applied)

@@ -66,17 +66,17 @@ pub fn field_set(obj: &Value, schema: Schema) -> FieldSet {
 fn walk_object(map: &Map<String, Value>, schema: Schema, path: &mut Path, out: &mut FieldSet) {
     for (k, child) in map {
         path.push(PathElement::Field(k.clone()));
-        walk_field(child, schema.field(k), k, path, out);
+        walk_field(child, schema.field(k), path, out);
         path.pop();
     }
 }
 
-fn walk_field(v: &Value, schema: Schema, name: &str, path: &mut Path, out: &mut FieldSet) {
+fn walk_field(v: &Value, schema: Schema, path: &mut Path, out: &mut FieldSet) {
     match v {
-        Value::Object(m) if !m.is_empty() && !schema.map_is_atomic(name, m) => {
+        Value::Object(m) if !m.is_empty() && !schema.map_is_atomic() => {
             walk_object(m, schema, path, out)
         }
-        Value::Array(items) if !items.is_empty() => match list_type(schema, name, items) {
+        Value::Array(items) if !items.is_empty() => match list_type(schema, items) {
             ListType::Atomic => {
                 out.insert(path.clone());
             }
@@ -108,8 +108,8 @@ fn walk_field(v: &Value, schema: Schema, name: &str, path: &mut Path, out: &mut 
 /// The list type, falling back to atomic when an associative list has an
 /// item without any key field (or a set has a non-scalar), as the real
 /// server would have rejected such an item.
-fn list_type(schema: Schema, name: &str, items: &[Value]) -> ListType {
-    match schema.list_type(name, items) {
+fn list_type(schema: Schema, items: &[Value]) -> ListType {
+    match schema.list_type() {
         ListType::Map(keys) if items.iter().all(|i| item_key(i, &keys).is_some()) => {
             ListType::Map(keys)
         }
@@ -125,16 +125,12 @@ pub fn canonical(v: &Value) -> String {
 /// Merges an applied configuration into a live object: maps key by key,
 /// associative lists item by item, sets by union, everything else replaced.
 pub fn merge(live: &Value, applied: &Value, schema: Schema) -> Value {
-    merge_named(live, applied, schema, "")
-}
-
-fn merge_named(live: &Value, applied: &Value, schema: Schema, name: &str) -> Value {
     match (live, applied) {
-        (Value::Object(l), Value::Object(a)) if !schema.map_is_atomic(name, a) => {
+        (Value::Object(l), Value::Object(a)) if !schema.map_is_atomic() => {
             let mut out = l.clone();
             for (k, av) in a {
                 let merged = match l.get(k) {
-                    Some(lv) => merge_named(lv, av, schema.field(k), k),
+                    Some(lv) => merge(lv, av, schema.field(k)),
                     None => av.clone(),
                 };
                 out.insert(k.clone(), merged);
@@ -144,7 +140,7 @@ fn merge_named(live: &Value, applied: &Value, schema: Schema, name: &str) -> Val
         (Value::Array(l), Value::Array(a)) => {
             let mut all: Vec<Value> = l.clone();
             all.extend(a.iter().cloned());
-            match list_type(schema, name, &all) {
+            match list_type(schema, &all) {
                 ListType::Atomic => applied.clone(),
                 ListType::Set => {
                     let mut out = l.clone();
@@ -160,7 +156,7 @@ fn merge_named(live: &Value, applied: &Value, schema: Schema, name: &str) -> Val
                     for item in a {
                         let key = item_key(item, &keys);
                         match out.iter().position(|x| item_key(x, &keys) == key) {
-                            Some(i) => out[i] = merge_named(&out[i], item, schema.items(), ""),
+                            Some(i) => out[i] = merge(&out[i], item, schema.items()),
                             None => out.push(item.clone()),
                         }
                     }
@@ -169,6 +165,38 @@ fn merge_named(live: &Value, applied: &Value, schema: Schema, name: &str) -> Val
             }
         }
         _ => applied.clone(),
+    }
+}
+
+/// Fills the defaulted key fields of associative-list items that lack them,
+/// as the built-in defaulters do (`protocol: TCP` on container and service
+/// ports). Zero-value defaults (`""`, `0`) are what decoding leaves, not
+/// defaulting, and are not written.
+pub fn fill_key_defaults(obj: &mut Value, schema: Schema) {
+    match obj {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                fill_key_defaults(v, schema.field(k));
+            }
+        }
+        Value::Array(items) => {
+            if let ListType::Map(keys) = schema.list_type() {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    for (k, d) in &keys.defaults {
+                        let zero = matches!(d, Value::String(s) if s.is_empty())
+                            || d.as_f64() == Some(0.0)
+                            || d == &Value::Bool(false);
+                        if !zero && !item.contains_key(k) {
+                            item.insert(k.clone(), d.clone());
+                        }
+                    }
+                }
+            }
+            for item in items.iter_mut() {
+                fill_key_defaults(item, schema.items());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -201,7 +229,7 @@ mod tests {
     fn field_set_marks_items_and_leaves() {
         let obj = json!({"spec": {"replicas": 2, "selector": {"matchLabels": {"a": "b"}},
             "template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
-        let set = field_set(&obj, Schema::Builtin);
+        let set = field_set(&obj, Schema::builtin("apps/v1", "Deployment"));
         let v1 = super::super::fieldset::to_fields_v1(&set);
         assert_eq!(
             v1,
@@ -214,16 +242,27 @@ mod tests {
     fn merge_keeps_other_items_and_keys() {
         let live = json!({"c": [{"name": "a", "x": 1}], "m": {"k1": 1}});
         let applied = json!({"c": [{"name": "b", "x": 2}, {"name": "a", "y": 3}], "m": {"k2": 2}});
-        let out = merge(&live, &applied, Schema::Crd(None));
+        let out = merge(&live, &applied, Schema::crd(None));
         assert_eq!(out["m"], json!({"k1": 1, "k2": 2}));
         // Lists are atomic without a schema.
         assert_eq!(out["c"], applied["c"]);
-        let live = json!({"containers": [{"name": "a", "x": 1}]});
-        let applied = json!({"containers": [{"name": "b"}, {"name": "a", "y": 3}]});
-        let out = merge(&live, &applied, Schema::Builtin);
+        let live = json!({"spec": {"containers": [{"name": "a", "x": 1}]}});
+        let applied = json!({"spec": {"containers": [{"name": "b"}, {"name": "a", "y": 3}]}});
+        let out = merge(&live, &applied, Schema::builtin("v1", "Pod"));
         assert_eq!(
-            out["containers"],
+            out["spec"]["containers"],
             json!([{"name": "a", "x": 1, "y": 3}, {"name": "b"}])
+        );
+    }
+
+    #[test]
+    fn port_protocols_are_defaulted_but_required_keys_are_not() {
+        let mut d = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "web", "ports": [{"containerPort": 80}, {"containerPort": 53, "protocol": "UDP"}, {}]}]}}}});
+        fill_key_defaults(&mut d, Schema::builtin("apps/v1", "Deployment"));
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["ports"],
+            json!([{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 53, "protocol": "UDP"}, {"protocol": "TCP"}])
         );
     }
 
@@ -243,10 +282,10 @@ mod tests {
     fn changes_report_set_and_removed() {
         let old = json!({"data": {"a": "1", "b": "2"}});
         let new = json!({"data": {"a": "1", "b": "3", "c": "4"}});
-        let (set, removed) = changes(&old, &new, Schema::Builtin);
+        let (set, removed) = changes(&old, &new, Schema::builtin("v1", "ConfigMap"));
         assert_eq!(set.len(), 2);
         assert!(removed.is_empty());
-        let (_, removed) = changes(&new, &old, Schema::Builtin);
+        let (_, removed) = changes(&new, &old, Schema::builtin("v1", "ConfigMap"));
         assert_eq!(removed.len(), 1);
     }
 }

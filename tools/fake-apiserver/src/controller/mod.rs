@@ -268,7 +268,10 @@ fn write_status(state: &mut State, key: ObjKey, obj: &Value, status: Value) {
     let (set, removed) = changes(
         &owned_part(obj, true, true),
         &owned_part(&new, true, true),
-        Schema::Builtin,
+        Schema::builtin(
+            obj["apiVersion"].as_str().unwrap_or_default(),
+            obj["kind"].as_str().unwrap_or_default(),
+        ),
     );
     let mut entries = managed_fields::parse(obj);
     let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_owned();

@@ -58,195 +58,218 @@ pub fn desired(
     nodes: i64,
     now: &str,
 ) -> Option<Value> {
-    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+    let s = match kind {
+        "Deployment" => deployment(obj, failure, now),
+        "StatefulSet" => stateful_set(obj, failure),
+        "DaemonSet" => daemon_set(obj, failure, nodes),
+        "Job" => job(obj, failure, now),
+        "CustomResourceDefinition" => crd(obj, failure, now),
+        _ => return None,
+    };
+    Some(Value::Object(s))
+}
+
+/// A finished rollout, or one stuck with the failure as `Progressing`.
+fn deployment(obj: &Value, failure: Option<&Failure>, now: &str) -> Map<String, Value> {
     let mut s = Map::new();
-    match kind {
-        "Deployment" => {
-            let n = replicas(obj);
-            s.insert("observedGeneration".into(), json!(generation));
-            match failure {
-                None => {
-                    s.extend(counts(&[
-                        ("replicas", n),
-                        ("updatedReplicas", n),
-                        ("readyReplicas", n),
-                        ("availableReplicas", n),
-                    ]));
-                    s.insert(
-                        "conditions".into(),
-                        json!([
-                            condition(
-                                "Available",
-                                true,
-                                "MinimumReplicasAvailable",
-                                "Deployment has minimum availability.",
-                                now,
-                                true
-                            ),
-                            condition(
-                                "Progressing",
-                                true,
-                                "NewReplicaSetAvailable",
-                                &format!(
-                                    "ReplicaSet \"{}\" has successfully progressed.",
-                                    hash(obj)
-                                ),
-                                now,
-                                true
-                            ),
-                        ]),
-                    );
-                }
-                Some(f) => {
-                    s.extend(counts(&[
-                        ("replicas", n),
-                        ("updatedReplicas", n),
-                        ("unavailableReplicas", n),
-                    ]));
-                    s.insert(
-                        "conditions".into(),
-                        json!([
-                            condition(
-                                "Available",
-                                false,
-                                "MinimumReplicasUnavailable",
-                                "Deployment does not have minimum availability.",
-                                now,
-                                true
-                            ),
-                            condition("Progressing", false, &f.reason, &f.message, now, true),
-                        ]),
-                    );
-                }
-            }
-        }
-        "StatefulSet" => {
-            let n = replicas(obj);
-            let ready = if failure.is_some() { 0 } else { n };
-            s.insert("observedGeneration".into(), json!(generation));
+    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+    let n = replicas(obj);
+    s.insert("observedGeneration".into(), json!(generation));
+    match failure {
+        None => {
             s.extend(counts(&[
                 ("replicas", n),
-                ("readyReplicas", ready),
-                ("currentReplicas", n),
                 ("updatedReplicas", n),
-                ("availableReplicas", ready),
+                ("readyReplicas", n),
+                ("availableReplicas", n),
             ]));
-            s.insert("currentRevision".into(), json!(hash(obj)));
-            s.insert("updateRevision".into(), json!(hash(obj)));
-            s.insert("collisionCount".into(), json!(0));
+            s.insert(
+                "conditions".into(),
+                json!([
+                    condition(
+                        "Available",
+                        true,
+                        "MinimumReplicasAvailable",
+                        "Deployment has minimum availability.",
+                        now,
+                        true
+                    ),
+                    condition(
+                        "Progressing",
+                        true,
+                        "NewReplicaSetAvailable",
+                        &format!("ReplicaSet \"{}\" has successfully progressed.", hash(obj)),
+                        now,
+                        true
+                    ),
+                ]),
+            );
         }
-        "DaemonSet" => {
-            let ready = if failure.is_some() { 0 } else { nodes };
-            s.insert("observedGeneration".into(), json!(generation));
-            s.insert("currentNumberScheduled".into(), json!(nodes));
-            s.insert("desiredNumberScheduled".into(), json!(nodes));
-            s.insert("numberMisscheduled".into(), json!(0));
-            s.insert("numberReady".into(), json!(ready));
+        Some(f) => {
             s.extend(counts(&[
-                ("updatedNumberScheduled", nodes),
-                ("numberAvailable", ready),
-                ("numberUnavailable", nodes - ready),
+                ("replicas", n),
+                ("updatedReplicas", n),
+                ("unavailableReplicas", n),
             ]));
-        }
-        "Job" => {
-            let start = obj["status"]["startTime"]
-                .as_str()
-                .unwrap_or(now)
-                .to_owned();
-            s.insert("startTime".into(), json!(start));
-            match failure {
-                None => {
-                    s.insert("completionTime".into(), json!(now));
-                    s.insert(
-                        "succeeded".into(),
-                        json!(obj["spec"]["completions"].as_i64().unwrap_or(1)),
-                    );
-                    s.insert(
-                        "conditions".into(),
-                        json!([
-                            condition(
-                                "SuccessCriteriaMet",
-                                true,
-                                "CompletionsReached",
-                                "Reached expected number of succeeded pods",
-                                now,
-                                false
-                            ),
-                            condition(
-                                "Complete",
-                                true,
-                                "CompletionsReached",
-                                "Reached expected number of succeeded pods",
-                                now,
-                                false
-                            ),
-                        ]),
-                    );
-                }
-                Some(f) => {
-                    s.insert(
-                        "failed".into(),
-                        json!(obj["spec"]["backoffLimit"].as_i64().unwrap_or(6) + 1),
-                    );
-                    s.insert(
-                        "conditions".into(),
-                        json!([
-                            condition("FailureTarget", true, &f.reason, &f.message, now, false),
-                            condition("Failed", true, &f.reason, &f.message, now, false),
-                        ]),
-                    );
-                }
-            }
-            s.insert("ready".into(), json!(0));
-            s.insert("terminating".into(), json!(0));
-            s.insert("uncountedTerminatedPods".into(), json!({}));
-        }
-        "CustomResourceDefinition" => {
-            let storage: Vec<Value> = obj["spec"]["versions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|v| v["storage"] == true)
-                .map(|v| v["name"].clone())
-                .collect();
-            let conditions = match failure {
-                None => json!([
+            s.insert(
+                "conditions".into(),
+                json!([
                     condition(
-                        "NamesAccepted",
-                        true,
-                        "NoConflicts",
-                        "no conflicts found",
-                        now,
-                        false
-                    ),
-                    condition(
-                        "Established",
-                        true,
-                        "InitialNamesAccepted",
-                        "the initial names have been accepted",
-                        now,
-                        false
-                    ),
-                ]),
-                Some(f) => json!([
-                    condition("NamesAccepted", false, &f.reason, &f.message, now, false),
-                    condition(
-                        "Established",
+                        "Available",
                         false,
-                        "NotAccepted",
-                        "not all names are accepted",
+                        "MinimumReplicasUnavailable",
+                        "Deployment does not have minimum availability.",
+                        now,
+                        true
+                    ),
+                    condition("Progressing", false, &f.reason, &f.message, now, true),
+                ]),
+            );
+        }
+    }
+    s
+}
+
+/// All replicas ready and current, or none ready.
+fn stateful_set(obj: &Value, failure: Option<&Failure>) -> Map<String, Value> {
+    let mut s = Map::new();
+    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+    let n = replicas(obj);
+    let ready = if failure.is_some() { 0 } else { n };
+    s.insert("observedGeneration".into(), json!(generation));
+    s.extend(counts(&[
+        ("replicas", n),
+        ("readyReplicas", ready),
+        ("currentReplicas", n),
+        ("updatedReplicas", n),
+        ("availableReplicas", ready),
+    ]));
+    s.insert("currentRevision".into(), json!(hash(obj)));
+    s.insert("updateRevision".into(), json!(hash(obj)));
+    s.insert("collisionCount".into(), json!(0));
+    s
+}
+
+/// One pod per node, ready unless failing.
+fn daemon_set(obj: &Value, failure: Option<&Failure>, nodes: i64) -> Map<String, Value> {
+    let mut s = Map::new();
+    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+    let ready = if failure.is_some() { 0 } else { nodes };
+    s.insert("observedGeneration".into(), json!(generation));
+    s.insert("currentNumberScheduled".into(), json!(nodes));
+    s.insert("desiredNumberScheduled".into(), json!(nodes));
+    s.insert("numberMisscheduled".into(), json!(0));
+    s.insert("numberReady".into(), json!(ready));
+    s.extend(counts(&[
+        ("updatedNumberScheduled", nodes),
+        ("numberAvailable", ready),
+        ("numberUnavailable", nodes - ready),
+    ]));
+    s
+}
+
+/// Completed, or failed past its backoff limit with the failure's reason.
+fn job(obj: &Value, failure: Option<&Failure>, now: &str) -> Map<String, Value> {
+    let mut s = Map::new();
+    let start = obj["status"]["startTime"]
+        .as_str()
+        .unwrap_or(now)
+        .to_owned();
+    s.insert("startTime".into(), json!(start));
+    match failure {
+        None => {
+            s.insert("completionTime".into(), json!(now));
+            s.insert(
+                "succeeded".into(),
+                json!(obj["spec"]["completions"].as_i64().unwrap_or(1)),
+            );
+            s.insert(
+                "conditions".into(),
+                json!([
+                    condition(
+                        "SuccessCriteriaMet",
+                        true,
+                        "CompletionsReached",
+                        "Reached expected number of succeeded pods",
+                        now,
+                        false
+                    ),
+                    condition(
+                        "Complete",
+                        true,
+                        "CompletionsReached",
+                        "Reached expected number of succeeded pods",
                         now,
                         false
                     ),
                 ]),
-            };
-            s.insert("conditions".into(), conditions);
-            s.insert("acceptedNames".into(), obj["spec"]["names"].clone());
-            s.insert("storedVersions".into(), json!(storage));
+            );
         }
-        _ => return None,
+        Some(f) => {
+            s.insert(
+                "failed".into(),
+                json!(obj["spec"]["backoffLimit"].as_i64().unwrap_or(6) + 1),
+            );
+            s.insert(
+                "conditions".into(),
+                json!([
+                    condition("FailureTarget", true, &f.reason, &f.message, now, false),
+                    condition("Failed", true, &f.reason, &f.message, now, false),
+                ]),
+            );
+        }
     }
-    Some(Value::Object(s))
+    s.insert("ready".into(), json!(0));
+    s.insert("terminating".into(), json!(0));
+    s.insert("uncountedTerminatedPods".into(), json!({}));
+    s
+}
+
+/// Established with its names accepted, or names not accepted.
+fn crd(obj: &Value, failure: Option<&Failure>, now: &str) -> Map<String, Value> {
+    let mut s = Map::new();
+    let storage: Vec<Value> = obj["spec"]["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["storage"] == true)
+        .map(|v| v["name"].clone())
+        .collect();
+    let conditions = match failure {
+        None => json!([
+            condition(
+                "NamesAccepted",
+                true,
+                "NoConflicts",
+                "no conflicts found",
+                now,
+                false
+            ),
+            condition(
+                "Established",
+                true,
+                "InitialNamesAccepted",
+                "the initial names have been accepted",
+                now,
+                false
+            ),
+        ]),
+        Some(f) => json!([
+            condition("NamesAccepted", false, &f.reason, &f.message, now, false),
+            condition(
+                "Established",
+                false,
+                "NotAccepted",
+                "not all names are accepted",
+                now,
+                false
+            ),
+        ]),
+    };
+    s.insert("conditions".into(), conditions);
+    s.insert("acceptedNames".into(), obj["spec"]["names"].clone());
+    s.insert("storedVersions".into(), json!(storage));
+    s
 }
 
 /// Whether two statuses agree once condition timestamps are ignored.

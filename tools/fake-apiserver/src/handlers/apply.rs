@@ -72,6 +72,18 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
     };
     match live {
         None => {
+            // patch.go: an object that names a uid must exist.
+            if let Some(uid) = applied["metadata"]["uid"]
+                .as_str()
+                .filter(|u| !u.is_empty())
+            {
+                return Err(ApiError::conflict(
+                    &ctx.rt.group,
+                    &ctx.rt.plural,
+                    ctx.name(),
+                    &format!("uid mismatch: the provided object specified uid {uid}, and no existing object was found"),
+                ));
+            }
             require_namespace(state, ctx)?;
             let mut skeleton = json!({"apiVersion": ctx.rt.api_version(), "kind": ctx.rt.kind,
                 "metadata": {"name": ctx.name()}});

@@ -145,6 +145,16 @@ fn dispatch(shared: &Shared, req: &ApiRequest) -> Result<ApiResponse, ApiError> 
         Route::GroupVersion(g, v) => {
             discovery::resource_list(&reg, g, v).map_or_else(|| Err(ApiError::no_route()), ok)
         }
+        // kubectl reads it only to validate a `kind: List` client-side (the
+        // fieldValidation parameter does not apply to List); an empty
+        // document (protobuf of no fields) has no schemas, so kubectl skips
+        // that validation instead of failing on a 404.
+        Route::OpenApiV2 => Ok(ApiResponse {
+            status: 200,
+            content_type: crate::server::OPENAPI_V2_PROTOBUF.into(),
+            body: Value::String(String::new()),
+            headers: Vec::new(),
+        }),
         Route::OpenApiV3Root => ok(discovery::openapi_v3_root(&reg)),
         Route::OpenApiV3(p) => discovery::openapi_v3_group_version(&reg, p)
             .map_or_else(|| Err(ApiError::no_route()), ok),

@@ -72,9 +72,9 @@ pub(super) fn crd_schema(state: &State, ctx: &Ctx) -> Option<Value> {
 
 pub(super) fn schema<'a>(ctx: &Ctx, crd: &'a Option<Value>) -> Schema<'a> {
     if ctx.rt.builtin {
-        Schema::Builtin
+        Schema::builtin(&ctx.rt.api_version(), &ctx.rt.kind)
     } else {
-        Schema::Crd(crd.as_ref())
+        Schema::crd(crd.as_ref())
     }
 }
 

@@ -2,11 +2,14 @@
 //! (replica counts for readiness, a Service's type and cluster IP, a
 //! Secret's type, Job completions). Defaulted fields have no owner, as on a
 //! real server for applied objects. A Secret's `stringData` is folded into
-//! `data` (base64), as the real server does. Key fields of associative lists (port
-//! protocols) are deliberately not defaulted: that would change item keys.
+//! `data` (base64), as the real server does. Key fields of associative lists
+//! get their schema defaults (port protocols), which server-side apply
+//! already keys items by.
 
 use serde_json::{json, Value};
 
+use crate::apply::walk::fill_key_defaults;
+use crate::apply::Schema;
 use crate::resources::ResourceType;
 use crate::rng::Rng;
 
@@ -14,6 +17,7 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value, rng: &mut Rng) {
     if !rt.builtin {
         return;
     }
+    fill_key_defaults(obj, Schema::builtin(&rt.api_version(), &rt.kind));
     let missing =
         |obj: &Value, path: &[&str]| path.iter().try_fold(obj, |v, k| v.get(*k)).is_none();
     match (rt.group.as_str(), rt.kind.as_str()) {
@@ -106,7 +110,10 @@ mod tests {
         assert!(ip.as_str().unwrap().starts_with("10.96."));
         apply_defaults(&rt("Service"), &mut svc, &mut rng);
         assert_eq!(svc["spec"]["clusterIP"], ip);
-        assert_eq!(svc["spec"]["ports"], json!([{"port": 80}]));
+        assert_eq!(
+            svc["spec"]["ports"],
+            json!([{"port": 80, "protocol": "TCP"}])
+        );
     }
 
     #[test]

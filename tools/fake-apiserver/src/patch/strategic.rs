@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::apply::fieldset::item_key;
-use crate::apply::schema::{ListType, Schema};
+use crate::apply::schema::Keys;
 
 pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
     patch_object(target, patch);
@@ -55,11 +55,10 @@ fn patch_object(target: &mut Value, patch: &Value) {
 fn merge_list(current: &[Value], patch: &[Value], name: &str) -> Vec<Value> {
     let mut all = current.to_vec();
     all.extend(patch.iter().cloned());
-    let ListType::Map(keys) = Schema::Builtin.list_type(name, &all) else {
+    let Some(key) = patch_merge_key(name, &all) else {
         return patch.to_vec();
     };
-    // Strategic merge keys are single fields: the first key.
-    let keys = vec![keys[0].clone()];
+    let keys = Keys::new(vec![key.to_owned()]);
     let mut out = current.to_vec();
     for item in patch {
         let key = item_key(item, &keys);
@@ -81,6 +80,33 @@ fn merge_list(current: &[Value], patch: &[Value], name: &str) -> Vec<Value> {
         }
     }
     out
+}
+
+/// The `patchMergeKey` of the built-in lists clients patch (from the Go
+/// struct tags, which differ from the server-side apply keys: ports merge on
+/// the port alone); other lists are replaced.
+fn patch_merge_key(name: &str, items: &[Value]) -> Option<&'static str> {
+    let has = |field: &str| items.iter().any(|i| i.get(field).is_some());
+    Some(match name {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "claims"
+        | "webhooks" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "ports" if has("containerPort") => "containerPort",
+        "ports" if has("port") => "port",
+        "hostAliases" => "ip",
+        "topologySpreadConstraints" => "topologyKey",
+        "conditions" => "type",
+        "ownerReferences" => "uid",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

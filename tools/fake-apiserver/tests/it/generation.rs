@@ -95,7 +95,8 @@ async fn defaults_are_filled_and_unowned() {
         .starts_with("10.96."));
     let fields = &r.body["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
     assert!(fields.get("f:clusterIP").is_none());
-    assert_eq!(fields["f:selector"], json!({"f:app": {}}));
+    // A Service's selector is `+mapType=atomic`: owned as one leaf.
+    assert_eq!(fields["f:selector"], json!({}));
     let again = apply(
         &s,
         "/api/v1/namespaces/default/services/web",

@@ -347,3 +347,27 @@ async fn kubectl_waits_through_watches() {
         r.stderr
     );
 }
+
+/// kubectl validates a `kind: List` client-side against `/openapi/v2`
+/// (k8s.io/kubectl pkg/cmd/util QueryParamVerifierV3.HasSupport answers
+/// "unsupported" for List), then applies each item; both apply modes work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_applies_a_kind_list() {
+    let s = quiet_server().await;
+    let Some(k) = Kubectl::new(&s) else { return };
+    let list = k.write(
+        "list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n\
+         - {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: default}, data: {x: '1'}}\n\
+         - {apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: default}, data: {y: '2'}}\n",
+    );
+    let csa = k.run(&["apply", "-f", file(&list)], &[]).await;
+    assert!(csa.ok, "{}", csa.stderr);
+    assert!(csa.stdout.contains("configmap/a created"), "{}", csa.stdout);
+    let ssa = k.apply(&list, &["--force-conflicts"]).await;
+    assert!(ssa.ok, "{}", ssa.stderr);
+    for name in ["a", "b"] {
+        let got = get(&s, &format!("/api/v1/namespaces/default/configmaps/{name}")).await;
+        assert_eq!(got.status, 200, "{}", got.raw);
+    }
+}

@@ -1,6 +1,7 @@
 //! Integration tests of the fake API server over real HTTP, and with the
 //! real kubectl.
 
+mod conformance;
 mod controller;
 mod crd;
 mod crud;
