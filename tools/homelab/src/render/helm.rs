@@ -41,12 +41,12 @@ impl Helm {
         Helm { program }
     }
 
-    /// `helm template NAME CHART --namespace NS --values FILE --include-crds --kube-version V`.
+    /// `helm template --namespace NS --values FILE --include-crds --kube-version V -- NAME
+    /// CHART`: the release name and chart come after `--`, so neither can be read as an
+    /// option whatever validation let through.
     pub fn template(&self, call: &TemplateCall<'_>) -> Result<String, HelmError> {
         let output = Command::new(&self.program)
             .arg("template")
-            .arg(call.release)
-            .arg(call.chart)
             .arg("--namespace")
             .arg(call.namespace)
             .arg("--values")
@@ -54,6 +54,9 @@ impl Helm {
             .arg("--include-crds")
             .arg("--kube-version")
             .arg(call.kube_version)
+            .arg("--")
+            .arg(call.release)
+            .arg(call.chart)
             .stdin(Stdio::null())
             .output()
             .map_err(|e| HelmError::Spawn {

@@ -26,8 +26,8 @@ const REVIEWED: &[(&str, usize, &str)] = &[
     (
         "homelab/src/render/helm.rs",
         1,
-        "`helm template NAME CHART --namespace NS --values F --kube-version V`: NAME and NS \
-         DNS labels, CHART and F paths homelab made, V a semver version, all checked at load",
+        "`helm template --namespace NS --values F --kube-version V -- NAME CHART`: NAME and \
+         CHART after `--`, NS a DNS label, F a path homelab made, V a semver version",
     ),
     (
         "homelab/src/inventory/load.rs",
@@ -84,8 +84,8 @@ fn every_process_spawn_is_reviewed() {
     );
 }
 
-/// `helm` gets the release name and chart path as positional arguments: a name that
-/// helm would read as an option is refused at load, before any render.
+/// `helm` gets the release name and chart path after `--`; a name helm would read as an
+/// option is refused at load besides, before any render.
 #[test]
 fn a_release_name_that_is_an_option_never_reaches_helm() {
     let lab = crate::support::TestLab::reference();
