@@ -30,9 +30,15 @@ const REVIEWED: &[(&str, usize, &str)] = &[
          CHART after `--`, NS a DNS label, F a path homelab made, V a semver version",
     ),
     (
-        "homelab/src/inventory/load.rs",
+        "homelab/src/inventory/restricted.rs",
         1,
-        "`nix-instantiate --eval --strict --json --expr EXPR`: the inventory's path inside EXPR",
+        "`nix-instantiate --eval … --option restrict-eval true -I ROOT --argstr P INVENTORY \
+         --expr CONSTANT`: the repository's paths only as option values, the expression fixed",
+    ),
+    (
+        "fake-apiserver/src/apply/builtin.rs",
+        1,
+        "`python3 -c CONSTANT` to find the kubernetes-validate package; test-only, no data",
     ),
     (
         "secrets/src/edit.rs",
