@@ -14,6 +14,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("inventory", 0),
     ("release", 0),
     ("charts", 0),
+    ("paths", 0),
     ("lab", 1),
     ("Lab", 1),
     ("LoadOptions", 1),
@@ -22,6 +23,8 @@ const LAYERS: &[(&str, usize)] = &[
     ("export", 2),
     ("apply", 3),
     ("deploy", 3),
+    ("hosts_admin", 3),
+    ("import", 3),
     ("cli", 4),
 ];
 

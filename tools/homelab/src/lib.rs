@@ -20,6 +20,7 @@ pub mod import;
 pub mod inventory;
 pub mod lab;
 pub mod names;
+pub(crate) mod paths;
 pub mod release;
 pub mod render;
 pub mod toml_file;

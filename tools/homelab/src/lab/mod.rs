@@ -1,7 +1,6 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
 pub mod hosts;
-pub(crate) mod paths;
 mod release_files;
 mod secret_paths;
 
@@ -10,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::environment::{self, EnvironmentsFile};
 use crate::inventory::{self, Inventory, InventorySource, LoadedInventory};
+use crate::paths;
 use crate::release::{self, LoadedRelease};
 use crate::toml_file::TomlFile;
 

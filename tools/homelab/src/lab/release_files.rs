@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostics;
 use crate::release::model::ChartSource;
 use crate::release::LoadedRelease;
 
-use super::paths::{self, PathError};
+use crate::paths::{self, PathError};
 
 pub fn check(root: &std::path::Path, releases: &[LoadedRelease]) -> Diagnostics {
     let mut problems = Diagnostics::default();

@@ -35,7 +35,7 @@ pub fn check(
         }
         let path = root.join(&env.secrets);
         // A file outside the repository is reported (and not read) by the caller.
-        let Ok(Some(resolved)) = super::paths::resolve_in_repository(root, &env.secrets, "") else {
+        let Ok(Some(resolved)) = crate::paths::resolve_in_repository(root, &env.secrets, "") else {
             continue;
         };
         let Ok(text) = std::fs::read_to_string(&resolved) else {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::model::Release;
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::lab::paths;
+use crate::paths;
 use crate::toml_file::TomlFile;
 
 pub const RELEASES_DIR: &str = "releases";

@@ -12,7 +12,7 @@ use super::{context::SharedContext, template::Templates, values, yaml};
 use super::{ReleaseInput, RenderOptions, RenderProblem, RenderedObject, SecretMode};
 use crate::charts::ops::{locked, RepoChart};
 use crate::charts::LockFile;
-use crate::lab::paths;
+use crate::paths;
 use crate::release::model::{ChartSource, Release};
 
 /// What is shared by every release of one render.

@@ -93,7 +93,7 @@ const SECOND_LAB: &str = r#"{
     upstreamDns = [ "9.9.9.9" ];
   };
   dns = { port = 53; healthPort = 8053; };
-  admins.mio.sshKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISecondLabPlaceholderKeyMio000000000000000 mio@desk" ];
+  admins.mio.sshKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDAxMjM0NTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5P mio@desk" ];
   hosts = {
     sumire = {
       system = "x86_64-linux"; roles = [ "control-plane" "dns" ];
