@@ -44,6 +44,15 @@ fn site_applied(fake: &FakeCluster) -> bool {
         .is_some()
 }
 
+/// How many requests reached the environment's Lease since the counters were reset.
+fn lease_attempts(server: &fake_apiserver::ServerHandle) -> usize {
+    server
+        .request_log()
+        .iter()
+        .filter(|r| r.uri.contains("/leases"))
+        .count()
+}
+
 fn now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
@@ -142,10 +151,17 @@ fn a_second_run_waits_for_the_first_then_proceeds() {
     let lab = apply_lab();
     let fake = FakeCluster::start(lab.path(), "kind-homelab");
     hold(&fake, "first@host pid 1", &now(), 300);
+    fake.server.reset_requests();
     let server = &fake.server;
     let run = std::thread::scope(|s| {
         s.spawn(|| {
-            std::thread::sleep(Duration::from_millis(1500));
+            // Free the lease only once the run has tried it twice, so it has seen it held
+            // and said so, however slowly the machine is running.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while lease_attempts(server) < 2 {
+                assert!(Instant::now() < deadline, "the run never tried the lease");
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let (code, _) = server.call(Method::DELETE, &format!("{LEASES}/homelab-dev"), "", b"");
             assert_eq!(code, 200);
         });
