@@ -56,6 +56,7 @@ pub mod apply;
 mod clock;
 pub mod controller;
 mod counter;
+mod deletion;
 mod discovery;
 pub mod faults;
 mod handle;

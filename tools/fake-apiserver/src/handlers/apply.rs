@@ -84,7 +84,7 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
                     &format!("uid mismatch: the provided object specified uid {uid}, and no existing object was found"),
                 ));
             }
-            require_namespace(state, ctx)?;
+            require_namespace(state, ctx, ctx.name())?;
             let mut skeleton = json!({"apiVersion": ctx.rt.api_version(), "kind": ctx.rt.kind,
                 "metadata": {"name": ctx.name()}});
             if ctx.rt.namespaced {

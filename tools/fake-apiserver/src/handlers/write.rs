@@ -15,7 +15,7 @@ use crate::objects::{
 };
 use crate::patch::{json_patch, merge_patch, strategic_merge_patch};
 use crate::state::State;
-use crate::status::ApiError;
+use crate::status::{ApiError, Cause};
 use crate::store::ObjKey;
 
 pub(super) fn media_type(ctx: &Ctx) -> String {
@@ -96,11 +96,38 @@ pub(super) fn commit(
     state.store.put(key, obj)
 }
 
-pub(super) fn require_namespace(state: &State, ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.rt.namespaced && !state.namespace_exists(ctx.namespace()) {
-        return Err(ApiError::not_found("", "namespaces", ctx.namespace()));
+/// A new namespaced object needs its namespace, and one not being deleted
+/// (the NamespaceLifecycle admission plugin's answer).
+pub(super) fn require_namespace(state: &State, ctx: &Ctx, name: &str) -> Result<(), ApiError> {
+    if !ctx.rt.namespaced {
+        return Ok(());
     }
-    Ok(())
+    let ns = ctx.namespace();
+    match state.store.get(&ObjKey::new("", "namespaces", "", ns)) {
+        None => Err(ApiError::not_found("", "namespaces", ns)),
+        Some(n) if crate::deletion::is_terminating(n) => {
+            let what = if ctx.rt.group.is_empty() {
+                ctx.rt.plural.clone()
+            } else {
+                format!("{}.{}", ctx.rt.plural, ctx.rt.group)
+            };
+            let mut e = ApiError::new(
+                403,
+                "Forbidden",
+                format!("{what} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated"),
+            );
+            e.details.name = Some(name.to_owned());
+            e.details.group = Some(ctx.rt.group.clone());
+            e.details.kind = Some(ctx.rt.plural.clone());
+            e.details.causes = vec![Cause {
+                reason: "NamespaceTerminating".into(),
+                message: format!("namespace {ns} is being terminated"),
+                field: "metadata.namespace".into(),
+            }];
+            Err(e)
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -129,7 +156,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         m.remove("managedFields");
     }
     validate(&ctx.rt, &obj, None)?;
-    require_namespace(state, ctx)?;
+    require_namespace(state, ctx, &name)?;
     let key = ObjKey::new(&ctx.rt.group, &ctx.rt.plural, ctx.namespace(), &name);
     if state.store.get(&key).is_some() {
         return Err(ApiError::already_exists(
@@ -277,10 +304,7 @@ pub(super) fn finish(
     if unchanged(live, &new) {
         return Ok(ApiResponse::json(200, served(ctx, live)));
     }
-    let finalizers_done = new["metadata"]["finalizers"]
-        .as_array()
-        .is_none_or(|f| f.is_empty());
-    if new["metadata"]["deletionTimestamp"].is_string() && finalizers_done {
+    if crate::deletion::is_terminating(&new) && !crate::deletion::held(&new) {
         if !ctx.req.query.dry_run() {
             state.store.remove(&key(ctx));
         }
