@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::read::{key, not_found, served};
-use super::{ApiResponse, Ctx};
+use super::{field_validation, ApiResponse, Ctx};
 use crate::apply::managed_fields::{self, Update};
 use crate::apply::walk::{changes, owned_part};
 use crate::apply::Schema;
@@ -133,6 +133,8 @@ pub(super) fn require_namespace(state: &State, ctx: &Ctx, name: &str) -> Result<
 pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
     let mut obj = body(ctx)?;
     check_body_identity(&ctx.rt, &obj, ctx.path.namespace.as_deref(), None)?;
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut obj, schema(ctx, &crd))?;
     obj["apiVersion"] = json!(ctx.rt.api_version());
     obj["kind"] = json!(ctx.rt.kind);
     if !obj["metadata"].is_object() {
@@ -166,7 +168,6 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         ));
     }
     stamp_new(&ctx.rt, &mut obj, &mut state.rng, &ctx.now);
-    let crd = crd_schema(state, ctx);
     let schema = schema(ctx, &crd);
     let (set, removed) = changes(
         &json!({}),
@@ -185,7 +186,10 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
     managed_fields::store(&mut obj, &entries);
     apply_defaults(&ctx.rt, &mut obj, &mut state.rng);
     let stored = commit(state, ctx, key, obj, None);
-    Ok(ApiResponse::json(201, served(ctx, &stored)))
+    Ok(field_validation::warn(
+        ApiResponse::json(201, served(ctx, &stored)),
+        warnings,
+    ))
 }
 
 pub(super) fn update(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -203,7 +207,10 @@ pub(super) fn update(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         .ok_or_else(|| not_found(ctx))?;
     new["apiVersion"] = json!(ctx.rt.api_version());
     new["kind"] = json!(ctx.rt.kind);
-    write_update(state, ctx, live, new)
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut new, schema(ctx, &crd))?;
+    let r = write_update(state, ctx, live, new)?;
+    Ok(field_validation::warn(r, warnings))
 }
 
 pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -241,7 +248,10 @@ pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
         ctx.path.namespace.as_deref(),
         Some(ctx.name()),
     )?;
-    write_update(state, ctx, live, new)
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut new, schema(ctx, &crd))?;
+    let r = write_update(state, ctx, live, new)?;
+    Ok(field_validation::warn(r, warnings))
 }
 
 /// The common tail of PUT and non-apply PATCH: preconditions, server-set
@@ -278,7 +288,7 @@ fn write_update(
         &owned_part(&new, ctx.rt.has_status, status_write),
         schema,
     );
-    let mut entries = managed_fields::parse(&live);
+    let mut entries = crate::apply::sent_fields::starting_entries(&live, &new, status_write);
     let manager = ctx.manager();
     let api_version = ctx.rt.api_version();
     Update {

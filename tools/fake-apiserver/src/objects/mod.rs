@@ -4,6 +4,7 @@
 //! order so output is deterministic.
 
 mod defaults;
+mod fields;
 mod validate;
 
 use serde_json::{json, Map, Value};
@@ -12,6 +13,7 @@ use crate::resources::ResourceType;
 use crate::rng::Rng;
 
 pub use defaults::apply_defaults;
+pub use fields::prune_unknown;
 pub use validate::{check_body_identity, validate};
 
 /// Sets what the server sets on a new object.
