@@ -89,9 +89,10 @@ impl Apply<'_> {
 
         let mut entries = managed_fields::parse(live);
         let own = |e: &Entry| e.is(self.manager, "Apply", "", self.subresource);
-        let same_part = |e: &&Entry| e.subresource.as_deref() == self.subresource;
         let mut conflicts = Vec::new();
-        for e in entries.iter().filter(|e| !own(e)).filter(same_part) {
+        // Every other manager, whatever subresource it wrote through: a
+        // `/scale` writer owns `spec.replicas`; status and spec never meet.
+        for e in entries.iter().filter(|e| !own(e)) {
             for p in &e.set {
                 if !has_descendant(&e.set, p) && changed(p, &live_part, &merged, &live_set) {
                     conflicts.push((e.display(), p.clone()));
@@ -120,11 +121,7 @@ impl Apply<'_> {
             .find(|e| own(e))
             .map(|e| e.set.clone())
             .unwrap_or_default();
-        let others: Vec<&Entry> = entries
-            .iter()
-            .filter(|e| !own(e))
-            .filter(same_part)
-            .collect();
+        let others: Vec<&Entry> = entries.iter().filter(|e| !own(e)).collect();
         // Ancestors first: removing a list item before its key fields keeps
         // the item findable.
         for p in previous.difference(&applied_set) {
