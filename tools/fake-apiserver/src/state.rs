@@ -77,6 +77,11 @@ impl Shared {
             crate::objects::normalize(&mut obj);
             state.store.put(ObjKey::new("", "namespaces", "", ns), obj);
         }
+        // A cluster that has been running: its namespaces' default objects
+        // exist before the first request.
+        if controller.namespace_defaults {
+            crate::controller::namespace_defaults::ensure(&mut state, &crate::clock::now_rfc3339());
+        }
         Shared {
             state: Mutex::new(state),
             faults,

@@ -333,11 +333,17 @@ fn the_context_guard_refuses_another_context() {
     let run = homelab(&lab, &fake, &["apply", "-e", "dev"]);
     run.expect_code(1);
     insta::assert_snapshot!("context_refused", run.stderr_normalized());
+    // Only what the cluster makes itself: namespaces, their `default`
+    // ServiceAccount and `kube-root-ca.crt` ConfigMap.
     assert!(fake
         .server
         .all_objects()
         .iter()
-        .all(|o| o["kind"] == "Namespace"));
+        .all(|o| o["kind"] == "Namespace"
+            || matches!(
+                o["metadata"]["name"].as_str(),
+                Some("default" | "kube-root-ca.crt")
+            )));
 
     // Naming it without --force-context is refused too; with it the run proceeds.
     let named = homelab(
