@@ -5,6 +5,7 @@
 mod apply;
 mod control;
 mod delete;
+mod eviction;
 mod read;
 mod table;
 mod write;
@@ -220,6 +221,7 @@ fn resource(
     match path.subresource.as_deref() {
         None => {}
         Some("status") if rt.has_status && path.name.is_some() => {}
+        Some("eviction") if rt.group.is_empty() && rt.plural == "pods" && path.name.is_some() => {}
         Some(_) => return Err(ApiError::no_route()),
     }
     let ctx = Ctx {
@@ -229,7 +231,12 @@ fn resource(
         now: crate::clock::now_rfc3339(),
     };
     let named = path.name.is_some();
+    let evicting = path.subresource.as_deref() == Some("eviction");
     let response = match req.method {
+        Method::POST if evicting => eviction::evict(state, &ctx),
+        _ if evicting => Err(ApiError::method_not_allowed(
+            "only POST creates an eviction",
+        )),
         Method::GET if req.query.watch() => Err(ApiError::method_not_allowed(
             "watch is served over HTTP only (not through ServerHandle::call)",
         )),
