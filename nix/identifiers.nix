@@ -148,6 +148,14 @@ rec {
             host.disks or [ ]
           )
         )
+        ++ (
+          if host ? confirmTimeout then
+            check "${at}.confirmTimeout (whole seconds, 5 to 3600)" (
+              t: builtins.isInt t && t >= 5 && t <= 3600
+            ) host.confirmTimeout
+          else
+            [ ]
+        )
         ++ (if host ? mac then check "${at}.mac (six hex bytes like 3c:7c:3f:1a:2b:4d)" mac host.mac else [ ])
         ++ (
           if host ? interface then

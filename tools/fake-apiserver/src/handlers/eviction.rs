@@ -37,7 +37,10 @@ pub(super) fn evict(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
     for budget in budgets.iter().filter(|b| selects(b, &pod)) {
         let healthy = pods.iter().filter(|p| selects(budget, p)).count() as i64;
         let spec = &budget["spec"];
-        let allowed = match (spec["minAvailable"].as_i64(), spec["maxUnavailable"].as_i64()) {
+        let allowed = match (
+            spec["minAvailable"].as_i64(),
+            spec["maxUnavailable"].as_i64(),
+        ) {
             (Some(min), _) => healthy - min,
             (None, Some(max)) => max,
             (None, None) => healthy,

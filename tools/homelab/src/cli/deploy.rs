@@ -26,16 +26,17 @@ use std::process::ExitCode;
 
 use crate::apply::session::{Session, SessionOptions};
 use crate::deploy::closures::{self, ClosureOptions};
-use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
+use crate::deploy::describe;
 use crate::deploy::health::{self, Overrides};
+use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, Gate, RunOptions};
 use crate::deploy::nodes::{KubeNodes, NodeOps};
-use crate::Lab;
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
+use crate::Lab;
 
 use super::apply::{prepare, resolve_context, run_session, KubeArgs};
-use super::duration::DurationArg;
 use super::confirm::{self, Decision, StdioPrompt};
+use super::duration::DurationArg;
 use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
@@ -71,7 +72,13 @@ pub struct Args {
     pub dry_run: bool,
     /// How many hosts to deploy at once after the control plane (which is always first
     /// and alone); more than 1 is for people who accept several hosts down at once
-    #[arg(short = 'j', long, alias = "jobs", default_value = "1", value_name = "N")]
+    #[arg(
+        short = 'j',
+        long,
+        alias = "jobs",
+        default_value = "1",
+        value_name = "N"
+    )]
     pub parallel: NonZeroUsize,
     /// Switch with `nixos-rebuild switch --target-host` and no automatic rollback (the
     /// health gate still stops the deploy, leaving the unhealthy host as it is)
@@ -245,7 +252,14 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             _ => None,
         };
         let gate = gate(args, &lab, &plan, nodes.as_ref().map(|n| n as &dyn NodeOps));
-        if let Err(code) = deploy_hosts(&plan, &options, &gate, args.dry_run, cluster_env, global.output) {
+        if let Err(code) = deploy_hosts(
+            &plan,
+            &options,
+            &gate,
+            args.dry_run,
+            cluster_env,
+            global.output,
+        ) {
             return Ok(code);
         }
     }
@@ -276,7 +290,7 @@ fn deploy_hosts(
     output: OutputFormat,
 ) -> Result<(), ExitCode> {
     if dry_run {
-        print!("{}", hosts_run::describe(plan, options, gate));
+        print!("{}", describe::describe(plan, options, gate));
         return Ok(());
     }
     let log = |line: &str| {

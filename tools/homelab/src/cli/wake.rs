@@ -68,7 +68,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         match names::parse_mac(mac) {
             Ok(bytes) => targets.push((host, bytes)),
             Err(e) => {
-                eprintln!("error: Host `{}`: `mac` {e}; `homelab check` shows where", host.name);
+                eprintln!(
+                    "error: Host `{}`: `mac` {e}; `homelab check` shows where",
+                    host.name
+                );
                 return Ok(ExitCode::from(1));
             }
         }
@@ -76,7 +79,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     for (host, mac) in &targets {
         let shown = inventory.hosts[&host.name].mac.as_deref().unwrap_or("");
         if args.dry_run {
-            println!("{}: would send the magic packet for {shown} to {to}", host.name);
+            println!(
+                "{}: would send the magic packet for {shown} to {to}",
+                host.name
+            );
             continue;
         }
         if let Err(e) = power::send_magic_packet(*mac, to) {

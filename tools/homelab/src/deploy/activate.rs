@@ -201,7 +201,13 @@ mod tests {
         );
         assert_eq!(
             copy_args(&root, &system),
-            ["copy", "--to", "ssh://root@w1", "--", "/nix/store/x-nixos-system-w1"]
+            [
+                "copy",
+                "--to",
+                "ssh://root@w1",
+                "--",
+                "/nix/store/x-nixos-system-w1"
+            ]
         );
         assert_eq!(
             tail(state_args(&root, &system)),
@@ -215,12 +221,12 @@ mod tests {
     #[test]
     fn reboot_when_a_boot_part_differs() {
         let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let same = HostState::parse(&lines(&["/c", "/k", "/i", "/m", "/k", "/i", "/m"]))
-            .expect("state");
+        let same =
+            HostState::parse(&lines(&["/c", "/k", "/i", "/m", "/k", "/i", "/m"])).expect("state");
         assert!(same.reboot_for.is_empty());
         assert_eq!(same.current, "/c");
-        let kernel = HostState::parse(&lines(&["/c", "/k", "/i", "/m", "/k2", "/i", "/m2"]))
-            .expect("state");
+        let kernel =
+            HostState::parse(&lines(&["/c", "/k", "/i", "/m", "/k2", "/i", "/m2"])).expect("state");
         assert_eq!(kernel.reboot_for, ["kernel", "kernel-modules"]);
         assert!(HostState::parse(&lines(&["/c"])).is_err());
     }

@@ -72,12 +72,18 @@ pub fn expectations(
         let at = overrides
             .dns
             .unwrap_or(SocketAddr::new(ip, inventory.dns.port));
-        (at, format!("{}.{}", inventory.home_subdomain, inventory.domain))
+        (
+            at,
+            format!("{}.{}", inventory.home_subdomain, inventory.domain),
+        )
     });
     let ingress = match host.has_role(Role::Ingress) {
         true => {
             let ip = overrides.ingress_address.unwrap_or(host.lan_address);
-            ingress_ports.iter().map(|p| SocketAddr::new(ip, *p)).collect()
+            ingress_ports
+                .iter()
+                .map(|p| SocketAddr::new(ip, *p))
+                .collect()
         }
         false => Vec::new(),
     };
@@ -157,7 +163,10 @@ pub fn node_matches(node: &Value, expected: &NodeExpectation) -> Result<(), Stri
             return Err(format!("node `{name}` lacks the label {key}={value}"));
         }
     }
-    let taints = node["spec"]["taints"].as_array().cloned().unwrap_or_default();
+    let taints = node["spec"]["taints"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for t in &expected.taints {
         let effect = serde_json::to_value(t.effect).unwrap_or_default();
         let found = taints.iter().any(|live| {
@@ -300,7 +309,9 @@ mod tests {
         };
         let err = wait_healthy(&health, None, Duration::ZERO).unwrap_err();
         assert!(
-            err.starts_with(&format!("not healthy after 0s: CoreDNS at {at} does not answer")),
+            err.starts_with(&format!(
+                "not healthy after 0s: CoreDNS at {at} does not answer"
+            )),
             "{err}"
         );
     }

@@ -64,8 +64,14 @@ fn steps(host: &HostTarget, ctx: &HostContext<'_>, log: Log<'_>) -> Result<Strin
         log(&format!("[{name}] copying {}", system.as_str()));
         run(host, &o.nix, activate::copy_args(host, &system), true, log).map_err(failed)?;
     }
-    let lines = run(host, &o.ssh, activate::state_args(host, &system), false, log)
-        .map_err(failed)?;
+    let lines = run(
+        host,
+        &o.ssh,
+        activate::state_args(host, &system),
+        false,
+        log,
+    )
+    .map_err(failed)?;
     let state = HostState::parse(&lines).map_err(|reason| Outcome::Failed {
         reason,
         tail: lines.clone(),
@@ -86,19 +92,27 @@ fn steps(host: &HostTarget, ctx: &HostContext<'_>, log: Log<'_>) -> Result<Strin
     }
     activate_and_confirm(host, ctx, &system, log)?;
     if reboot {
-        reboot_into(host, ctx, &system, log).map_err(|reason| rollback(host, ctx, &system, reason, log))?;
+        reboot_into(host, ctx, &system, log)
+            .map_err(|reason| rollback(host, ctx, &system, reason, log))?;
     }
     log(&format!("[{name}] waiting until healthy"));
     health::wait_healthy(&ctx.health, ctx.nodes, o.health_timeout)
         .map_err(|reason| rollback(host, ctx, &system, reason, log))?;
     if let (true, Some(nodes)) = (reboot, nodes) {
-        nodes.cordon(name, false).map_err(|reason| Outcome::Failed {
-            reason,
-            tail: Vec::new(),
-        })?;
+        nodes
+            .cordon(name, false)
+            .map_err(|reason| Outcome::Failed {
+                reason,
+                tail: Vec::new(),
+            })?;
         log(&format!("[{name}] uncordoned"));
     }
-    Ok(if reboot { "rebooted, healthy" } else { "activated, healthy" }.into())
+    Ok(if reboot {
+        "rebooted, healthy"
+    } else {
+        "activated, healthy"
+    }
+    .into())
 }
 
 fn run(
@@ -136,7 +150,10 @@ fn build(host: &HostTarget, o: &RunOptions, log: Log<'_>) -> Result<SystemPath, 
         show_stdout: false,
     };
     let lines = remote::run(step, log).map_err(failed)?;
-    let path = lines.iter().rfind(|l| !l.trim().is_empty()).map(|l| l.trim());
+    let path = lines
+        .iter()
+        .rfind(|l| !l.trim().is_empty())
+        .map(|l| l.trim());
     SystemPath::parse(path.unwrap_or("")).map_err(|e| Outcome::Failed {
         reason: format!("`nix build` printed no system path: {e}"),
         tail: lines.clone(),
@@ -177,9 +194,18 @@ fn activate_and_confirm(
     let args = activate::activate_args(host, system, timeout);
     if let Err(f) = run(host, &o.ssh, args, false, log) {
         if !f.connection_lost {
-            return Err(rollback(host, ctx, system, format!("activation failed: {}", f.reason), log));
+            return Err(rollback(
+                host,
+                ctx,
+                system,
+                format!("activation failed: {}", f.reason),
+                log,
+            ));
         }
-        let reason = format!("the SSH connection was lost during activation ({})", f.reason);
+        let reason = format!(
+            "the SSH connection was lost during activation ({})",
+            f.reason
+        );
         return Err(await_timer(host, ctx, armed, reason, log));
     }
     log(&format!("[{name}] confirming over a new SSH connection"));
@@ -188,7 +214,9 @@ fn activate_and_confirm(
         let reason = format!("could not confirm over a new SSH connection ({})", f.reason);
         return Err(await_timer(host, ctx, armed, reason, log));
     }
-    log(&format!("[{name}] confirmed; the boot entry is the new system"));
+    log(&format!(
+        "[{name}] confirmed; the boot entry is the new system"
+    ));
     Ok(())
 }
 
@@ -209,7 +237,10 @@ fn await_timer(
     std::thread::sleep(fires.saturating_sub(armed.elapsed()));
     let args = ssh_args(host, &["readlink", "-f", "/run/current-system"]);
     let seen = match run(host, &ctx.options.ssh, args, false, log) {
-        Ok(lines) => format!("it runs {} again", lines.first().map_or("?", String::as_str)),
+        Ok(lines) => format!(
+            "it runs {} again",
+            lines.first().map_or("?", String::as_str)
+        ),
         Err(f) => format!("not verified: {}", f.reason),
     };
     Outcome::RolledBack {

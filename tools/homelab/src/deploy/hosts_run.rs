@@ -20,8 +20,6 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::activate::{self, SystemPath};
-use super::closures::{build_args, ClosureOptions};
 use super::health::{self, HostHealth};
 use super::host_steps::{self, HostContext};
 use super::hosts::{
@@ -29,6 +27,7 @@ use super::hosts::{
 };
 use super::nodes::NodeOps;
 use super::remote::{self, lock, Log, Step};
+pub use super::report::{Outcome, Report};
 
 /// The confirm timeout when neither the inventory nor `--confirm-timeout` gives one.
 pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -79,172 +78,13 @@ pub struct Gate<'a> {
 }
 
 impl Gate<'_> {
-    fn confirm_timeout(&self, host: &str, options: &RunOptions) -> Duration {
+    /// `--confirm-timeout`, else the host's `confirmTimeout`, else 30 s.
+    pub fn confirm_timeout(&self, host: &str, options: &RunOptions) -> Duration {
         options
             .confirm_timeout
             .or_else(|| self.confirm_timeouts.get(host).copied())
             .unwrap_or(DEFAULT_CONFIRM_TIMEOUT)
     }
-}
-
-/// What happened to one host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded { took: Duration, note: String },
-    /// The host went back to its previous generation.
-    RolledBack { reason: String },
-    Failed { reason: String, tail: Vec<String> },
-    NotStarted,
-}
-
-/// Every planned host with its outcome, in plan order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub hosts: Vec<(String, Outcome)>,
-    /// Whether the deploy stopped at the SSH probe, before any host changed.
-    pub unreachable: bool,
-}
-
-impl Report {
-    pub fn succeeded(&self) -> bool {
-        self.hosts
-            .iter()
-            .all(|(_, o)| matches!(o, Outcome::Succeeded { .. }))
-    }
-
-    fn names(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
-        self.hosts
-            .iter()
-            .filter(|(_, o)| pick(o))
-            .map(|(n, _)| n.as_str())
-            .collect()
-    }
-
-    /// The closing summary: what succeeded, what rolled back or failed (with the last
-    /// lines of its output) and what was not started.
-    pub fn summary(&self) -> String {
-        let ok = self.names(|o| matches!(o, Outcome::Succeeded { .. }));
-        if self.succeeded() {
-            return format!(
-                "Deployed {} host{}: {}\n",
-                ok.len(),
-                if ok.len() == 1 { "" } else { "s" },
-                ok.join(", ")
-            );
-        }
-        let list = |names: Vec<&str>| {
-            if names.is_empty() {
-                "-".to_string()
-            } else {
-                names.join(", ")
-            }
-        };
-        let mut out = String::new();
-        for (name, outcome) in &self.hosts {
-            if let Outcome::Failed { tail, .. } = outcome {
-                if !tail.is_empty() {
-                    out.push_str(&format!("--- last lines from {name} ---\n"));
-                    for line in tail {
-                        out.push_str(line);
-                        out.push('\n');
-                    }
-                }
-            }
-        }
-        let failed: Vec<String> = self
-            .hosts
-            .iter()
-            .filter_map(|(n, o)| match o {
-                Outcome::Failed { reason, .. } => Some(format!("{n} ({reason})")),
-                Outcome::RolledBack { reason } => Some(format!("{n} (rolled back: {reason})")),
-                _ => None,
-            })
-            .collect();
-        out.push_str(if self.unreachable {
-            "Host deploy stopped before changing anything: a host cannot be reached over SSH.\n"
-        } else {
-            "Host deploy stopped at the first failure.\n"
-        });
-        out.push_str(&format!("  succeeded:   {}\n", list(ok)));
-        out.push_str(&format!("  failed:      {}\n", failed.join(", ")));
-        out.push_str(&format!(
-            "  not started: {}\n",
-            list(self.names(|o| matches!(o, Outcome::NotStarted)))
-        ));
-        out
-    }
-}
-
-/// The commands a deploy would run, in order, without running them.
-pub fn describe(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>) -> String {
-    let mut out = String::new();
-    for host in plan.hosts() {
-        out.push_str(&format!(
-            "{} {}\n",
-            display(&options.ssh),
-            join(&probe_args(host))
-        ));
-    }
-    for (i, stage) in plan.stages.iter().enumerate() {
-        let parallel = if stage.hosts.len() > 1 {
-            format!(", up to {} at a time", options.jobs)
-        } else {
-            String::new()
-        };
-        out.push_str(&format!("# stage {}: {}{parallel}\n", i + 1, stage.label));
-        for host in &stage.hosts {
-            let env = nix_ssh_options(host)
-                .map(|o| format!("NIX_SSHOPTS='{}' ", display(&o)))
-                .unwrap_or_default();
-            if !options.rollback {
-                out.push_str(&format!(
-                    "{env}{} {}\n",
-                    display(&options.nixos_rebuild),
-                    join(&rebuild_args(host, &options.rebuild))
-                ));
-                continue;
-            }
-            describe_rollback(&mut out, host, options, gate, &env);
-        }
-    }
-    out
-}
-
-fn describe_rollback(
-    out: &mut String,
-    host: &HostTarget,
-    options: &RunOptions,
-    gate: &Gate<'_>,
-    env: &str,
-) {
-    let closure = ClosureOptions {
-        build_on_target: options.rebuild.build_on_target,
-        ..ClosureOptions::new(options.rebuild.flake.clone())
-    };
-    let nix = display(&options.nix);
-    let ssh = display(&options.ssh);
-    let build_env = if options.rebuild.build_on_target { env } else { "" };
-    out.push_str(&format!("{build_env}{nix} {}\n", join(&build_args(host, &closure))));
-    // The store path is known only after the build.
-    let Ok(system) = SystemPath::parse(&format!("/nix/store/SYSTEM-{}", host.name)) else {
-        return;
-    };
-    if !options.rebuild.build_on_target {
-        out.push_str(&format!("{env}{nix} {}\n", join(&activate::copy_args(host, &system))));
-    }
-    let timeout = gate.confirm_timeout(&host.name, options);
-    for args in [
-        activate::state_args(host, &system),
-        activate::activate_args(host, &system, timeout),
-        activate::confirm_args(host, &system),
-    ] {
-        out.push_str(&format!("{ssh} {}\n", join(&args)));
-    }
-    out.push_str(&format!(
-        "# {}: drained and rebooted only when its kernel, initrd or modules change; then healthy within {}s\n",
-        host.name,
-        options.health_timeout.as_secs()
-    ));
 }
 
 /// Probes every host, then deploys stage by stage. `log` receives progress and every
@@ -384,10 +224,12 @@ fn rebuild(host: &HostTarget, options: &RunOptions, log: Log<'_>) -> Result<(), 
         host: &host.name,
         show_stdout: true,
     };
-    remote::run(step, log).map(drop).map_err(|f| Outcome::Failed {
-        reason: f.reason,
-        tail: f.tail,
-    })
+    remote::run(step, log)
+        .map(drop)
+        .map_err(|f| Outcome::Failed {
+            reason: f.reason,
+            tail: f.tail,
+        })
 }
 
 fn cannot_start(program: &OsStr, e: &std::io::Error) -> String {
@@ -407,11 +249,4 @@ fn names(hosts: &[HostTarget]) -> String {
 
 fn display(s: &OsStr) -> String {
     s.to_string_lossy().into_owned()
-}
-
-fn join(args: &[OsString]) -> String {
-    args.iter()
-        .map(|a| display(a))
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -1,7 +1,8 @@
 //! `homelab deploy`: converging the lab's layers, hosts first, then the cluster.
 //!
 //! - [`hosts`] plans the host order (control plane first, alone), [`hosts_run`] runs
-//!   the stages, [`host_steps`] deploys one host with magic rollback ([`activate`] holds
+//!   the stages ([`describe`] prints them for `--dry-run`, [`report`] sums them up),
+//!   [`host_steps`] deploys one host with magic rollback ([`activate`] holds
 //!   its commands, [`remote`] runs them), gated by [`health`]; [`nodes`] and [`drain`]
 //!   talk to the cluster for the node checks, cordons and drains;
 //! - [`closures`] finds which hosts' systems would change, and [`plan`] puts that beside
@@ -14,6 +15,7 @@
 
 pub mod activate;
 pub mod closures;
+pub mod describe;
 pub mod drain;
 pub mod health;
 pub mod host_steps;
@@ -24,3 +26,4 @@ pub mod plan;
 pub mod power;
 pub mod probe;
 pub mod remote;
+pub mod report;

@@ -21,8 +21,12 @@ pub trait NodeOps: Sync {
     fn cordon(&self, name: &str, cordoned: bool) -> Result<(), String>;
     /// Evicts every pod of the node that a drain moves, respecting disruption budgets,
     /// within `timeout`; the error names the pod that blocked.
-    fn drain(&self, name: &str, timeout: Duration, log: &(dyn Fn(&str) + Sync))
-        -> Result<(), String>;
+    fn drain(
+        &self,
+        name: &str,
+        timeout: Duration,
+        log: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), String>;
 }
 
 /// [`NodeOps`] over a kube context.

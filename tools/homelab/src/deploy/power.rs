@@ -87,9 +87,10 @@ pub fn shutdown(
         nodes.cordon(name, true)?;
         log(&format!("[{name}] cordoned; draining"));
         if let Err(e) = nodes.drain(name, drain_timeout, log) {
-            let undo = nodes
-                .cordon(name, false)
-                .map_or_else(|u| format!("uncordoning failed too: {u}"), |()| "uncordoned".into());
+            let undo = nodes.cordon(name, false).map_or_else(
+                |u| format!("uncordoning failed too: {u}"),
+                |()| "uncordoned".into(),
+            );
             return Err(format!("{e}; the host stays on ({undo})"));
         }
         log(&format!("[{name}] drained"));

@@ -31,10 +31,7 @@ pub fn check_mac(s: &str) -> Result<(), String> {
 /// letters, digits, `_`, `.` and `-`, starting with a letter (`enp1s0`, `end0`, `eth0`).
 pub fn check_interface(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {
-        return Err(format!(
-            "must be 1 to 15 characters long, not {}",
-            s.len()
-        ));
+        return Err(format!("must be 1 to 15 characters long, not {}", s.len()));
     }
     if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter".into());
@@ -78,7 +75,14 @@ mod tests {
     fn interfaces() {
         assert!(check_interface("enp1s0").is_ok());
         assert!(check_interface("end0").is_ok());
-        for bad in ["", "eth0\"", "Eth0", "0eth", "a-very-long-interface", "-eth0"] {
+        for bad in [
+            "",
+            "eth0\"",
+            "Eth0",
+            "0eth",
+            "a-very-long-interface",
+            "-eth0",
+        ] {
             assert!(check_interface(bad).is_err(), "{bad}");
         }
     }

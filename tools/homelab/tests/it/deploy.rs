@@ -5,9 +5,7 @@
 //! `script`, and piped with the hidden `--confirm-from-stdin`), `--yes`, `--hosts-only`,
 //! `--cluster-only`, `--dry-run`, and a host failure that leaves the cluster alone.
 
-use crate::support::{
-    four_host_lab, register_nodes, FakeCluster, FakeHosts, Input, Run, TestLab,
-};
+use crate::support::{four_host_lab, register_nodes, FakeCluster, FakeHosts, Input, Run, TestLab};
 
 /// The four-host lab with one release holding the ConfigMaps `keep` and `old`.
 fn lab() -> TestLab {

@@ -91,25 +91,25 @@ fn control_plane_first_then_one_at_a_time_with_magic_rollback() {
         calls[..4].iter().all(|c| c.ends_with(" true")),
         "{calls:#?}"
     );
-    let cp: Vec<String> = calls[4..9]
-        .iter()
-        .map(|c| stable(c, lab.path()))
-        .collect();
+    let cp: Vec<String> = calls[4..9].iter().map(|c| stable(c, lab.path())).collect();
     insta::assert_snapshot!(cp.join("\n"));
     let events = fakes.events();
     let expected: Vec<String> = ["2", "11", "12", "13"]
         .iter()
-        .flat_map(|last| {
-            ["activate", "confirm"].map(|e| format!("{e} root@10.30.0.{last}"))
-        })
+        .flat_map(|last| ["activate", "confirm"].map(|e| format!("{e} root@10.30.0.{last}")))
         .collect();
     assert_eq!(events, expected, "one host at a time, each confirmed");
-    assert_eq!(fakes.0.current("root@10.30.0.11"), "/nix/store/new-nixos-system-w1");
+    assert_eq!(
+        fakes.0.current("root@10.30.0.11"),
+        "/nix/store/new-nixos-system-w1"
+    );
 
     // Each line of a host's output reaches the terminal with the host's name.
     let stderr = &out.stderr;
     assert!(
-        stderr.contains("[w2] copying path '/nix/store/new-nixos-system-w2' to 'ssh://root@10.30.0.12'"),
+        stderr.contains(
+            "[w2] copying path '/nix/store/new-nixos-system-w2' to 'ssh://root@10.30.0.12'"
+        ),
         "{stderr}"
     );
     assert!(
@@ -138,7 +138,10 @@ fn a_host_that_loses_its_network_after_activation_rolls_back_by_itself() {
         events.contains(&"expired-rolled-back root@10.30.0.11".to_string()),
         "the host's timer switched back: {events:#?}"
     );
-    assert_eq!(fakes.0.current("root@10.30.0.11"), "/nix/store/old-nixos-system");
+    assert_eq!(
+        fakes.0.current("root@10.30.0.11"),
+        "/nix/store/old-nixos-system"
+    );
     let stderr = &out.stderr;
     assert!(
         stderr.contains("  failed:      w1 (rolled back: the SSH connection was lost during activation (`ssh` exit status: 255: Connection to root@10.30.0.11 closed by remote host.); it runs /nix/store/old-nixos-system again)\n"),
@@ -157,24 +160,43 @@ fn a_host_already_running_its_system_is_left_alone() {
     let out = fakes.deploy(lab.path(), &[], &[]);
     out.expect_code(0);
     assert!(fakes.activated().is_empty(), "{:#?}", fakes.calls());
-    assert!(fakes.events().is_empty(), "no activation, reboot or rollback");
-    assert!(out.stderr.contains("[w3] already runs this system"), "{out}");
+    assert!(
+        fakes.events().is_empty(),
+        "no activation, reboot or rollback"
+    );
+    assert!(
+        out.stderr.contains("[w3] already runs this system"),
+        "{out}"
+    );
 }
 
 #[test]
 fn the_inventory_confirm_timeout_is_used_unless_overridden() {
     let lab = lab();
-    let mut inventory: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(lab.path().join("inventory.json")).expect("read"))
-            .expect("JSON");
+    let mut inventory: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lab.path().join("inventory.json")).expect("read"),
+    )
+    .expect("JSON");
     inventory["hosts"]["w1"]["confirmTimeout"] = 90.into();
     lab.write("inventory.json", &inventory.to_string());
     let fakes = Fakes::new(true);
     let out = fakes.deploy(lab.path(), &["--dry-run", "--host", "w1"], &[]);
     out.expect_code(0);
-    assert!(out.stdout.contains("homelab-activate activate /nix/store/SYSTEM-w1 90\n"), "{out}");
-    let out = fakes.deploy(lab.path(), &["--dry-run", "--host", "w1", "--confirm-timeout", "2m"], &[]);
-    assert!(out.stdout.contains("homelab-activate activate /nix/store/SYSTEM-w1 120\n"), "{out}");
+    assert!(
+        out.stdout
+            .contains("homelab-activate activate /nix/store/SYSTEM-w1 90\n"),
+        "{out}"
+    );
+    let out = fakes.deploy(
+        lab.path(),
+        &["--dry-run", "--host", "w1", "--confirm-timeout", "2m"],
+        &[],
+    );
+    assert!(
+        out.stdout
+            .contains("homelab-activate activate /nix/store/SYSTEM-w1 120\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -256,11 +278,7 @@ fn an_unreachable_host_stops_the_deploy_before_any_change() {
 fn only_the_selected_hosts() {
     let lab = lab();
     let fakes = Fakes::new(true);
-    let out = fakes.deploy(
-        lab.path(),
-        &["--host", "w3", "--host", "w1"],
-        &[],
-    );
+    let out = fakes.deploy(lab.path(), &["--host", "w3", "--host", "w1"], &[]);
     out.expect_code(0);
     assert_eq!(fakes.activated(), ["w1", "w3"]);
     assert_eq!(out.stdout, "Deployed 2 hosts: w1, w3\n");
@@ -326,7 +344,9 @@ fn a_build_output_that_is_not_a_store_path_never_reaches_ssh() {
     );
     assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("w1 (`nix build` printed no system path: `/nix/store/x; reboot` is not a store path"),
+        out.stderr.contains(
+            "w1 (`nix build` printed no system path: `/nix/store/x; reboot` is not a store path"
+        ),
         "{out}"
     );
     let after_build: Vec<String> = fakes

@@ -153,8 +153,16 @@ fn a_new_kernel_drains_reboots_and_uncordons_in_that_order() {
     );
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
     // The budget let web-1 go (2 pods, 1 must stay) and kept web-2, on another node.
-    assert!(world.cluster.server.get("", "pods", "app", "web-1").is_none());
-    assert!(world.cluster.server.get("", "pods", "app", "web-2").is_some());
+    assert!(world
+        .cluster
+        .server
+        .get("", "pods", "app", "web-1")
+        .is_none());
+    assert!(world
+        .cluster
+        .server
+        .get("", "pods", "app", "web-2")
+        .is_some());
     assert_eq!(world.node("w2")["spec"]["unschedulable"], false, "{out}");
     // Only w2 needed a reboot.
     let reboots: Vec<String> = world
@@ -171,18 +179,27 @@ fn a_new_kernel_drains_reboots_and_uncordons_in_that_order() {
 fn a_disruption_budget_that_forbids_the_drain_stops_before_activation() {
     let world = World::new(&["cp", "w1", "w2", "w3"], &[]);
     world.web_pods(2);
-    let out = world.deploy(
-        &["--drain-timeout", "1s"],
-        &[("FAKE_KERNEL_CHANGE", "w2")],
-    );
+    let out = world.deploy(&["--drain-timeout", "1s"], &[("FAKE_KERNEL_CHANGE", "w2")]);
     assert_eq!(out.code, Some(1), "{out}");
-    assert_eq!(world.hosts.activated(), ["cp", "w1"], "w2 was not activated");
+    assert_eq!(
+        world.hosts.activated(),
+        ["cp", "w1"],
+        "w2 was not activated"
+    );
     assert!(
         out.stderr.contains("w2 (draining node `w2` timed out after 1s; blocked by pod app/web-1: Cannot evict pod as it would violate the pod's disruption budget."),
         "{out}"
     );
-    assert!(out.stderr.contains("nothing was activated and it was uncordoned"), "{out}");
-    assert!(world.cluster.server.get("", "pods", "app", "web-1").is_some());
+    assert!(
+        out.stderr
+            .contains("nothing was activated and it was uncordoned"),
+        "{out}"
+    );
+    assert!(world
+        .cluster
+        .server
+        .get("", "pods", "app", "web-1")
+        .is_some());
     assert_eq!(world.node("w2")["spec"]["unschedulable"], false, "{out}");
 }
 
@@ -213,7 +230,10 @@ fn wake_sends_the_magic_packet_to_a_loopback_socket() {
     let inventory = inventory_arg(&lab);
     let out = lab.run_with(
         &["--inventory", &inventory, "wake", "w2", "w1", "--no-wait"],
-        &[("HOMELAB_WAKE_PORT", &port), ("HOMELAB_WAKE_TO", "127.0.0.1")],
+        &[
+            ("HOMELAB_WAKE_PORT", &port),
+            ("HOMELAB_WAKE_TO", "127.0.0.1"),
+        ],
     );
     out.expect_code(0);
     let mut received = Vec::new();
@@ -257,7 +277,9 @@ fn shutdown_refuses_the_control_plane_without_force() {
     let out = lab.run(&["--inventory", &inventory, "shutdown", "-e", "prod", "cp"]);
     assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("Host `cp` is the control plane: powered off, the cluster's API server is gone"),
+        out.stderr.contains(
+            "Host `cp` is the control plane: powered off, the cluster's API server is gone"
+        ),
         "{out}"
     );
     assert!(out.stderr.contains("pass `--force`"), "{out}");
@@ -278,11 +300,20 @@ fn shutdown_drains_then_powers_off() {
     assert_eq!(out.stdout, "w2: powered off\n");
     let order = positions(
         &out.stderr,
-        &["[w2] cordoned; draining", "[w2] evicted pod app/web-1", "[w2] drained", "[w2] powering off"],
+        &[
+            "[w2] cordoned; draining",
+            "[w2] evicted pod app/web-1",
+            "[w2] drained",
+            "[w2] powering off",
+        ],
     );
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
     assert_eq!(world.hosts.events(), ["poweroff root@10.30.0.12"]);
-    assert_eq!(world.node("w2")["spec"]["unschedulable"], true, "it stays cordoned");
+    assert_eq!(
+        world.node("w2")["spec"]["unschedulable"],
+        true,
+        "it stays cordoned"
+    );
 }
 
 /// The host side of the magic rollback (modules/deploy-rollback/homelab-activate.sh)

@@ -253,7 +253,9 @@ impl FakeHosts {
     /// The system the host `target` runs now.
     pub fn current(&self, target: &str) -> String {
         std::fs::read_to_string(self.dir.path().join("current").join(target))
-            .map_or("/nix/store/old-nixos-system".into(), |s| s.trim().to_string())
+            .map_or("/nix/store/old-nixos-system".into(), |s| {
+                s.trim().to_string()
+            })
     }
 
     /// The folder the fakes work in (`FAKE_DIR`).
