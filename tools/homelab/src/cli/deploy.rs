@@ -63,7 +63,7 @@ pub struct Args {
     /// Apply the cluster only, leaving the hosts as they are
     #[arg(long)]
     pub cluster_only: bool,
-    /// Rebuild only this host (repeatable) [default: every host in the inventory]
+    /// Deploy only this host (repeatable) [default: every host in the inventory]
     #[arg(long = "host", value_name = "NAME")]
     pub hosts: Vec<String>,
     /// Print the host commands without running them, and apply the cluster as a

@@ -333,3 +333,24 @@ fn the_host_side_script_arms_confirms_expires_and_rolls_back() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn power_and_rollback_fields_are_checked() {
+    let lab = four_host_lab();
+    let mut inventory: Value =
+        serde_json::from_str(&lab.read("inventory.json")).expect("the inventory is JSON");
+    inventory["hosts"]["w1"]["mac"] = "ff:ff:ff:ff:ff:ff".into();
+    inventory["hosts"]["w2"]["interface"] = "enp1s0".into();
+    inventory["hosts"]["w3"]["confirmTimeout"] = 2.into();
+    lab.write("inventory.json", &inventory.to_string());
+    let inventory = inventory_arg(&lab);
+    let out = lab.run(&["--inventory", &inventory, "check"]);
+    assert_eq!(out.code, Some(1), "{out}");
+    for expected in [
+        "Host `w1`: `mac` `ff:ff:ff:ff:ff:ff` is a group (multicast or broadcast) address, not a network card's",
+        "Host `w2` has an `interface` but no `mac`: Wake-on-LAN needs both",
+        "Host `w3`: `confirmTimeout` 2 is outside 5..=3600 seconds",
+    ] {
+        assert!(out.stderr.contains(expected), "missing {expected:?}:\n{out}");
+    }
+}
