@@ -21,6 +21,7 @@ in
     ./dns.nix
     ./ingress.nix
     ./storage.nix
+    ./deploy-rollback.nix
   ];
 
   options.homelab = {

@@ -104,6 +104,15 @@ rec {
     && !(matches "(.*/)?\\.\\.?(/.*)?" s)
     && stringLength s <= 255;
 
+  # A network card's address: six hex bytes, not all zero, not a group address
+  # (the low bit of the first byte clear).
+  mac =
+    s:
+    matches "[0-9A-Fa-f][02468aceACE](:[0-9A-Fa-f]{2}){5}" s && !(matches "00(:00){5}" s);
+
+  # A Linux interface name as NixOS configures it (`networking.interfaces.<name>`).
+  interface = s: matches "[a-z][a-z0-9_.-]{0,14}" s;
+
   # Every inventory value that breaks its grammar, as messages naming the field;
   # empty when the inventory is fine.
   failures =
@@ -138,6 +147,21 @@ rec {
           map (d: check "${at}.disks device (/dev/…, no `..`, no whitespace)" diskPath d.device) (
             host.disks or [ ]
           )
+        )
+        ++ (
+          if host ? confirmTimeout then
+            check "${at}.confirmTimeout (whole seconds, 5 to 3600)" (
+              t: builtins.isInt t && t >= 5 && t <= 3600
+            ) host.confirmTimeout
+          else
+            [ ]
+        )
+        ++ (if host ? mac then check "${at}.mac (six hex bytes like 3c:7c:3f:1a:2b:4d)" mac host.mac else [ ])
+        ++ (
+          if host ? interface then
+            check "${at}.interface (an interface name like enp1s0)" interface host.interface
+          else
+            [ ]
         );
       adminFailures =
         name:

@@ -6,6 +6,7 @@ mod apply;
 mod control;
 mod delete;
 mod field_validation;
+mod eviction;
 mod read;
 mod scale;
 mod table;
@@ -223,6 +224,7 @@ fn resource(
         None => {}
         Some("status") if rt.has_status && path.name.is_some() => {}
         Some("scale") if rt.has_scale() && path.name.is_some() => {}
+        Some("eviction") if rt.group.is_empty() && rt.plural == "pods" && path.name.is_some() => {}
         Some(_) => return Err(ApiError::no_route()),
     }
     let ctx = Ctx {
@@ -233,6 +235,7 @@ fn resource(
     };
     let named = path.name.is_some();
     let scale = path.subresource.as_deref() == Some("scale");
+    let evicting = path.subresource.as_deref() == Some("eviction");
     let response = match req.method {
         Method::GET if scale => scale::get(state, &ctx),
         Method::PUT | Method::PATCH if scale => scale::write(state, &ctx),
@@ -241,6 +244,10 @@ fn resource(
             req.method,
             ctx.rt.qualified_plural()
         ))),
+        Method::POST if evicting => eviction::evict(state, &ctx),
+        _ if evicting => Err(ApiError::method_not_allowed(
+            "only POST creates an eviction",
+        )),
         Method::GET if req.query.watch() => Err(ApiError::method_not_allowed(
             "watch is served over HTTP only (not through ServerHandle::call)",
         )),

@@ -1,7 +1,9 @@
 //! `homelab deploy -e ENV [--plan [--yes]] [--hosts-only | --cluster-only]`: converges
-//! both layers. Hosts are rebuilt over SSH first (control plane first); only when every
-//! host succeeded is the cluster applied, exactly as `homelab apply -e ENV` applies it
-//! (render with real secrets, server-side apply with waits, then prune).
+//! both layers. Hosts are deployed over SSH first (control plane first and alone, then
+//! the others one at a time unless `--parallel N`), each with magic rollback and a
+//! health gate; only when every host succeeded is the cluster applied, exactly as
+//! `homelab apply -e ENV` applies it (render with real secrets, server-side apply with
+//! waits, then prune).
 //!
 //! `--plan` shows both layers first — which hosts' systems would change and the
 //! cluster's dry-run summary with prunes — and then:
@@ -24,12 +26,17 @@ use std::process::ExitCode;
 
 use crate::apply::session::{Session, SessionOptions};
 use crate::deploy::closures::{self, ClosureOptions};
+use crate::deploy::describe;
+use crate::deploy::health::{self, Overrides};
 use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
-use crate::deploy::hosts_run::{self, RunOptions};
+use crate::deploy::hosts_run::{self, Gate, RunOptions};
+use crate::deploy::nodes::{KubeNodes, NodeOps};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
+use crate::Lab;
 
-use super::apply::{prepare, run_session, KubeArgs};
+use super::apply::{prepare, resolve_context, run_session, KubeArgs};
 use super::confirm::{self, Decision, StdioPrompt};
+use super::duration::DurationArg;
 use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
@@ -50,22 +57,54 @@ pub struct Args {
     /// and scripts that pipe an answer)
     #[arg(long, hide = true)]
     pub confirm_from_stdin: bool,
-    /// Rebuild the hosts only (`nixos-rebuild switch --flake .#<host> --target-host <ssh>`)
+    /// Deploy the hosts only; with `-e ENV` the health gate still checks their nodes
     #[arg(long, conflicts_with = "cluster_only")]
     pub hosts_only: bool,
     /// Apply the cluster only, leaving the hosts as they are
     #[arg(long)]
     pub cluster_only: bool,
-    /// Rebuild only this host (repeatable) [default: every host in the inventory]
+    /// Deploy only this host (repeatable) [default: every host in the inventory]
     #[arg(long = "host", value_name = "NAME")]
     pub hosts: Vec<String>,
     /// Print the host commands without running them, and apply the cluster as a
     /// server-side dry run
     #[arg(long)]
     pub dry_run: bool,
-    /// How many hosts to rebuild at once after the control plane
-    #[arg(short, long, default_value = "4", value_name = "N")]
-    pub jobs: NonZeroUsize,
+    /// How many hosts to deploy at once after the control plane (which is always first
+    /// and alone); more than 1 is for people who accept several hosts down at once
+    #[arg(
+        short = 'j',
+        long,
+        alias = "jobs",
+        default_value = "1",
+        value_name = "N"
+    )]
+    pub parallel: NonZeroUsize,
+    /// Switch with `nixos-rebuild switch --target-host` and no automatic rollback (the
+    /// health gate still stops the deploy, leaving the unhealthy host as it is)
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// How long a host waits for the confirmation over a new SSH connection before it
+    /// switches back by itself [default: the host's `confirmTimeout`, else 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub confirm_timeout: Option<DurationArg>,
+    /// How long a confirmed host may take to become healthy (API /readyz, Node Ready with
+    /// the inventory's kubelet, labels and taints, CoreDNS answering, nginx listening)
+    /// before it is rolled back and the deploy stops
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub health_timeout: DurationArg,
+    /// How long draining a node before a reboot may take; the pod that blocks is named
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub drain_timeout: DurationArg,
+    /// How long a rebooted host may take to answer SSH with its new system
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub reboot_timeout: DurationArg,
+    /// Send the health gate's DNS query here instead of the DNS host (tests)
+    #[arg(long, hide = true, value_name = "ADDR:PORT")]
+    pub dns_check_at: Option<std::net::SocketAddr>,
+    /// Connect the health gate's ingress check to this address instead of the host (tests)
+    #[arg(long, hide = true, value_name = "ADDR")]
+    pub ingress_check_at: Option<std::net::IpAddr>,
     /// Build each system on its host instead of here (e.g. an x86 laptop and an arm64 Pi),
     /// for `--plan` too
     #[arg(long)]
@@ -139,7 +178,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         build_on_target: args.build_on_target,
         ..RebuildOptions::for_root(&root)
     };
-    let options = RunOptions::new(rebuild, args.jobs);
+    let mut options = RunOptions::new(rebuild, args.parallel);
+    options.rollback = !args.no_rollback;
+    options.confirm_timeout = args.confirm_timeout.map(|d| d.0);
+    options.health_timeout = args.health_timeout.0;
+    options.drain_timeout = args.drain_timeout.0;
+    options.reboot_timeout = args.reboot_timeout.0;
 
     // The plan's rendered cluster, reused by the apply that follows it.
     let mut planned: Option<Session> = None;
@@ -197,7 +241,25 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(plan) = host_plan.filter(|p| !p.stages.is_empty()) {
-        if let Err(code) = deploy_hosts(&plan, &options, args.dry_run, cluster_env, global.output) {
+        let nodes = match (args.dry_run, &args.env) {
+            (false, Some(env)) => match connect_nodes(args, env, &lab) {
+                Ok(nodes) => Some(nodes),
+                Err(e) => {
+                    eprintln!("error: The health gate cannot reach the cluster of environment `{env}`: {e:#}\n  help: fix the kube context, or deploy with `--hosts-only` and no `-e` to check only DNS and ingress");
+                    return Ok(ExitCode::from(1));
+                }
+            },
+            _ => None,
+        };
+        let gate = gate(args, &lab, &plan, nodes.as_ref().map(|n| n as &dyn NodeOps));
+        if let Err(code) = deploy_hosts(
+            &plan,
+            &options,
+            &gate,
+            args.dry_run,
+            cluster_env,
+            global.output,
+        ) {
             return Ok(code);
         }
     }
@@ -222,19 +284,23 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 fn deploy_hosts(
     plan: &HostPlan,
     options: &RunOptions,
+    gate: &Gate<'_>,
     dry_run: bool,
     cluster_env: Option<&str>,
     output: OutputFormat,
 ) -> Result<(), ExitCode> {
     if dry_run {
-        print!("{}", hosts_run::describe(plan, options));
+        print!("{}", describe::describe(plan, options, gate));
         return Ok(());
     }
     let log = |line: &str| {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{line}");
     };
-    let report = hosts_run::run(plan, options, &log);
+    if gate.nodes.is_none() {
+        log("== no environment given: the health gate checks DNS and ingress only, not the nodes");
+    }
+    let report = hosts_run::run(plan, options, gate, &log);
     if report.succeeded() {
         // With `--output json`, stdout holds only the JSON lines of the plan and apply.
         match output {
@@ -249,6 +315,49 @@ fn deploy_hosts(
         eprintln!("error: The cluster (environment `{env}`) was not touched because the host deploy failed; fix the host above and run `homelab deploy -e {env}` again");
     }
     Err(ExitCode::from(1))
+}
+
+/// The cluster the health gate, cordons and drains talk to: the environment's.
+fn connect_nodes(args: &Args, env: &str, lab: &Lab) -> anyhow::Result<KubeNodes> {
+    let resolved = resolve_context(&args.cluster.kube(env), lab)?;
+    KubeNodes::connect(&resolved).map_err(anyhow::Error::msg)
+}
+
+/// What the health gate expects of each planned host, from the inventory and the
+/// entry points' listen ports.
+fn gate<'a>(args: &Args, lab: &Lab, plan: &HostPlan, nodes: Option<&'a dyn NodeOps>) -> Gate<'a> {
+    let inventory = lab.inventory();
+    let env = args.env.as_deref().unwrap_or("");
+    let mut ports: Vec<u16> = lab
+        .releases_in(env)
+        .flat_map(|r| r.release().entrypoints.values().filter_map(|e| e.listen))
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let overrides = Overrides {
+        dns: args.dns_check_at,
+        ingress_address: args.ingress_check_at,
+    };
+    let health = plan
+        .hosts()
+        .map(|h| {
+            let expected = health::expectations(inventory, &h.name, &ports, &overrides);
+            (h.name.clone(), expected)
+        })
+        .collect();
+    let confirm_timeouts = inventory
+        .hosts
+        .iter()
+        .filter_map(|(name, h)| {
+            let seconds = h.confirm_timeout?;
+            Some((name.clone(), std::time::Duration::from_secs(seconds.into())))
+        })
+        .collect();
+    Gate {
+        nodes,
+        health,
+        confirm_timeouts,
+    }
 }
 
 /// The cluster layer of a plan: the apply engine's server dry run and prune listing,

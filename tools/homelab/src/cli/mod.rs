@@ -28,8 +28,10 @@ mod progress;
 mod render;
 mod report;
 mod secrets;
+mod shutdown;
 mod summary;
 mod test;
+mod wake;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,8 +95,13 @@ pub enum Command {
     Diff(diff::Args),
     /// Server-side apply the environment to its cluster, stage by stage
     Apply(apply::Args),
-    /// Rebuild the hosts over SSH (control plane first), then apply the cluster; `--plan` shows both first
+    /// Deploy the hosts over SSH (control plane first, each rolled back by itself unless
+    /// confirmed and healthy), then apply the cluster; `--plan` shows both first
     Deploy(deploy::Args),
+    /// Wake hosts with a Wake-on-LAN magic packet and wait until they answer SSH
+    Wake(wake::Args),
+    /// Cordon and drain hosts' nodes, then power the hosts off (the control plane only with --force)
+    Shutdown(shutdown::Args),
     /// Delete what the environment's apply set holds (or only the selected releases'), as
     /// `helmfile destroy` does; lists it and asks first
     Destroy(destroy::Args),
@@ -131,6 +138,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Apply(args) => apply::run(&args, &cli.global),
         Command::Deploy(args) => deploy::run(&args, &cli.global),
+        Command::Wake(args) => wake::run(&args, &cli.global),
+        Command::Shutdown(args) => shutdown::run(&args, &cli.global),
         Command::Destroy(args) => destroy::run(&args, &cli.global),
         Command::Test(args) => test::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),

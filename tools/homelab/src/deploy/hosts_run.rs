@@ -1,17 +1,18 @@
 //! Running a [`HostPlan`]: every host is probed over SSH first, so an unreachable host
-//! stops the deploy before anything changed; then each stage's hosts are rebuilt with
-//! `nixos-rebuild`, up to `jobs` at a time.
+//! stops the deploy before anything changed; then each stage's hosts are deployed, up
+//! to `jobs` at a time: with magic rollback and the health gate ([`super::host_steps`]),
+//! or with `nixos-rebuild switch` under `--no-rollback`.
 //!
 //! # Guarantees
 //!
 //! - A stage starts only after every host of the previous stage succeeded.
-//! - After the first failure no further host is started; hosts already running finish,
-//!   and the report says which succeeded, which failed and which were not started.
+//! - After the first failure or rollback no further host is started; hosts already
+//!   running finish, and the report says which succeeded, which rolled back or failed
+//!   and which were not started.
 //! - Each child's output is passed on line by line, prefixed with its host's name.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::io::{BufRead, BufReader, Read};
 use std::num::NonZeroUsize;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,22 +20,36 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::health::{self, HostHealth};
+use super::host_steps::{self, HostContext};
 use super::hosts::{
     nix_ssh_options, probe_args, rebuild_args, HostPlan, HostTarget, RebuildOptions,
 };
+use super::nodes::NodeOps;
+use super::remote::{self, lock, Log, Step};
+pub use super::report::{Outcome, Report};
 
-/// How many lines of a failed host's output the summary repeats.
-const TAIL_LINES: usize = 20;
+/// The confirm timeout when neither the inventory nor `--confirm-timeout` gives one.
+pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a host deploy runs and how.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub jobs: NonZeroUsize,
     pub rebuild: RebuildOptions,
-    /// `nixos-rebuild`, found on PATH unless a path is given.
+    /// `nixos-rebuild` (only with `--no-rollback`), found on PATH unless a path is given.
     pub nixos_rebuild: OsString,
     /// `ssh`, found on PATH unless a path is given.
     pub ssh: OsString,
+    /// `nix`, found on PATH unless a path is given.
+    pub nix: OsString,
+    /// Magic rollback (the default); `false` is `--no-rollback`: `nixos-rebuild switch`.
+    pub rollback: bool,
+    /// `--confirm-timeout`; a host's `confirmTimeout` in the inventory wins over the default.
+    pub confirm_timeout: Option<Duration>,
+    pub health_timeout: Duration,
+    pub drain_timeout: Duration,
+    pub reboot_timeout: Duration,
 }
 
 impl RunOptions {
@@ -44,129 +59,37 @@ impl RunOptions {
             rebuild,
             nixos_rebuild: "nixos-rebuild".into(),
             ssh: "ssh".into(),
+            nix: "nix".into(),
+            rollback: true,
+            confirm_timeout: None,
+            health_timeout: Duration::from_secs(300),
+            drain_timeout: Duration::from_secs(300),
+            reboot_timeout: Duration::from_secs(600),
         }
     }
 }
 
-/// What happened to one host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded { took: Duration },
-    Failed { reason: String, tail: Vec<String> },
-    NotStarted,
+/// Per-host facts from the inventory and the cluster the gate asks.
+pub struct Gate<'a> {
+    pub nodes: Option<&'a dyn NodeOps>,
+    pub health: BTreeMap<String, HostHealth>,
+    /// Hosts' own `confirmTimeout`.
+    pub confirm_timeouts: BTreeMap<String, Duration>,
 }
 
-/// Every planned host with its outcome, in plan order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub hosts: Vec<(String, Outcome)>,
-    /// Whether the deploy stopped at the SSH probe, before any host changed.
-    pub unreachable: bool,
-}
-
-impl Report {
-    pub fn succeeded(&self) -> bool {
-        self.hosts
-            .iter()
-            .all(|(_, o)| matches!(o, Outcome::Succeeded { .. }))
-    }
-
-    fn names(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
-        self.hosts
-            .iter()
-            .filter(|(_, o)| pick(o))
-            .map(|(n, _)| n.as_str())
-            .collect()
-    }
-
-    /// The closing summary: what succeeded, what failed (with the last lines of its
-    /// output) and what was not started.
-    pub fn summary(&self) -> String {
-        let ok = self.names(|o| matches!(o, Outcome::Succeeded { .. }));
-        if self.succeeded() {
-            return format!(
-                "Deployed {} host{}: {}\n",
-                ok.len(),
-                if ok.len() == 1 { "" } else { "s" },
-                ok.join(", ")
-            );
-        }
-        let list = |names: Vec<&str>| {
-            if names.is_empty() {
-                "-".to_string()
-            } else {
-                names.join(", ")
-            }
-        };
-        let mut out = String::new();
-        for (name, outcome) in &self.hosts {
-            if let Outcome::Failed { tail, .. } = outcome {
-                if !tail.is_empty() {
-                    out.push_str(&format!("--- last lines from {name} ---\n"));
-                    for line in tail {
-                        out.push_str(line);
-                        out.push('\n');
-                    }
-                }
-            }
-        }
-        let failed: Vec<String> = self
-            .hosts
-            .iter()
-            .filter_map(|(n, o)| match o {
-                Outcome::Failed { reason, .. } => Some(format!("{n} ({reason})")),
-                _ => None,
-            })
-            .collect();
-        out.push_str(if self.unreachable {
-            "Host deploy stopped before changing anything: a host cannot be reached over SSH.\n"
-        } else {
-            "Host deploy stopped at the first failure.\n"
-        });
-        out.push_str(&format!("  succeeded:   {}\n", list(ok)));
-        out.push_str(&format!("  failed:      {}\n", failed.join(", ")));
-        out.push_str(&format!(
-            "  not started: {}\n",
-            list(self.names(|o| matches!(o, Outcome::NotStarted)))
-        ));
-        out
+impl Gate<'_> {
+    /// `--confirm-timeout`, else the host's `confirmTimeout`, else 30 s.
+    pub fn confirm_timeout(&self, host: &str, options: &RunOptions) -> Duration {
+        options
+            .confirm_timeout
+            .or_else(|| self.confirm_timeouts.get(host).copied())
+            .unwrap_or(DEFAULT_CONFIRM_TIMEOUT)
     }
 }
 
-/// The commands a deploy would run, in order, without running them.
-pub fn describe(plan: &HostPlan, options: &RunOptions) -> String {
-    let mut out = String::new();
-    for host in plan.hosts() {
-        out.push_str(&format!(
-            "{} {}\n",
-            display(&options.ssh),
-            join(&probe_args(host))
-        ));
-    }
-    for (i, stage) in plan.stages.iter().enumerate() {
-        let parallel = if stage.hosts.len() > 1 {
-            format!(", up to {} at a time", options.jobs)
-        } else {
-            String::new()
-        };
-        out.push_str(&format!("# stage {}: {}{parallel}\n", i + 1, stage.label));
-        for host in &stage.hosts {
-            let env = nix_ssh_options(host)
-                .map(|o| format!("NIX_SSHOPTS='{}' ", display(&o)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "{env}{} {}\n",
-                display(&options.nixos_rebuild),
-                join(&rebuild_args(host, &options.rebuild))
-            ));
-        }
-    }
-    out
-}
-
-/// Probes every host, then rebuilds stage by stage. `log` receives progress and every
+/// Probes every host, then deploys stage by stage. `log` receives progress and every
 /// line of the children's output.
-pub fn run(plan: &HostPlan, options: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Report {
+pub fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: Log<'_>) -> Report {
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
     log(&format!(
         "== probing {} host(s) over SSH",
@@ -188,10 +111,10 @@ pub fn run(plan: &HostPlan, options: &RunOptions, log: &(dyn Fn(&str) + Sync)) -
     if !unreachable {
         for stage in &plan.stages {
             log(&format!("== {}: {}", stage.label, names(&stage.hosts)));
-            let results = run_stage(&stage.hosts, options, log);
+            let results = run_stage(&stage.hosts, options, gate, log);
             let failed = results
                 .values()
-                .any(|o| matches!(o, Outcome::Failed { .. }));
+                .any(|o| !matches!(o, Outcome::Succeeded { .. }));
             outcomes.extend(results);
             if failed {
                 break;
@@ -234,7 +157,8 @@ fn probe(host: &HostTarget, options: &RunOptions) -> Result<(), String> {
 fn run_stage(
     hosts: &[HostTarget],
     options: &RunOptions,
-    log: &(dyn Fn(&str) + Sync),
+    gate: &Gate<'_>,
+    log: Log<'_>,
 ) -> BTreeMap<String, Outcome> {
     let queue = Mutex::new(hosts.iter().collect::<VecDeque<_>>());
     let stop = AtomicBool::new(false);
@@ -249,8 +173,8 @@ fn run_stage(
                 let Some(host) = lock(&queue).pop_front() else {
                     return;
                 };
-                let outcome = rebuild(host, options, log);
-                if matches!(outcome, Outcome::Failed { .. }) {
+                let outcome = deploy_one(host, options, gate, log);
+                if !matches!(outcome, Outcome::Succeeded { .. }) {
                     stop.store(true, Ordering::SeqCst);
                 }
                 lock(&results).insert(host.name.clone(), outcome);
@@ -260,88 +184,59 @@ fn run_stage(
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-fn rebuild(host: &HostTarget, options: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Outcome {
+fn deploy_one(host: &HostTarget, options: &RunOptions, gate: &Gate<'_>, log: Log<'_>) -> Outcome {
+    let health = gate.health.get(&host.name).cloned().unwrap_or_default();
+    if options.rollback {
+        let ctx = HostContext {
+            options,
+            nodes: gate.nodes,
+            health,
+            confirm_timeout: gate.confirm_timeout(&host.name, options),
+        };
+        return host_steps::deploy(host, &ctx, log);
+    }
     let started = Instant::now();
+    if let Err(outcome) = rebuild(host, options, log) {
+        return outcome;
+    }
+    match health::wait_healthy(&health, gate.nodes, options.health_timeout) {
+        Ok(()) => Outcome::Succeeded {
+            took: started.elapsed(),
+            note: "switched, healthy".into(),
+        },
+        Err(reason) => Outcome::Failed {
+            reason: format!("{reason}; left as is (--no-rollback)"),
+            tail: Vec::new(),
+        },
+    }
+}
+
+/// `nixos-rebuild switch --target-host`: `--no-rollback`'s way.
+fn rebuild(host: &HostTarget, options: &RunOptions, log: Log<'_>) -> Result<(), Outcome> {
     log(&format!(
         "[{}] nixos-rebuild switch --target-host {}",
         host.name, host.ssh
     ));
-    let mut command = Command::new(&options.nixos_rebuild);
-    if let Some(ssh_options) = nix_ssh_options(host) {
-        command.env("NIX_SSHOPTS", ssh_options);
-    }
-    let child = command
-        .args(rebuild_args(host, &options.rebuild))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => {
-            return Outcome::Failed {
-                reason: cannot_start(&options.nixos_rebuild, &e),
-                tail: Vec::new(),
-            }
-        }
+    let step = Step {
+        program: &options.nixos_rebuild,
+        args: rebuild_args(host, &options.rebuild),
+        nix_ssh_options: nix_ssh_options(host),
+        host: &host.name,
+        show_stdout: true,
     };
-    let tail = Mutex::new(VecDeque::new());
-    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    thread::scope(|s| {
-        for pipe in [
-            stdout.map(|p| Box::new(p) as Box<dyn Read + Send>),
-            stderr.map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let tail = &tail;
-            s.spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { return };
-                    log(&format!("[{}] {line}", host.name));
-                    let mut tail = lock(tail);
-                    if tail.len() == TAIL_LINES {
-                        tail.pop_front();
-                    }
-                    tail.push_back(line);
-                }
-            });
-        }
-    });
-    let status = child.wait();
-    let tail: Vec<String> = tail.into_inner().unwrap_or_else(|e| e.into_inner()).into();
-    match status {
-        Ok(status) if status.success() => {
-            let took = started.elapsed();
-            log(&format!(
-                "[{}] done in {:.1}s",
-                host.name,
-                took.as_secs_f64()
-            ));
-            Outcome::Succeeded { took }
-        }
-        Ok(status) => Outcome::Failed {
-            reason: format!("nixos-rebuild {status}"),
-            tail,
-        },
-        Err(e) => Outcome::Failed {
-            reason: format!("waiting for nixos-rebuild failed: {e}"),
-            tail,
-        },
-    }
+    remote::run(step, log)
+        .map(drop)
+        .map_err(|f| Outcome::Failed {
+            reason: f.reason,
+            tail: f.tail,
+        })
 }
 
 fn cannot_start(program: &OsStr, e: &std::io::Error) -> String {
     format!(
-        "could not run `{}`: {e}; `nix run .#deploy` puts nixos-rebuild and ssh on PATH",
+        "could not run `{}`: {e}; `nix run .#deploy` puts nix, nixos-rebuild and ssh on PATH",
         display(program)
     )
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panicking log sink must not hide the other hosts' results.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn names(hosts: &[HostTarget]) -> String {
@@ -354,11 +249,4 @@ fn names(hosts: &[HostTarget]) -> String {
 
 fn display(s: &OsStr) -> String {
     s.to_string_lossy().into_owned()
-}
-
-fn join(args: &[OsString]) -> String {
-    args.iter()
-        .map(|a| display(a))
-        .collect::<Vec<_>>()
-        .join(" ")
 }

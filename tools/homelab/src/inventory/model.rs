@@ -88,6 +88,16 @@ pub struct Host {
     pub disks: Vec<Disk>,
     /// `user@host` for `nixos-rebuild --target-host`.
     pub ssh: String,
+    /// Seconds `homelab deploy` has to confirm an activation over a new SSH connection
+    /// before the host switches back by itself (`--confirm-timeout` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_timeout: Option<u32>,
+    /// The MAC address `homelab wake` sends the magic packet for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    /// The network interface with that MAC; the NixOS module enables Wake-on-LAN on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
 }
 
 impl Host {

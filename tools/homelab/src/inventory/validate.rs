@@ -48,7 +48,7 @@ const LAB_RULES: [LabRule; 6] = [
     role_counts,
 ];
 
-const HOST_RULES: [HostRule; 9] = [
+const HOST_RULES: [HostRule; 11] = [
     host_name,
     system,
     roles,
@@ -58,6 +58,8 @@ const HOST_RULES: [HostRule; 9] = [
     storage_disks,
     disk_paths,
     ssh_target,
+    power,
+    confirm_timeout,
 ];
 
 /// Checks every rule and returns all problems found. `needs_ingress` is set when a
@@ -416,6 +418,56 @@ fn ssh_target(_: &Inventory, name: &str, host: &Host, report: &mut Report<'_>) {
                 shown(&host.ssh)
             ),
             Some("write it as `[user@]host[:port]`, e.g. `root@<host>`".into()),
+        );
+    }
+}
+
+/// `mac` and `interface` (Wake-on-LAN): each in its grammar, an interface only with a MAC.
+fn power(_: &Inventory, name: &str, host: &Host, report: &mut Report<'_>) {
+    if let Some(mac) = &host.mac {
+        if let Err(e) = names::check_mac(mac) {
+            report.add(
+                &format!("hosts.{name}.mac"),
+                format!("Host `{}`: `mac` `{}` {e}", shown(name), shown(mac)),
+                Some("copy it from `ip link show <interface>` on the host (`link/ether …`)".into()),
+            );
+        }
+    }
+    if let Some(interface) = &host.interface {
+        if let Err(e) = names::check_interface(interface) {
+            report.add(
+                &format!("hosts.{name}.interface"),
+                format!(
+                    "Host `{}`: `interface` `{}` {e}",
+                    shown(name),
+                    shown(interface)
+                ),
+                Some("use the name `ip link` shows, such as `enp1s0`".into()),
+            );
+        }
+        if host.mac.is_none() {
+            report.add(
+                &format!("hosts.{name}.interface"),
+                format!(
+                    "Host `{}` has an `interface` but no `mac`: Wake-on-LAN needs both",
+                    shown(name)
+                ),
+                Some("add `mac = \"…\";` or remove `interface`".into()),
+            );
+        }
+    }
+}
+
+/// `confirmTimeout`: long enough for a switch to finish, short enough to matter.
+fn confirm_timeout(_: &Inventory, name: &str, host: &Host, report: &mut Report<'_>) {
+    if let Some(seconds) = host.confirm_timeout.filter(|s| !(5..=3600).contains(s)) {
+        report.add(
+            &format!("hosts.{name}.confirmTimeout"),
+            format!(
+                "Host `{}`: `confirmTimeout` {seconds} is outside 5..=3600 seconds",
+                shown(name)
+            ),
+            Some("the default is 30; a slow Pi may need 120".into()),
         );
     }
 }

@@ -7,6 +7,7 @@
 mod disk;
 mod dns;
 mod kubernetes;
+mod mac;
 mod ssh;
 
 pub use disk::check_disk_path;
@@ -15,6 +16,7 @@ pub use kubernetes::{
     check_config_key, check_dns_label, check_dns_subdomain, check_label_key, check_label_value,
     check_port_name,
 };
+pub use mac::{check_interface, check_mac, parse_mac};
 pub use ssh::{check_ssh_public_key, check_user_name, SshTarget};
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ fn rule(family: &str) -> fn(&str) -> Result<(), String> {
         "sshTarget" => |s| SshTarget::parse(s).map(drop),
         "sshPublicKey" => check_ssh_public_key,
         "diskPath" => check_disk_path,
+        "mac" => check_mac,
+        "interface" => check_interface,
         other => panic!("vectors.json has family `{other}` that no Rust rule checks"),
     }
 }

@@ -5,7 +5,7 @@
 //! `script`, and piped with the hidden `--confirm-from-stdin`), `--yes`, `--hosts-only`,
 //! `--cluster-only`, `--dry-run`, and a host failure that leaves the cluster alone.
 
-use crate::support::{four_host_lab, FakeCluster, FakeHosts, Input, Run, TestLab};
+use crate::support::{four_host_lab, register_nodes, FakeCluster, FakeHosts, Input, Run, TestLab};
 
 /// The four-host lab with one release holding the ConfigMaps `keep` and `old`.
 fn lab() -> TestLab {
@@ -49,6 +49,8 @@ impl World {
     fn new() -> World {
         let lab = lab();
         let cluster = FakeCluster::start(lab.path(), "deploy-prod");
+        // The health gate waits for each host's Node.
+        register_nodes(&cluster.server, &["cp", "w1", "w2", "w3"], true);
         World {
             lab,
             hosts: FakeHosts::new(),
@@ -87,9 +89,9 @@ impl World {
         self.hosts.up_to_date(target, host);
     }
 
-    /// The hosts `nixos-rebuild switch` ran for, in order.
+    /// The hosts activated, in order.
     fn switched(&self) -> Vec<String> {
-        self.hosts.rebuilt()
+        self.hosts.activated()
     }
 
     fn config_map(&self, name: &str) -> Option<String> {
@@ -110,7 +112,7 @@ impl World {
 #[test]
 fn deploys_hosts_in_role_order_then_the_cluster() {
     let world = World::new();
-    let run = world.deploy(&["-e", "prod", "--jobs", "1"], &[], "");
+    let run = world.deploy(&["-e", "prod"], &[], "");
     run.expect_code(0);
     assert_eq!(world.switched(), ["cp", "w1", "w2", "w3"], "{run}");
     assert_eq!(world.config_map("keep").as_deref(), Some("1"), "{run}");
@@ -198,7 +200,7 @@ fn plan_with_yes_deploys_only_what_changed() {
     change(&world.lab);
     world.up_to_date("root@10.30.0.2", "cp");
     world.cluster.server.reset_requests();
-    let run = world.deploy(&["-e", "prod", "--plan", "--yes", "--jobs", "1"], &[], "");
+    let run = world.deploy(&["-e", "prod", "--plan", "--yes"], &[], "");
     run.expect_code(0);
     assert_eq!(world.switched(), ["w1", "w2", "w3"], "{run}");
     assert_eq!(world.config_map("keep").as_deref(), Some("2"), "{run}");
@@ -292,7 +294,7 @@ fn an_unplannable_host_stops_the_plan() {
 fn hosts_only_leaves_the_cluster_alone() {
     let world = World::new();
     let before = world.cluster.server.resource_version();
-    let run = world.deploy(&["-e", "prod", "--hosts-only", "--jobs", "1"], &[], "");
+    let run = world.deploy(&["-e", "prod", "--hosts-only"], &[], "");
     run.expect_code(0);
     assert_eq!(world.switched(), ["cp", "w1", "w2", "w3"]);
     assert_eq!(world.cluster.server.resource_version(), before);
@@ -311,9 +313,9 @@ fn cluster_only_leaves_the_hosts_alone() {
 fn a_host_failure_stops_before_the_cluster() {
     let world = World::new();
     let before = world.cluster.server.resource_version();
-    let run = world.deploy(&["-e", "prod", "--jobs", "1"], &[("FAKE_FAIL", "w2")], "");
+    let run = world.deploy(&["-e", "prod"], &[("FAKE_BUILD_FAIL", "w2")], "");
     run.expect_code(1);
-    assert_eq!(world.switched(), ["cp", "w1", "w2"]);
+    assert_eq!(world.switched(), ["cp", "w1"]);
     assert!(
         run.stderr.contains("error: The cluster (environment `prod`) was not touched because the host deploy failed; fix the host above and run `homelab deploy -e prod` again"),
         "{run}"
@@ -348,7 +350,7 @@ fn dry_run_prints_the_host_commands_and_changes_nothing() {
     run.expect_code(0);
     assert!(
         run.stdout_normalized()
-            .contains("nixos-rebuild switch --flake [LAB]#cp --target-host root@10.30.0.2\n"),
+            .contains("-- root@10.30.0.2 /nix/store/SYSTEM-cp/sw/bin/homelab-activate activate /nix/store/SYSTEM-cp 30\n"),
         "{run}"
     );
     assert!(world.calls().is_empty(), "{:#?}", world.calls());

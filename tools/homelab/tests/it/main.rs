@@ -6,6 +6,7 @@ mod charts_oci;
 mod check;
 mod deploy;
 mod deploy_hosts;
+mod deploy_rollback;
 mod generate;
 mod generate_untrusted;
 mod hosts;

@@ -74,7 +74,7 @@ prop_compose! {
         Host {
             system: system.into(), roles, lan_address, tailscale_address, tailscale_address6: None, labels,
             taints: taints.into_iter().map(|(key, value)| Taint { key, value, effect: TaintEffect::NoSchedule }).collect(),
-            disks: vec![], ssh,
+            disks: vec![], ssh, confirm_timeout: None, mac: None, interface: None,
         }
     }
 }

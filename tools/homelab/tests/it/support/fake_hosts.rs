@@ -1,29 +1,44 @@
 //! Fake `nix`, `nixos-rebuild` and `ssh` programs for the deploy tests, a lab of four
 //! hosts for them to act on, and the `homelab deploy` run that puts the fakes first on
 //! PATH. Each fake appends its command line to `$FAKE_DIR/calls`; environment knobs
-//! make one host fail (`FAKE_FAIL`, `FAKE_BUILD_FAIL`) or unreachable
-//! (`FAKE_UNREACHABLE`), and `FAKE_SLEEP` slows `nixos-rebuild` so parallelism shows
-//! in `$FAKE_DIR/events`.
+//! make one host fail (`FAKE_FAIL`, `FAKE_BUILD_FAIL`), unreachable
+//! (`FAKE_UNREACHABLE`), lose its network once activated (`FAKE_LOSE_AFTER_ACTIVATE`)
+//! or get a new kernel (`FAKE_KERNEL_CHANGE`); `FAKE_SLEEP` slows `nixos-rebuild` so
+//! parallelism shows in `$FAKE_DIR/events`. The fake `ssh` plays the host side of the
+//! magic rollback (modules/deploy-rollback.nix), its timer included.
 
 use std::io::Write as _;
+use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 
 use super::{Run, TestLab};
 
 const NIX: &str = r#"#!/bin/sh
-# `nix build --no-link --print-out-paths [--store …] <flake>#nixosConfigurations.<host>.…`
+# `nix build --no-link --print-out-paths [--store …] -- <flake>#nixosConfigurations.<host>.…`
+# and `nix copy --to ssh://<target> -- <system>`.
 echo "nix $*" >> "$FAKE_DIR/calls"
-for arg; do installable="$arg"; done
-host="${installable#*#nixosConfigurations.}"
+for arg; do last="$arg"; done
+if [ "$1" = copy ]; then
+  echo "copying path '$last' to '$3'" >&2
+  exit 0
+fi
+host="${last#*#nixosConfigurations.}"
 host="${host%%.*}"
 if [ "$host" = "${FAKE_BUILD_FAIL:-}" ]; then
   echo "error: builder for '/nix/store/x-nixos-system-$host.drv' failed with exit code 1" >&2
   exit 1
 fi
-echo "/nix/store/new-nixos-system-$host"
+echo "building '/nix/store/x-nixos-system-$host.drv'..." >&2
+if [ "$host" = "${FAKE_KERNEL_CHANGE:-}" ]; then
+  echo /nix/store/k2 > "$FAKE_DIR/kernel-of/new-nixos-system-$host"
+fi
+echo "${FAKE_BUILD_PRINTS:-/nix/store/new-nixos-system-$host}"
 "#;
 
 const NIXOS_REBUILD: &str = r#"#!/bin/sh
@@ -43,6 +58,9 @@ if [ "$host" = "${FAKE_FAIL:-}" ]; then
 fi
 "#;
 
+/// A host's state lives in `$FAKE_DIR/{current,booted}/<target>` (a system path;
+/// `/nix/store/old-nixos-system` when absent); a system's kernel in
+/// `$FAKE_DIR/kernel-of/<system name>` (`/nix/store/k1` when absent).
 const SSH: &str = r#"#!/bin/sh
 # `ssh [-p PORT] -o BatchMode=yes -o ConnectTimeout=10 -- <target> <command…>`; the
 # target must come after `--`, as a real ssh would otherwise read `-o…` in it.
@@ -54,19 +72,132 @@ if [ $# -eq 0 ]; then
 fi
 shift
 target="$1"
-if [ "$target" = "${FAKE_UNREACHABLE:-}" ]; then
+shift
+if [ "$target" = "${FAKE_UNREACHABLE:-}" ] || [ -e "$FAKE_DIR/lost/$target" ]; then
   echo "ssh: connect to host $target port 22: Connection refused" >&2
   exit 255
 fi
-if [ "$2" = readlink ]; then
-  if [ -f "$FAKE_DIR/current/$target" ]; then cat "$FAKE_DIR/current/$target"
-  else echo "/nix/store/old-nixos-system"; fi
-fi
+[ "$1" = sudo ] && shift
+current() { cat "$FAKE_DIR/current/$target" 2>/dev/null || echo /nix/store/old-nixos-system; }
+booted() { cat "$FAKE_DIR/booted/$target" 2>/dev/null || current; }
+kernel() { cat "$FAKE_DIR/kernel-of/${1##*/}" 2>/dev/null || echo /nix/store/k1; }
+event() { echo "$1 $target" >> "$FAKE_DIR/events"; }
+case "$1" in
+  readlink)
+    shift 2
+    for path; do
+      case "$path" in
+        /run/current-system) current ;;
+        /run/booted-system) booted ;;
+        /run/current-system/*) echo "$(kernel "$(current)")-${path##*/}" ;;
+        /run/booted-system/*) echo "$(kernel "$(booted)")-${path##*/}" ;;
+        *) echo "$(kernel "${path%/*}")-${path##*/}" ;;
+      esac
+    done ;;
+  */homelab-activate)
+    system="$3"
+    case "$2" in
+      activate)
+        event activate
+        current > "$FAKE_DIR/previous-$target"
+        rm -f "$FAKE_DIR/confirmed-$target"
+        echo "$system" > "$FAKE_DIR/current/$target"
+        echo "activating the configuration..." >&2
+        # The host's own timer: back to the previous system unless confirmed.
+        ( sleep "$4"
+          if [ ! -e "$FAKE_DIR/confirmed-$target" ]; then
+            cp "$FAKE_DIR/previous-$target" "$FAKE_DIR/current/$target"
+            rm -f "$FAKE_DIR/lost/$target"
+            event expired-rolled-back
+          fi ) >/dev/null 2>&1 </dev/null &
+        if [ "$target" = "${FAKE_LOSE_AFTER_ACTIVATE:-}" ]; then
+          mkdir -p "$FAKE_DIR/lost" && touch "$FAKE_DIR/lost/$target"
+          echo "Connection to $target closed by remote host." >&2
+          exit 255
+        fi ;;
+      confirm)
+        event confirm
+        touch "$FAKE_DIR/confirmed-$target" ;;
+      rollback)
+        event rollback
+        touch "$FAKE_DIR/confirmed-$target"
+        cp "$FAKE_DIR/previous-$target" "$FAKE_DIR/current/$target" ;;
+    esac ;;
+  systemctl)
+    event "$2"
+    if [ "$2" = reboot ]; then current > "$FAKE_DIR/booted/$target"; fi
+    exit 255 ;;
+esac
 "#;
 
-/// A folder holding the fake programs and what they recorded.
+/// A folder holding the fake programs and what they recorded, and a loopback DNS
+/// server standing in for the DNS host's CoreDNS (the health gate asks it).
 pub struct FakeHosts {
     dir: tempfile::TempDir,
+    dns: DnsResponder,
+}
+
+/// Answers every UDP query on a loopback port (NOERROR, no records) until dropped.
+struct DnsResponder {
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl DnsResponder {
+    fn start() -> DnsResponder {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a loopback UDP socket");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("a read timeout");
+        let addr = socket.local_addr().expect("its address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while !stopped.load(Ordering::SeqCst) {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    let mut reply = buf[..n].to_vec();
+                    if reply.len() > 2 {
+                        reply[2] |= 0x80;
+                    }
+                    let _ = socket.send_to(&reply, from);
+                }
+            }
+        });
+        DnsResponder { addr, stop }
+    }
+}
+
+impl Drop for DnsResponder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Registers each node on the fake API server: Ready (or not), running kubelet
+/// `v1.34.1` (the test labs' Kubernetes version).
+pub fn register_nodes(server: &fake_apiserver::ServerHandle, names: &[&str], ready: bool) {
+    for name in names {
+        let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}});
+        let (code, mut created) = server.call(
+            http::Method::POST,
+            "/api/v1/nodes",
+            "application/json",
+            node.to_string().as_bytes(),
+        );
+        assert_eq!(code, 201, "creating node {name}: {created}");
+        created["status"] = json!({
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+            "nodeInfo": {"kubeletVersion": "v1.34.1"},
+        });
+        let (code, body) = server.call(
+            http::Method::PUT,
+            &format!("/api/v1/nodes/{name}/status"),
+            "application/json",
+            created.to_string().as_bytes(),
+        );
+        assert_eq!(code, 200, "setting node {name}'s status: {body}");
+    }
 }
 
 /// How `homelab deploy` gets its standard input.
@@ -94,8 +225,13 @@ impl FakeHosts {
             std::fs::write(&path, script).expect("write fake");
             make_executable(&path);
         }
-        std::fs::create_dir_all(dir.path().join("current")).expect("mkdir");
-        FakeHosts { dir }
+        for sub in ["current", "booted", "kernel-of"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        FakeHosts {
+            dir,
+            dns: DnsResponder::start(),
+        }
     }
 
     /// Every call the fakes received, in order.
@@ -103,13 +239,39 @@ impl FakeHosts {
         read_lines(&self.dir.path().join("calls"))
     }
 
-    /// `start HOST` and `end HOST` lines from `nixos-rebuild`.
+    /// `start HOST` and `end HOST` lines from `nixos-rebuild`; `activate TARGET`,
+    /// `confirm TARGET`, `rollback TARGET`, `expired-rolled-back TARGET`, `reboot TARGET`
+    /// and `poweroff TARGET` from `ssh`.
     pub fn events(&self) -> Vec<String> {
         read_lines(&self.dir.path().join("events"))
     }
 
     pub fn forget_calls(&self) {
         let _ = std::fs::remove_file(self.dir.path().join("calls"));
+    }
+
+    /// The system the host `target` runs now.
+    pub fn current(&self, target: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join("current").join(target))
+            .map_or("/nix/store/old-nixos-system".into(), |s| {
+                s.trim().to_string()
+            })
+    }
+
+    /// The folder the fakes work in (`FAKE_DIR`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The hosts activated (magic rollback) or switched by `nixos-rebuild`, in order.
+    pub fn activated(&self) -> Vec<String> {
+        self.calls()
+            .iter()
+            .filter_map(|c| {
+                let (_, rest) = c.split_once("/sw/bin/homelab-activate activate ")?;
+                Some(rest.split(' ').next()?.rsplit('-').next()?.to_string())
+            })
+            .collect()
     }
 
     /// The hosts `nixos-rebuild` ran for, in order.
@@ -131,8 +293,17 @@ impl FakeHosts {
     }
 
     /// Runs `homelab --root LAB --inventory LAB/inventory.json deploy ARGS` with the
-    /// fakes first on PATH.
+    /// fakes first on PATH and the health gate's DNS check sent to the loopback server.
     pub fn deploy(&self, lab: &Path, args: &[&str], env: &[(&str, &str)], input: Input) -> Run {
+        let dns = self.dns.addr.to_string();
+        let mut all = vec!["deploy", "--dns-check-at", &dns];
+        all.extend_from_slice(args);
+        self.homelab(lab, &all, env, input)
+    }
+
+    /// Runs `homelab --root LAB --inventory LAB/inventory.json ARGS` with the fakes
+    /// first on PATH.
+    pub fn homelab(&self, lab: &Path, args: &[&str], env: &[(&str, &str)], input: Input) -> Run {
         let inventory = lab.join("inventory.json");
         let mut argv: Vec<&str> = vec![
             env!("CARGO_BIN_EXE_homelab"),
@@ -140,7 +311,6 @@ impl FakeHosts {
             lab.to_str().expect("a UTF-8 path"),
             "--inventory",
             inventory.to_str().expect("a UTF-8 path"),
-            "deploy",
         ];
         argv.extend_from_slice(args);
         let (mut cmd, stdin) = match input {
@@ -179,7 +349,7 @@ impl FakeHosts {
         drop(pipe);
         let output = child.wait_with_output().expect("waiting for homelab");
         Run {
-            command: format!("homelab deploy {}", args.join(" ")),
+            command: format!("homelab {}", args.join(" ")),
             dir: lab.to_path_buf(),
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

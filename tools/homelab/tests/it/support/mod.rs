@@ -15,7 +15,7 @@ mod registry;
 pub mod yaml11;
 
 pub use fake_cluster::FakeCluster;
-pub use fake_hosts::{four_host_lab, read_lines, FakeHosts, Input};
+pub use fake_hosts::{four_host_lab, read_lines, register_nodes, FakeHosts, Input};
 pub use fixtures::{chart_lab, fixtures, helm, helm_shim};
 pub use registry::OciRegistry;
 

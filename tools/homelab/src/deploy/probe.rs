@@ -1,0 +1,121 @@
+//! One host's state in one SSH round trip, for `homelab status`: whether it answers,
+//! the system it runs and the one it booted, and whether a reboot is due.
+
+use std::ffi::OsStr;
+
+use super::activate::HostState;
+use super::hosts::{ssh_args, HostTarget};
+use super::remote::{self, Step};
+
+/// What [`probe_host`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostProbe {
+    /// The host did not answer over SSH; the reason is `ssh`'s.
+    Unreachable { reason: String },
+    Reachable {
+        /// `/run/current-system`, resolved.
+        current: String,
+        /// `/run/booted-system`, resolved.
+        booted: String,
+        /// The boot parts (`kernel`, `initrd`, `kernel-modules`) that differ between
+        /// the booted and the current system: a reboot is needed when any does.
+        reboot_for: Vec<&'static str>,
+    },
+}
+
+impl HostProbe {
+    pub fn reboot_needed(&self) -> bool {
+        matches!(self, HostProbe::Reachable { reboot_for, .. } if !reboot_for.is_empty())
+    }
+}
+
+/// The words of the one remote command: the current system, then the booted and the
+/// current system's boot parts in the order [`HostState::parse`] reads them.
+const READLINK: [&str; 10] = [
+    "readlink",
+    "-f",
+    "/run/booted-system",
+    "/run/current-system",
+    "/run/booted-system/kernel",
+    "/run/booted-system/initrd",
+    "/run/booted-system/kernel-modules",
+    "/run/current-system/kernel",
+    "/run/current-system/initrd",
+    "/run/current-system/kernel-modules",
+];
+
+/// Reads `host`'s current and booted systems over SSH (`ssh` is the program to run),
+/// in one round trip. An unreachable host is data, not an error: `status` shows it.
+///
+/// # Caveats
+/// Nothing on the host changes; a host that has not booted since its last switch to a
+/// new kernel shows `reboot_for` non-empty.
+pub(crate) fn probe_host(host: &HostTarget, ssh: &OsStr) -> HostProbe {
+    let step = Step {
+        program: ssh,
+        args: ssh_args(host, &READLINK),
+        nix_ssh_options: None,
+        host: &host.name,
+        show_stdout: false,
+    };
+    let lines = match remote::run(step, &|_| {}) {
+        Ok(lines) => lines,
+        Err(f) => return HostProbe::Unreachable { reason: f.reason },
+    };
+    let Some((booted, rest)) = lines.split_first() else {
+        return HostProbe::Unreachable {
+            reason: "`readlink` printed nothing".into(),
+        };
+    };
+    match HostState::parse(rest) {
+        Ok(state) => HostProbe::Reachable {
+            current: state.current,
+            booted: booted.clone(),
+            reboot_for: state.reboot_for,
+        },
+        Err(reason) => HostProbe::Unreachable { reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::SshTarget;
+
+    /// A stand-in for `ssh` that prints the resolved paths of a host whose current
+    /// system has a new kernel.
+    fn fake_ssh(dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("ssh");
+        let script = "#!/bin/sh\nfor a; do case \"$a\" in\n\
+            /run/booted-system) echo /nix/store/a-system;;\n\
+            /run/current-system) echo /nix/store/b-system;;\n\
+            /run/current-system/kernel) echo /nix/store/k2;;\n\
+            /run/*) echo \"/nix/store/same-${a##*/}\";;\n\
+            esac; done\n";
+        std::fs::write(&path, script).expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn one_round_trip_reads_both_systems() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = HostTarget {
+            name: "w1".into(),
+            ssh: SshTarget::parse("root@w1").expect("target"),
+        };
+        let probe = probe_host(&host, fake_ssh(dir.path()).as_os_str());
+        assert_eq!(
+            probe,
+            HostProbe::Reachable {
+                current: "/nix/store/b-system".into(),
+                booted: "/nix/store/a-system".into(),
+                reboot_for: vec!["kernel"],
+            }
+        );
+        assert!(probe.reboot_needed());
+        let gone = probe_host(&host, OsStr::new("/nonexistent/ssh"));
+        assert!(matches!(gone, HostProbe::Unreachable { .. }));
+    }
+}
