@@ -1,4 +1,5 @@
-//! `apply --atomic`: when a release does not become ready, apply the last revision in
+//! `apply --atomic`: when a release does not become ready (or its pre-install or
+//! pre-upgrade hook fails), apply the last revision in
 //! which it was ready again — rendered from that revision's commit, only that release —
 //! wait for it, and fail the run naming both the failure and the restore. Releases that
 //! `needs` it were not applied: the run stops after the stage that failed.
@@ -27,16 +28,27 @@ pub(crate) fn run(
     if report.ok || report.cancelled {
         return Ok(code);
     }
-    let failed: BTreeSet<&str> = report
+    let not_ready: BTreeSet<&str> = report
         .not_ready
         .iter()
         .map(|n| session.plan.objects[n.id].release.as_str())
         .collect();
-    if failed.is_empty() {
-        eprintln!("error: --atomic restores releases that did not become ready; none did, so nothing was restored");
+    let failures = not_ready
+        .into_iter()
+        .map(|r| (r, "did not become ready"))
+        .chain(
+            report
+                .hook_failed
+                .as_deref()
+                .map(|r| (r, "had a pre-install or pre-upgrade hook fail")),
+        );
+    let mut restored = 0;
+    for (release, failure) in failures {
+        restore(release, failure, &history, kube, flags, global);
+        restored += 1;
     }
-    for release in failed {
-        restore(release, &history, kube, flags, global);
+    if restored == 0 {
+        eprintln!("error: --atomic restores releases that did not become ready or whose pre-upgrade hook failed; none did, so nothing was restored");
     }
     Ok(ExitCode::from(1))
 }
@@ -44,17 +56,18 @@ pub(crate) fn run(
 /// Applies `release` as the last revision that had it ready, and says how that went.
 fn restore(
     release: &str,
+    failure: &str,
     history: &History,
     kube: &KubeArgs,
     flags: &ApplyFlags,
     global: &GlobalArgs,
 ) {
     let Some(target) = history.last_ready(release, u64::MAX) else {
-        eprintln!("error: Release `{release}` did not become ready, and no recorded revision had it ready; nothing was restored");
+        eprintln!("error: Release `{release}` {failure}, and no recorded revision had it ready; nothing was restored");
         return;
     };
     eprintln!(
-        "Release `{release}` did not become ready; restoring revision {} (commit {}).",
+        "Release `{release}` {failure}; restoring revision {} (commit {}).",
         target.revision,
         target.short_commit()
     );
@@ -71,12 +84,15 @@ fn restore(
     .and_then(|rendered| apply_session(&rendered.session, global));
     eprintln!(
         "error: {}",
-        verdict(release, target, restored.map(|(_, r)| r.ok))
+        verdict(
+            &format!("Release `{release}` {failure} (see above)"),
+            target,
+            restored.map(|(_, r)| r.ok)
+        )
     );
 }
 
-fn verdict(release: &str, target: &Revision, restored: anyhow::Result<bool>) -> String {
-    let head = format!("Release `{release}` did not become ready (see above)");
+fn verdict(head: &str, target: &Revision, restored: anyhow::Result<bool>) -> String {
     match restored {
         Ok(true) => format!(
             "{head}; it was restored to revision {} (commit {}) and is ready again",

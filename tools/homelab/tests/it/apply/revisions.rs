@@ -237,3 +237,45 @@ fn a_bad_keep_count_is_refused_where_it_is_written() {
         "{run}"
     );
 }
+
+#[test]
+fn atomic_restores_a_release_whose_pre_upgrade_hook_fails() {
+    let lab = apply_lab();
+    lab.write(
+        "releases/hooked/release.toml",
+        "name = \"hooked\"\nnamespace = \"hooks\"\nvalues = [\"values.yaml\"]\n\n[chart]\npath = \"../../charts/hooked\"\n",
+    );
+    lab.write("releases/hooked/values.yaml", "schemaVersion: \"1\"\n");
+    lab.write(".gitignore", ".cache/\nkubeconfig\n");
+    git(&lab, &["init", "-q", "-b", "main"]);
+    commit(&lab, "one");
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    lab.write("releases/hooked/values.yaml", "schemaVersion: \"2\"\n");
+    commit(&lab, "schema 2");
+    fake.server.fail(FailRule::new("Job", "hooked-migrate"));
+    let run = homelab(
+        &lab,
+        &fake,
+        &["apply", "-e", "dev", "--timeout", "20s", "--atomic"],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("error: Release `hooked` had a pre-install or pre-upgrade hook fail (see above); it was restored to revision 1 (commit "),
+        "{run}"
+    );
+    let last = history(&lab, &fake).last().cloned().unwrap();
+    assert_eq!(
+        (
+            last["cause"].clone(),
+            last["restores"].clone(),
+            last["outcome"].clone()
+        ),
+        (
+            Value::from("atomic-restore"),
+            Value::from(1),
+            Value::from("succeeded")
+        ),
+        "{run}"
+    );
+}
