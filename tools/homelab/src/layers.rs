@@ -25,6 +25,7 @@ const LAYERS: &[(&str, usize)] = &[
     ("deploy", 3),
     ("hosts_admin", 3),
     ("import", 3),
+    ("status", 3),
     ("cli", 4),
 ];
 

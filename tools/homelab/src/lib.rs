@@ -23,6 +23,7 @@ pub mod names;
 pub(crate) mod paths;
 pub mod release;
 pub mod render;
+pub mod status;
 pub mod toml_file;
 
 #[cfg(test)]

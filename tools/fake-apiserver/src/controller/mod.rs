@@ -44,6 +44,10 @@ pub struct FailRule {
     pub name: String,
     pub reason: String,
     pub message: String,
+    /// Only while a container of the pod template runs this image (any image when
+    /// absent): an upgrade fails, the rollback to the old image recovers.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 impl FailRule {
@@ -66,7 +70,13 @@ impl FailRule {
             name: name.to_owned(),
             reason: reason.to_owned(),
             message: message.to_owned(),
+            image: None,
         }
+    }
+
+    pub fn with_image(mut self, image: &str) -> Self {
+        self.image = Some(image.to_owned());
+        self
     }
 
     pub fn with_reason(mut self, reason: &str, message: &str) -> Self {
@@ -80,8 +90,18 @@ impl FailRule {
         self
     }
 
-    fn matches(&self, kind: &str, ns: &str, name: &str) -> bool {
-        self.kind == kind && self.name == name && self.namespace.as_deref().is_none_or(|n| n == ns)
+    fn matches(&self, kind: &str, ns: &str, name: &str, obj: &Value) -> bool {
+        let runs = |image: &str| {
+            obj.pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|c| c["image"] == image)
+        };
+        self.kind == kind
+            && self.name == name
+            && self.namespace.as_deref().is_none_or(|n| n == ns)
+            && self.image.as_deref().is_none_or(runs)
     }
 }
 
@@ -288,7 +308,7 @@ fn reconcile(
         let failure = cfg
             .failing
             .iter()
-            .find(|r| r.matches(kind, &key.namespace, &key.name))
+            .find(|r| r.matches(kind, &key.namespace, &key.name, obj))
             .map(|r| Failure {
                 reason: r.reason.clone(),
                 message: r.message.clone(),

@@ -13,6 +13,8 @@
 //! - [`diff`]: server dry-run and comparison with the live objects;
 //! - [`event`]: what a run says, handed to a [`Reporter`] (the CLI's progress bars,
 //!   lines or JSON);
+//! - [`revision`], [`revision_store`], [`revision_git`]: what each apply did, kept in
+//!   the cluster for `history`, `rollback`, `apply --atomic` and `status`;
 //! - [`session`]: one run against a cluster — connection, lock, signals, apply and its
 //!   summary — with its options and their defaults;
 //! - real Secret data comes from [`crate::render::SopsSecrets`], in memory only;
@@ -38,6 +40,9 @@ pub mod prune;
 pub mod readiness;
 pub mod resource;
 pub mod retry;
+pub mod revision;
+pub mod revision_git;
+pub mod revision_store;
 pub mod run;
 pub mod session;
 pub mod wait;

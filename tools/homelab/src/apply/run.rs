@@ -138,8 +138,10 @@ pub struct ApplyReport {
     /// failed to delete (listed in `prune_failed`).
     pub pruned: Vec<Candidate>,
     pub prune_failed: Vec<(Candidate, String)>,
-    /// A problem of the run as a whole (the ApplySet parent, listing for prune).
+    /// A problem of the run as a whole (the ApplySet parent, listing for prune, a hook).
     pub error: Option<String>,
+    /// The release whose pre-install or pre-upgrade hook failed, stopping the run.
+    pub hook_failed: Option<String>,
     /// Requests this run sent.
     pub requests: u64,
     pub elapsed: Duration,
@@ -186,6 +188,7 @@ pub async fn apply(
         pruned: Vec::new(),
         prune_failed: Vec::new(),
         error: None,
+        hook_failed: None,
         requests: 0,
         elapsed: Duration::ZERO,
     };
@@ -291,7 +294,10 @@ impl Runner<'_> {
             });
             let hooked = match self.hooks_before(stage).await {
                 Ok(hooked) => hooked,
-                Err(message) => return self.fail_run(report, message),
+                Err((release, message)) => {
+                    report.hook_failed = Some(release);
+                    return self.fail_run(report, message);
+                }
             };
             let results =
                 futures::future::join_all(stage.releases.iter().map(|r| self.apply_release(r)))
@@ -351,15 +357,19 @@ impl Runner<'_> {
     }
 
     /// Runs the pre-install/pre-upgrade hooks of the stage's releases (concurrently
-    /// across releases); the releases with their post phase, for [`Self::hooks_after`].
-    async fn hooks_before(&self, stage: &Stage) -> Result<Vec<(String, Phase)>, String> {
+    /// across releases); the releases with their post phase, for [`Self::hooks_after`],
+    /// or the first release whose hook failed and why.
+    async fn hooks_before(&self, stage: &Stage) -> Result<Vec<(String, Phase)>, (String, String)> {
         let hooks = self.hook_runner();
         let runs = stage.releases.iter().map(|r| async {
             let Some((pre, post)) = phases_for(self.cluster, self.plan, &self.live, r).await else {
                 return Ok(None);
             };
-            hooks.run(&r.release, pre).await?;
-            Ok::<_, String>(Some((r.release.clone(), post)))
+            hooks
+                .run(&r.release, pre)
+                .await
+                .map_err(|m| (r.release.clone(), m))?;
+            Ok::<_, (String, String)>(Some((r.release.clone(), post)))
         });
         let mut hooked = Vec::new();
         for run in futures::future::join_all(runs).await {

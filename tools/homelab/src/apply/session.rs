@@ -9,7 +9,10 @@
 //!   first write until after its last; a dry run changes nothing and takes no lock.
 //! - SIGINT or SIGTERM stops the run at the next object boundary; nothing is pruned and
 //!   the lock is still released.
+//! - A run that may change the cluster and has a [`Recording`] records a revision
+//!   before it releases the lock (two requests; see [`super::revision_store`]).
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,8 @@ use super::diff::{diff, DiffReport};
 use super::event::{Event, Reporter};
 use super::lock::{self, LockError, LockNotice, LockOptions};
 use super::plan::ApplyPlan;
+use super::revision::{Cause, Revision};
+use super::revision_store::{self, StoreError};
 use super::run::{apply, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
 use crate::render::RenderedSet;
 
@@ -67,6 +72,20 @@ pub(crate) struct Session {
     pub cluster: Cluster,
     options: SessionOptions,
     runtime: Runtime,
+    /// How to record the run as a revision; nothing is recorded without it.
+    pub recording: Option<Recording>,
+}
+
+/// What a run records about itself besides what the report says.
+#[derive(Debug, Clone)]
+pub(crate) struct Recording {
+    /// The lab root the set was rendered from: its git commit is recorded.
+    pub lab_root: PathBuf,
+    /// Revisions the environment keeps.
+    pub keep: u32,
+    pub cause: Cause,
+    /// The revision a rollback or restore renders again.
+    pub restores: Option<u64>,
 }
 
 /// What an apply ended with.
@@ -74,6 +93,8 @@ pub(crate) struct Outcome {
     pub report: ApplyReport,
     /// The lock's lease could not be deleted; it expires after [`SessionOptions::lock_ttl`].
     pub release_failed: Option<RequestError>,
+    /// The revision recorded, or why none could be.
+    pub revision: Option<Result<u64, StoreError>>,
 }
 
 impl Session {
@@ -96,6 +117,7 @@ impl Session {
             cluster,
             options,
             runtime,
+            recording: None,
         })
     }
 
@@ -173,6 +195,10 @@ impl Session {
             )
             .await;
             signals.abort();
+            let revision = match (&self.recording, options.dry_run) {
+                (Some(recording), false) => Some(self.record(recording, &report).await),
+                _ => None,
+            };
             let release_failed = match guard {
                 Some(guard) => guard.release().await.err(),
                 None => None,
@@ -180,9 +206,18 @@ impl Session {
             Ok::<_, LockError>(Outcome {
                 report,
                 release_failed,
+                revision,
             })
         });
         Ok(outcome?)
+    }
+
+    /// Records `report` as the environment's next revision.
+    async fn record(&self, recording: &Recording, report: &ApplyReport) -> Result<u64, StoreError> {
+        let source = super::revision_git::source(&recording.lab_root);
+        let mut revision = Revision::of_run(&self.plan, report, source, recording.cause);
+        revision.restores = recording.restores;
+        revision_store::record(&self.cluster.client, revision, recording.keep).await
     }
 
     /// One sentence per problem of a failed run, secrets redacted: each failed or

@@ -56,6 +56,10 @@ pub struct Args {
     /// Server-side dry run: the server validates every object and stores nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// When a release does not become ready, apply its last revision that was ready
+    /// again (rendered from that revision's commit), wait for it, and fail naming both
+    #[arg(long, conflicts_with = "dry_run")]
+    pub atomic: bool,
     #[command(flatten)]
     pub flags: ApplyFlags,
 }
@@ -145,7 +149,9 @@ pub(crate) fn prepare(
     plan.selected = render_options.selector.iter().cloned().collect();
     plan.namespace_users =
         apply::policy::namespaces_of_other_releases(&lab, &kube.env, &plan.selected);
-    Ok(Session::connect(set, plan, &resolved, options)?)
+    let mut session = Session::connect(set, plan, &resolved, options)?;
+    session.recording = Some(super::revision::recording(&lab, &kube.env, global));
+    Ok(session)
 }
 
 /// The context the environment may use: its bound one, or `--context` with
@@ -177,7 +183,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = args
         .flags
         .session_options(args.dry_run, args.kube.concurrency);
-    settle(prepare(&args.kube, global, options).and_then(|session| run_session(&session, global)))
+    settle(
+        prepare(&args.kube, global, options).and_then(|session| match args.atomic {
+            true => super::atomic::run(&session, &args.kube, &args.flags, global),
+            false => run_session(&session, global),
+        }),
+    )
 }
 
 /// The reporter for `global`'s output: JSON lines, progress bars on a terminal, or lines.
@@ -197,6 +208,14 @@ fn reporter(output: OutputFormat) -> Box<dyn Reporter> {
 /// Applies what `prepare` rendered; `deploy --plan` calls this with the session its plan
 /// showed, so the cluster is rendered (and its secrets decrypted) once per run.
 pub(crate) fn run_session(session: &Session, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    Ok(apply_session(session, global)?.0)
+}
+
+/// [`run_session`], also returning the report (`apply --atomic` reads it).
+pub(crate) fn apply_session(
+    session: &Session,
+    global: &GlobalArgs,
+) -> anyhow::Result<(ExitCode, apply::ApplyReport)> {
     let outcome = session.apply(reporter(global.output).as_ref())?;
     if let Some(e) = &outcome.release_failed {
         eprintln!(
@@ -205,14 +224,16 @@ pub(crate) fn run_session(session: &Session, global: &GlobalArgs) -> anyhow::Res
             session.options().lock_ttl
         );
     }
+    super::revision::print_recorded(&outcome, global);
     let report = outcome.report;
     if report.ok {
-        return Ok(ExitCode::SUCCESS);
+        return Ok((ExitCode::SUCCESS, report));
     }
     if global.output == OutputFormat::Text {
         for problem in session.problems(&report) {
             eprintln!("error: {problem}");
         }
     }
-    Ok(ExitCode::from(if report.cancelled { 130 } else { 1 }))
+    let code = ExitCode::from(if report.cancelled { 130 } else { 1 });
+    Ok((code, report))
 }

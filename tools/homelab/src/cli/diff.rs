@@ -59,7 +59,7 @@ fn exit_code(report: &DiffReport, exit_code: bool) -> ExitCode {
 }
 
 /// Prints the report: JSON lines, or a coloured diff per object and a summary.
-fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<()> {
+pub(super) fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<()> {
     match output {
         OutputFormat::Json => {
             for object in &report.objects {

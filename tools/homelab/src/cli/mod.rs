@@ -8,6 +8,7 @@
 //! `destroy`).
 
 mod apply;
+mod atomic;
 mod charts;
 mod check;
 mod completions;
@@ -20,6 +21,7 @@ mod event_line;
 mod exit;
 mod export;
 mod generate;
+mod history;
 mod host;
 mod import;
 mod output;
@@ -27,8 +29,11 @@ mod paint;
 mod progress;
 mod render;
 mod report;
+mod revision;
+mod rollback;
 mod secrets;
 mod shutdown;
+mod status;
 mod summary;
 mod test;
 mod wake;
@@ -107,6 +112,15 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Run the releases' Helm test hooks, as `helm test` does
     Test(test::Args),
+    /// List the environment's recorded revisions: number, time, commit, who, releases
+    /// changed, result
+    History(history::Args),
+    /// Render a recorded revision again from its git commit, show the plan, and apply it
+    /// (default: the latest succeeded revision before the latest)
+    Rollback(rollback::Args),
+    /// Show each host (reachable, node Ready/cordoned, kubelet) and each environment's
+    /// releases (ready objects, revision, commit, drift) and lock holder
+    Status(status::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
     /// Add or remove a host's folder, SSH host key, .sops.yaml rule and secrets file
@@ -142,6 +156,9 @@ pub fn main() -> ExitCode {
         Command::Shutdown(args) => shutdown::run(&args, &cli.global),
         Command::Destroy(args) => destroy::run(&args, &cli.global),
         Command::Test(args) => test::run(&args, &cli.global),
+        Command::History(args) => history::run(&args, &cli.global),
+        Command::Rollback(args) => rollback::run(&args, &cli.global),
+        Command::Status(args) => status::run(&args, &cli.global),
         Command::Secrets(args) => secrets::run(&args, &cli.global),
         Command::Host(args) => host::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),

@@ -4,7 +4,7 @@ pub mod model;
 
 use std::path::Path;
 
-pub use model::{Environment, EnvironmentsFile};
+pub use model::{Environment, EnvironmentsFile, MAX_KEEP_REVISIONS};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::names;
@@ -42,6 +42,18 @@ pub fn load(root: &Path) -> Result<TomlFile<EnvironmentsFile>, Diagnostics> {
                 &format!("environments.{name}.context"),
                 format!("Environment `{name}` has an empty kube context"),
             ));
+        }
+        if let Some(keep) = env
+            .keep_revisions
+            .filter(|k| !(1..=MAX_KEEP_REVISIONS).contains(k))
+        {
+            problems.push(
+                file.error_at(
+                    &format!("environments.{name}.keep_revisions"),
+                    format!("Environment `{name}` keeps {keep} revisions; expected 1 to {MAX_KEEP_REVISIONS}"),
+                )
+                .with_help("remove `keep_revisions` for the default of 10"),
+            );
         }
     }
     problems.into_result(file)

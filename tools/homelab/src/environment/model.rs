@@ -17,4 +17,19 @@ pub struct Environment {
     pub context: String,
     /// The SOPS file, relative to the repository root, that `[[secrets]]` paths point into.
     pub secrets: String,
+    /// How many revisions of this environment the cluster keeps for `homelab history`
+    /// and `rollback` (1 to 100); 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_revisions: Option<u32>,
+}
+
+/// The most revisions an environment may keep: each is a ConfigMap of up to a few
+/// hundred kilobytes in kube-system.
+pub const MAX_KEEP_REVISIONS: u32 = 100;
+
+impl Environment {
+    /// Revisions kept in the cluster.
+    pub fn keep_revisions(&self) -> u32 {
+        self.keep_revisions.unwrap_or(10)
+    }
 }

@@ -18,6 +18,8 @@ mod hooks;
 mod lock;
 mod policy;
 mod prune;
+mod revisions;
+mod status;
 
 use crate::support::{chart_lab, copy_tree, helm_shim, repo_root, FakeCluster, Run, TestLab};
 

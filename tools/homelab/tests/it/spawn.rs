@@ -32,6 +32,20 @@ const REVIEWED: &[(&str, usize, &str)] = &[
          parsed SshTarget, HOST a DNS label, STORE a checked store path (SystemPath), N a number",
     ),
     (
+        "homelab/src/apply/revision_git.rs",
+        1,
+        "`git -C ROOT -c core.fsmonitor=false status --porcelain=v2 …`, `rev-parse \
+         --show-prefix`, `worktree add --detach --quiet TMP COMMIT`, `worktree remove --force \
+         TMP`: ROOT the user's lab root, TMP a folder homelab made, COMMIT checked to be 40 or \
+         64 hex digits (a record from the cluster starting with `-` is refused); only from \
+         commands that change the cluster",
+    ),
+    (
+        "homelab/src/status/hosts.rs",
+        1,
+        "`ssh … -- DEST true` with deploy's `probe_args`, DEST a parsed SshTarget",
+    ),
+    (
         "homelab/src/render/helm.rs",
         1,
         "`helm template --namespace NS --values F --kube-version V -- NAME CHART`: NAME and \

@@ -1,5 +1,6 @@
 //! The no-op fast path: a re-apply with nothing changed lists each kind once and sends
-//! no object, within (kinds in scope + 10) requests.
+//! no object, within (kinds in scope + 10) requests, plus the two that record the
+//! revision (a LIST and one PATCH of its ConfigMap).
 
 use std::collections::BTreeSet;
 
@@ -23,9 +24,13 @@ fn a_no_op_reapply_lists_each_kind_once_and_sends_nothing() {
             .contains("Applied: 0 created, 0 configured, 27 unchanged, 0 pruned"),
         "{run}"
     );
-    assert_eq!(counts.get(fake_apiserver::Verb::Patch), 0, "{counts:?}");
+    assert_eq!(
+        counts.get(fake_apiserver::Verb::Patch),
+        1,
+        "only the revision record: {counts:?}"
+    );
     assert!(
-        counts.total <= kinds.len() as u64 + 10,
+        counts.total <= kinds.len() as u64 + 10 + 2,
         "{} requests for {} kinds: {counts:?}",
         counts.total,
         kinds.len()
@@ -45,5 +50,9 @@ fn a_change_is_still_applied_and_only_it() {
             .contains("Applied: 0 created, 2 configured, 25 unchanged"),
         "{run}"
     );
-    assert_eq!(fake.server.requests().get(fake_apiserver::Verb::Patch), 2);
+    assert_eq!(
+        fake.server.requests().get(fake_apiserver::Verb::Patch),
+        2 + 1,
+        "the two objects and the revision record"
+    );
 }

@@ -1,0 +1,134 @@
+//! `homelab status [-e ENV] [-o json]`: the hosts and each environment's releases on
+//! one screen. Unreachable hosts and clusters are shown, not errors: the exit code is
+//! 0 whenever the lab loads.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::status::{gather, EnvironmentStatus, HostStatus, Status, StatusOptions};
+
+use super::exit::{settle, Reported};
+use super::{GlobalArgs, OutputFormat};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this environment (every environment when absent)
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: Vec<String>,
+    /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    settle(status(args, global))
+}
+
+fn status(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    {
+        let lab = global.load_lab().map_err(Reported)?;
+        for env in &args.env {
+            if !lab.environments.value.environments.contains_key(env) {
+                anyhow::bail!(
+                    "Unknown environment `{env}`; environments are: {}",
+                    lab.environment_names().collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        let options = StatusOptions {
+            environments: args.env.clone(),
+            kubeconfig: args.kubeconfig.clone(),
+            ssh: "ssh".into(),
+            timeout: Duration::from_secs(10),
+        };
+        let status = gather(&lab, &options);
+        match global.output {
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+            OutputFormat::Text => print!("{}", text(&status)),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Rows of cells, left-aligned in columns two spaces apart.
+fn columns(rows: &[Vec<String>]) -> String {
+    let mut widths = Vec::new();
+    for row in rows {
+        widths.resize(widths.len().max(row.len()), 0);
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            format!("  {}\n", cells.join("  ").trim_end())
+        })
+        .collect()
+}
+
+fn host_row(h: &HostStatus) -> Vec<String> {
+    let reach = match &h.error {
+        None => "reachable".to_string(),
+        Some(e) => format!("unreachable ({e})"),
+    };
+    let node = match &h.node {
+        None => "no node".to_string(),
+        Some(n) => format!(
+            "node {}{}{}",
+            if n.ready { "Ready" } else { "NotReady" },
+            if n.cordoned { ",cordoned" } else { "" },
+            match n.kubelet.is_empty() {
+                true => String::new(),
+                false => format!(" kubelet {}", n.kubelet),
+            }
+        ),
+    };
+    vec![h.name.clone(), h.ssh.clone(), reach, node]
+}
+
+fn environment_text(e: &EnvironmentStatus) -> String {
+    let mut out = format!("environment {} (context {})", e.name, e.context);
+    if let Some(error) = &e.error {
+        return format!("{out}: cluster unreachable: {error}\n");
+    }
+    let c = &e.cluster;
+    out.push_str(&match c.latest_revision {
+        Some(n) => format!(", revision {n}"),
+        None => ", no revision recorded".to_string(),
+    });
+    out.push_str(&match &c.lock_holder {
+        Some(holder) => format!(", locked by {holder}\n"),
+        None => ", not locked\n".to_string(),
+    });
+    let mut rows = vec![["RELEASE", "READY", "REVISION", "COMMIT", "DRIFT"]
+        .map(String::from)
+        .to_vec()];
+    for r in &c.releases {
+        rows.push(vec![
+            r.name.clone(),
+            format!("{}/{}", r.ready, r.total),
+            r.revision.map_or("-".into(), |n| n.to_string()),
+            r.commit.clone().unwrap_or_else(|| "-".into()),
+            r.drift.to_string(),
+        ]);
+    }
+    out.push_str(&columns(&rows));
+    out
+}
+
+/// The status as text: hosts, then each environment.
+fn text(status: &Status) -> String {
+    let mut out = String::from("hosts\n");
+    let rows: Vec<Vec<String>> = status.hosts.iter().map(host_row).collect();
+    out.push_str(&columns(&rows));
+    for e in &status.environments {
+        out.push_str(&environment_text(e));
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! `homelab status` against the fake API server and a fake `ssh` for which one host
+//! is unreachable: hosts, releases with their revision and drift, a missing cluster
+//! shown as data.
+
+use serde_json::{json, Value};
+
+use super::{apply_lab, apply_ok, env_for};
+use crate::support::{FakeCluster, Run, TestLab};
+
+/// `ssh … -- root@tokiwa true` fails as an unreachable host does; every other target answers.
+const SSH: &str = r#"#!/bin/sh
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
+if [ "$2" = "root@tokiwa" ]; then
+  echo "ssh: connect to host tokiwa port 22: No route to host" >&2
+  exit 255
+fi
+exit 0
+"#;
+
+fn status(lab: &TestLab, fake: &FakeCluster, bin: &std::path::Path, args: &[&str]) -> Run {
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut env = env_for(lab, fake);
+    env.push(("PATH", path));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    lab.run_with(args, &env)
+}
+
+fn fake_ssh() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = tempfile::tempdir().expect("tempdir");
+    let ssh = bin.path().join("ssh");
+    std::fs::write(&ssh, SSH).expect("write the fake ssh");
+    std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    bin
+}
+
+#[test]
+fn status_shows_hosts_releases_drift_and_a_missing_cluster() {
+    let lab = apply_lab();
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "yomogi"},
+        "spec": {"unschedulable": true}});
+    let (code, body) = fake.server.apply_as("kubelet", &node, true);
+    assert_eq!(code, 201, "{body}");
+    let plain = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "hanaakari"}});
+    assert_eq!(fake.server.apply_as("kubelet", &plain, true).0, 201);
+    let ready = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "hanaakari"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}],
+            "nodeInfo": {"kubeletVersion": "v1.34.1"}}});
+    let (code, body) = fake.server.call(
+        http::Method::PATCH,
+        "/api/v1/nodes/hanaakari/status?fieldManager=kubelet",
+        "application/merge-patch+json",
+        ready.to_string().as_bytes(),
+    );
+    assert!(code == 200 || code == 201, "{code} {body}");
+    // Someone scales the site by hand: one object drifts from revision 1.
+    let theirs = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "site", "namespace": "site",
+            "annotations": {"homelab.dev/applied-hash": "sha256:edited"}}});
+    let (code, body) = fake.server.apply_as("kubectl-edit", &theirs, true);
+    assert_eq!(code, 200, "{body}");
+
+    let bin = fake_ssh();
+    let run = status(&lab, &fake, bin.path(), &["status"]);
+    run.expect_code(0);
+    insta::assert_snapshot!("status_text", run.stdout_normalized());
+
+    let run = status(
+        &lab,
+        &fake,
+        bin.path(),
+        &["-o", "json", "status", "-e", "dev"],
+    );
+    run.expect_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let tokiwa = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "tokiwa")
+        .unwrap();
+    assert_eq!(tokiwa["reachable"], false, "{run}");
+    assert_eq!(doc["environments"].as_array().unwrap().len(), 1);
+    let site = doc["environments"][0]["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "site")
+        .unwrap();
+    assert_eq!(
+        (site["revision"].clone(), site["drift"].clone()),
+        (json!(1), json!(1)),
+        "{run}"
+    );
+}
