@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use handlebars::Context;
 use serde_json::Value;
 
+use super::capabilities::{self, Capabilities};
 use super::documents::{self, SourcedDocument};
 use super::helm::TemplateCall;
 use super::secrets::{self, Redactor};
@@ -34,7 +35,12 @@ pub(super) struct Rendered {
 }
 
 impl Job<'_> {
-    pub fn render(&self, input: &ReleaseInput<'_>) -> Result<Rendered, RenderProblem> {
+    /// Renders one release, its chart seeing `capabilities`.
+    pub fn render(
+        &self,
+        input: &ReleaseInput<'_>,
+        capabilities: &Capabilities,
+    ) -> Result<Rendered, RenderProblem> {
         let release = input.release;
         let problem = |message: String| RenderProblem {
             release: Some(release.name.clone()),
@@ -54,7 +60,7 @@ impl Job<'_> {
         };
         if let Some(chart) = &release.chart {
             push(
-                self.chart(input.dir, release, chart, &merged)
+                self.chart(input.dir, release, chart, &merged, capabilities)
                     .map_err(problem)?,
             );
         }
@@ -132,14 +138,26 @@ impl Job<'_> {
         Ok(values::merge_layers(layers))
     }
 
-    fn chart(
+    /// Whether the release's chart may read `.Capabilities.APIVersions`, so a change of
+    /// the set can change its output; `false` for a release without a chart.
+    pub fn consults_api_versions(&self, input: &ReleaseInput<'_>) -> bool {
+        let Some(chart) = &input.release.chart else {
+            return false;
+        };
+        match self.chart_path(input.dir, input.release, chart) {
+            Ok(path) => capabilities::chart_consults_api_versions(&path),
+            Err(_) => true,
+        }
+    }
+
+    /// The chart's folder, or its archive in the verified cache.
+    fn chart_path(
         &self,
         dir: &Path,
         release: &Release,
         chart: &ChartSource,
-        merged: &Value,
-    ) -> Result<Vec<SourcedDocument>, String> {
-        let chart_path = match chart {
+    ) -> Result<PathBuf, String> {
+        Ok(match chart {
             ChartSource::Local { path } => {
                 let shown = PathBuf::from("releases").join(&release.name).join(path);
                 paths::resolve_chart(&self.root, dir, path, &shown.to_string_lossy())
@@ -173,7 +191,18 @@ impl Job<'_> {
                     }
                 }
             }
-        };
+        })
+    }
+
+    fn chart(
+        &self,
+        dir: &Path,
+        release: &Release,
+        chart: &ChartSource,
+        merged: &Value,
+        capabilities: &Capabilities,
+    ) -> Result<Vec<SourcedDocument>, String> {
+        let chart_path = self.chart_path(dir, release, chart)?;
         let mut values_file = tempfile::Builder::new()
             .prefix("homelab-values-")
             .suffix(".yaml")
@@ -190,6 +219,7 @@ impl Job<'_> {
                 namespace: &release.namespace,
                 values_file: values_file.path(),
                 kube_version: &self.kube_version,
+                api_versions: capabilities.api_versions(),
             })
             .map_err(|e| match &e {
                 super::helm::HelmError::Failed { stderr, .. } => {
