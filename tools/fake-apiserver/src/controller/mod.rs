@@ -9,7 +9,7 @@
 
 mod status;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ pub use status::Failure;
 /// Keep objects matching this failing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailRule {
-    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job` or
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `Pod` or
     /// `CustomResourceDefinition`.
     pub kind: String,
     /// Any namespace when absent.
@@ -43,6 +43,7 @@ impl FailRule {
     /// A rule with the reason a real controller would give for `kind`.
     pub fn new(kind: &str, name: &str) -> Self {
         let (reason, message) = match kind {
+            "Pod" => ("Error", "the container exited with status 1"),
             "Job" => (
                 "BackoffLimitExceeded",
                 "Job has reached the specified backoff limit",
@@ -88,6 +89,8 @@ pub struct ControllerConfig {
     pub failing: Vec<FailRule>,
     /// Nodes a DaemonSet is scheduled on.
     pub daemonset_nodes: i64,
+    /// What `pods/NAME/log` answers, by Pod name (empty for a Pod not listed).
+    pub pod_logs: BTreeMap<String, String>,
 }
 
 impl Default for ControllerConfig {
@@ -97,11 +100,13 @@ impl Default for ControllerConfig {
             ready_delay: Duration::ZERO,
             failing: Vec::new(),
             daemonset_nodes: 3,
+            pod_logs: BTreeMap::new(),
         }
     }
 }
 
 const MANAGED: &[(&str, &str, &str)] = &[
+    ("", "pods", "Pod"),
     ("apps", "deployments", "Deployment"),
     ("apps", "statefulsets", "StatefulSet"),
     ("apps", "daemonsets", "DaemonSet"),

@@ -5,6 +5,7 @@
 mod apply;
 mod control;
 mod delete;
+mod log;
 mod read;
 mod table;
 mod write;
@@ -216,6 +217,10 @@ fn resource(
         && (path.name.is_some() || req.method == Method::POST)
     {
         return Err(ApiError::no_route());
+    }
+    if path.subresource.as_deref() == Some("log") && path.group.is_empty() && path.plural == "pods"
+    {
+        return log::get(state, &shared.controller(), &req.method, path);
     }
     match path.subresource.as_deref() {
         None => {}

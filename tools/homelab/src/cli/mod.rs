@@ -19,6 +19,7 @@ mod duration;
 mod event_line;
 mod exit;
 mod export;
+mod final_event;
 mod generate;
 mod host;
 mod import;
