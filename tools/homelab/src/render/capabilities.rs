@@ -10,12 +10,10 @@
 //!   anything else contributes nothing (the typed check reports the CRD itself).
 //! - A CRD's versions count only when served (`served: false` is left out).
 
-use std::io::Read as _;
-use std::path::Path;
+use serde_json::Value;
 
 use super::builtin_apis;
 use super::object::RenderedObject;
-use crate::charts::archive::MAX_UNPACKED_BYTES;
 use crate::environment::api_versions;
 
 /// The API versions one round of rendering hands to Helm, sorted and unique.
@@ -40,9 +38,14 @@ impl Capabilities {
 
     /// These plus the group versions and kinds of the CRDs among `objects`.
     pub fn with_crds<'a>(&self, objects: impl IntoIterator<Item = &'a RenderedObject>) -> Self {
+        self.with_crd_bodies(objects.into_iter().map(|o| &o.body))
+    }
+
+    /// These plus the group versions and kinds of the CRDs among `bodies`.
+    pub fn with_crd_bodies<'a>(&self, bodies: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut versions = self.versions.clone();
-        for object in objects {
-            versions.extend(crd_api_versions(object));
+        for body in bodies {
+            versions.extend(crd_api_versions(body));
         }
         Capabilities::from(versions)
     }
@@ -60,13 +63,17 @@ impl From<Vec<String>> for Capabilities {
     }
 }
 
-/// `group/version` and `group/version/Kind` for each served version of `object` when it
+/// `group/version` and `group/version/Kind` for each served version of `body` when it
 /// is a CustomResourceDefinition; nothing otherwise.
-pub fn crd_api_versions(object: &RenderedObject) -> Vec<String> {
-    if object.kind() != "CustomResourceDefinition" || object.group() != "apiextensions.k8s.io" {
+pub fn crd_api_versions(body: &Value) -> Vec<String> {
+    let is_crd = body["kind"] == "CustomResourceDefinition"
+        && body["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"));
+    if !is_crd {
         return Vec::new();
     }
-    let spec = &object.body["spec"];
+    let spec = &body["spec"];
     let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
         return Vec::new();
     };
@@ -88,55 +95,6 @@ pub fn crd_api_versions(object: &RenderedObject) -> Vec<String> {
         }
     }
     out
-}
-
-/// Whether the chart at `path` (a folder or a `.tgz`) may read `.Capabilities.APIVersions`:
-/// some file mentions `APIVersions`, or it holds a packed subchart that cannot be read
-/// here. Unreadable charts count as consulting, so they are rendered again rather than
-/// left with an outdated set.
-pub fn chart_consults_api_versions(path: &Path) -> bool {
-    if path.is_dir() {
-        return folder_mentions(path, 0);
-    }
-    let Ok(file) = std::fs::File::open(path) else {
-        return true;
-    };
-    let mut tar = Vec::new();
-    let read = flate2::read::GzDecoder::new(file)
-        .take(MAX_UNPACKED_BYTES * 2)
-        .read_to_end(&mut tar);
-    read.is_err() || mentions(&tar)
-}
-
-fn mentions(bytes: &[u8]) -> bool {
-    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    has(b"APIVersions") || has(b".tgz")
-}
-
-fn folder_mentions(dir: &Path, depth: usize) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return true;
-    };
-    if depth > 16 {
-        return true;
-    }
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            return true;
-        };
-        let found = if kind.is_dir() {
-            folder_mentions(&path, depth + 1)
-        } else {
-            std::fs::read(&path).map_or(true, |bytes| {
-                mentions(&bytes) || path.extension().is_some_and(|e| e == "tgz")
-            })
-        };
-        if found {
-            return true;
-        }
-    }
-    false
 }
 
 /// The value as the `--api-versions` option carries it (one value per option).
@@ -183,23 +141,8 @@ mod tests {
             "kind": "CustomResourceDefinition",
             "spec": {"group": "--set=x", "names": {"kind": "K"}, "versions": [{"name": "v1"}]}
         }));
-        assert!(crd_api_versions(&object).is_empty());
+        assert!(crd_api_versions(&object.body).is_empty());
         let caps = Capabilities::base("1.34.1", &["--kube-version=0.0.1".into()]);
         assert!(caps.api_versions().iter().all(|v| !v.starts_with('-')));
-    }
-
-    #[test]
-    fn a_chart_that_reads_api_versions_is_found() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
-        std::fs::write(dir.path().join("templates/a.yaml"), "kind: A\n").unwrap();
-        assert!(!chart_consults_api_versions(dir.path()));
-        std::fs::write(
-            dir.path().join("templates/b.yaml"),
-            "{{ if .Capabilities.APIVersions.Has \"x/v1\" }}{{ end }}",
-        )
-        .unwrap();
-        assert!(chart_consults_api_versions(dir.path()));
-        assert!(chart_consults_api_versions(&dir.path().join("missing.tgz")));
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod builtin_apis;
 pub mod capabilities;
+pub mod chart_files;
 pub mod context;
 pub mod documents;
 pub mod emit;

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use handlebars::Context;
 use serde_json::Value;
 
-use super::capabilities::{self, Capabilities};
+use super::capabilities::Capabilities;
+use super::chart_files;
 use super::documents::{self, SourcedDocument};
 use super::helm::TemplateCall;
 use super::secrets::{self, Redactor};
@@ -139,15 +140,36 @@ impl Job<'_> {
     }
 
     /// Whether the release's chart may read `.Capabilities.APIVersions`, so a change of
-    /// the set can change its output; `false` for a release without a chart.
+    /// the set can change its output; `false` for a release without a chart, `true`
+    /// for one that cannot be read.
     pub fn consults_api_versions(&self, input: &ReleaseInput<'_>) -> bool {
         let Some(chart) = &input.release.chart else {
             return false;
         };
-        match self.chart_path(input.dir, input.release, chart) {
-            Ok(path) => capabilities::chart_consults_api_versions(&path),
-            Err(_) => true,
-        }
+        self.chart_path(input.dir, input.release, chart)
+            .ok()
+            .and_then(|path| chart_files::read(&path))
+            .is_none_or(|files| chart_files::consults_api_versions(&files))
+    }
+
+    /// The CRDs the release's chart ships in `crds/` (printed whatever the values),
+    /// known before anything renders.
+    pub fn shipped_crds(&self, input: &ReleaseInput<'_>) -> Vec<Value> {
+        let Some(chart) = &input.release.chart else {
+            return Vec::new();
+        };
+        let Some(files) = self
+            .chart_path(input.dir, input.release, chart)
+            .ok()
+            .and_then(|path| chart_files::read(&path))
+        else {
+            return Vec::new();
+        };
+        chart_files::crd_files(&files)
+            .iter()
+            .filter_map(|text| yaml::parse_documents(text).ok())
+            .flatten()
+            .collect()
     }
 
     /// The chart's folder, or its archive in the verified cache.

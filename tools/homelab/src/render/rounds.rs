@@ -2,10 +2,11 @@
 //! on `.Capabilities.APIVersions`, and the CRDs that set depends on may come from any
 //! release of the environment (even one rendered by the same pass).
 //!
-//! Round one renders every release with the built-in and configured API versions.
-//! Each following round adds the CRDs the previous one rendered and renders again only
-//! the charts that read `APIVersions`; it stops when the set no longer changes. A lab
-//! without CRDs, or whose charts ignore capabilities, renders once.
+//! Round one renders every release with the built-in and configured API versions plus
+//! the CRDs charts ship in `crds/` (read from the charts, not rendered). Each following
+//! round adds the CRDs the previous one rendered and renders again only the charts
+//! that read `APIVersions`; it stops when the set no longer changes. A lab whose CRDs
+//! all live in `crds/` folders, or whose charts ignore capabilities, renders once.
 //!
 //! # Guarantees
 //! - The result is a function of the files alone (the same rounds every time).
@@ -27,7 +28,10 @@ pub(super) fn settle(
     base: &Capabilities,
     jobs: Option<usize>,
 ) -> (Vec<Result<Rendered, RenderProblem>>, Option<RenderProblem>) {
-    let mut capabilities = base.clone();
+    // CRDs in `crds/` folders are printed whatever the values: knowing them up front
+    // settles most labs in one round.
+    let shipped = run_parallel(releases, jobs, |r| job.shipped_crds(r));
+    let mut capabilities = base.with_crd_bodies(shipped.iter().flatten());
     let mut results = run_parallel(releases, jobs, |r| job.render(r, &capabilities));
     let mut consulting: Option<Vec<usize>> = None;
     for _ in 1..MAX_ROUNDS {
