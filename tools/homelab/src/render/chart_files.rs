@@ -11,9 +11,12 @@ use crate::charts::archive::{MAX_ENTRIES, MAX_UNPACKED_BYTES};
 
 const BLOCK: usize = 512;
 
+/// A chart's files: (path inside the chart, content).
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// The chart's files as (path inside the chart, content); `None` when they cannot be
 /// read (callers then assume the worst).
-pub fn read(path: &Path) -> Option<Vec<(String, Vec<u8>)>> {
+pub fn read(path: &Path) -> Option<Files> {
     if path.is_dir() {
         let mut out = Vec::new();
         folder(path, "", &mut out, 0)?;
@@ -28,12 +31,21 @@ pub fn read(path: &Path) -> Option<Vec<(String, Vec<u8>)>> {
     entries(&tar)
 }
 
-/// Whether any file mentions `APIVersions`, or the chart holds a packed subchart
-/// (whose files are not read here).
-pub fn consults_api_versions(files: &[(String, Vec<u8>)]) -> bool {
-    files.iter().any(|(name, bytes)| {
-        name.ends_with(".tgz") || bytes.windows(11).any(|w| w == b"APIVersions")
-    })
+/// Whether the chart may test for one of `groups` in `.Capabilities.APIVersions`: a file
+/// mentions `APIVersions` and one of the groups (a chart tests a literal such as
+/// `"monitoring.coreos.com/v1"`), or it holds a packed subchart not read here.
+pub fn may_test_for(files: &[(String, Vec<u8>)], groups: &[&str]) -> bool {
+    let has = |bytes: &[u8], needle: &[u8]| {
+        !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle)
+    };
+    if files.iter().any(|(name, _)| name.ends_with(".tgz")) {
+        return true;
+    }
+    let reads = files.iter().any(|(_, b)| has(b, b"APIVersions"));
+    reads
+        && groups
+            .iter()
+            .any(|g| files.iter().any(|(_, b)| has(b, g.as_bytes())))
 }
 
 /// The texts of the YAML and JSON files in the chart's `crds/` folders (its own and
@@ -168,13 +180,16 @@ mod tests {
             crd_files(&from_folder),
             vec!["kind: CustomResourceDefinition\n"]
         );
-        assert!(!consults_api_versions(&from_folder));
+        assert!(!may_test_for(&from_folder, &["example.org"]));
         let tgz = dir.path().join("c.tgz");
         let mut archive = Vec::new();
         for (name, body) in [
             ("c/Chart.yaml", "apiVersion: v2\n"),
             ("c/crds/w.yaml", "kind: CustomResourceDefinition\n"),
-            ("c/templates/a.yaml", "{{ .Capabilities.APIVersions }}"),
+            (
+                "c/templates/a.yaml",
+                "{{ .Capabilities.APIVersions.Has \"example.org/v1\" }}",
+            ),
         ] {
             archive.push(crate::charts::archive::tests::entry(
                 name,
@@ -188,7 +203,8 @@ mod tests {
             crd_files(&from_archive),
             vec!["kind: CustomResourceDefinition\n"]
         );
-        assert!(consults_api_versions(&from_archive));
+        assert!(may_test_for(&from_archive, &["example.org"]));
+        assert!(!may_test_for(&from_archive, &["other.io"]));
         assert!(read(&dir.path().join("missing.tgz")).is_none());
     }
 }

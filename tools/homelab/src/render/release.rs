@@ -139,17 +139,15 @@ impl Job<'_> {
         Ok(values::merge_layers(layers))
     }
 
-    /// Whether the release's chart may read `.Capabilities.APIVersions`, so a change of
-    /// the set can change its output; `false` for a release without a chart, `true`
-    /// for one that cannot be read.
-    pub fn consults_api_versions(&self, input: &ReleaseInput<'_>) -> bool {
-        let Some(chart) = &input.release.chart else {
-            return false;
-        };
-        self.chart_path(input.dir, input.release, chart)
-            .ok()
-            .and_then(|path| chart_files::read(&path))
-            .is_none_or(|files| chart_files::consults_api_versions(&files))
+    /// The release's chart files, `None` without a chart; `Some(None)` for a chart that
+    /// cannot be read (callers then assume it reads everything).
+    pub fn chart_files(&self, input: &ReleaseInput<'_>) -> Option<Option<chart_files::Files>> {
+        let chart = input.release.chart.as_ref()?;
+        Some(
+            self.chart_path(input.dir, input.release, chart)
+                .ok()
+                .and_then(|path| chart_files::read(&path)),
+        )
     }
 
     /// The CRDs the release's chart ships in `crds/` (printed whatever the values),

@@ -5,7 +5,8 @@
 //! Round one renders every release with the built-in and configured API versions plus
 //! the CRDs charts ship in `crds/` (read from the charts, not rendered). Each following
 //! round adds the CRDs the previous one rendered and renders again only the charts
-//! that read `APIVersions`; it stops when the set no longer changes. A lab whose CRDs
+//! that read `APIVersions` and mention one of the added groups (charts test literals
+//! such as `"monitoring.coreos.com/v1"`); it stops when the set no longer changes. A lab whose CRDs
 //! all live in `crds/` folders, or whose charts ignore capabilities, renders once.
 //!
 //! # Guarantees
@@ -14,6 +15,7 @@
 //!   it sees it) is an error rather than an arbitrary pick.
 
 use super::capabilities::Capabilities;
+use super::chart_files;
 use super::release::{Job, Rendered};
 use super::{run_parallel, ReleaseInput, RenderProblem};
 
@@ -33,7 +35,7 @@ pub(super) fn settle(
     let shipped = run_parallel(releases, jobs, |r| job.shipped_crds(r));
     let mut capabilities = base.with_crd_bodies(shipped.iter().flatten());
     let mut results = run_parallel(releases, jobs, |r| job.render(r, &capabilities));
-    let mut consulting: Option<Vec<usize>> = None;
+    let mut files: Option<Vec<Option<Option<chart_files::Files>>>> = None;
     for _ in 1..MAX_ROUNDS {
         let next = base.with_crds(
             results
@@ -44,12 +46,23 @@ pub(super) fn settle(
         if next == capabilities {
             return (results, None);
         }
+        let added: Vec<&str> = next
+            .api_versions()
+            .iter()
+            .filter(|v| !capabilities.api_versions().contains(v))
+            .map(|v| v.split('/').next().unwrap_or_default())
+            .collect();
+        let files =
+            files.get_or_insert_with(|| run_parallel(releases, jobs, |r| job.chart_files(r)));
+        let again: Vec<usize> = (0..releases.len())
+            .filter(|&i| match &files[i] {
+                None => false,
+                Some(None) => true,
+                Some(Some(f)) => chart_files::may_test_for(f, &added),
+            })
+            .collect();
         capabilities = next;
-        let again = consulting.get_or_insert_with(|| {
-            let flags = run_parallel(releases, jobs, |r| job.consults_api_versions(r));
-            (0..releases.len()).filter(|&i| flags[i]).collect()
-        });
-        let rendered = run_parallel(again, jobs, |&i| job.render(releases[i], &capabilities));
+        let rendered = run_parallel(&again, jobs, |&i| job.render(releases[i], &capabilities));
         for (&i, result) in again.iter().zip(rendered) {
             results[i] = result;
         }
