@@ -16,7 +16,7 @@ pub mod lifecycle;
 pub mod namespace_defaults;
 mod status;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ pub use status::Failure;
 /// Keep objects matching this failing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailRule {
-    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job` or
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `Pod` or
     /// `CustomResourceDefinition`.
     pub kind: String,
     /// Any namespace when absent.
@@ -54,6 +54,7 @@ impl FailRule {
     /// A rule with the reason a real controller would give for `kind`.
     pub fn new(kind: &str, name: &str) -> Self {
         let (reason, message) = match kind {
+            "Pod" => ("Error", "the container exited with status 1"),
             "Job" => (
                 "BackoffLimitExceeded",
                 "Job has reached the specified backoff limit",
@@ -123,6 +124,8 @@ pub struct ControllerConfig {
     /// Whether new namespaces get the `default` ServiceAccount and the
     /// `kube-root-ca.crt` ConfigMap.
     pub namespace_defaults: bool,
+    /// What `pods/NAME/log` answers, by Pod name (empty for a Pod not listed).
+    pub pod_logs: BTreeMap<String, String>,
 }
 
 impl Default for ControllerConfig {
@@ -134,11 +137,13 @@ impl Default for ControllerConfig {
             daemonset_nodes: 3,
             finalize_delay: Duration::ZERO,
             namespace_defaults: true,
+            pod_logs: BTreeMap::new(),
         }
     }
 }
 
 const MANAGED: &[(&str, &str, &str)] = &[
+    ("", "pods", "Pod"),
     ("apps", "deployments", "Deployment"),
     ("apps", "statefulsets", "StatefulSet"),
     ("apps", "daemonsets", "DaemonSet"),

@@ -63,10 +63,44 @@ pub fn desired(
         "StatefulSet" => stateful_set(obj, failure),
         "DaemonSet" => daemon_set(obj, failure, nodes),
         "Job" => job(obj, failure, now),
+        "Pod" => pod(obj, failure, now),
         "CustomResourceDefinition" => crd(obj, failure, now),
         _ => return None,
     };
     Some(Value::Object(s))
+}
+
+/// A Pod that ran to completion: `Succeeded` with every container exited 0, or
+/// `Failed` with the failure as the first container's reason and exit code 1 (how a
+/// Helm test Pod ends; the fake runs nothing, so long-running Pods end the same way).
+fn pod(obj: &Value, failure: Option<&Failure>, now: &str) -> Map<String, Value> {
+    let containers = obj["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let statuses: Vec<Value> = containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let failed = failure.filter(|_| i == 0);
+            let terminated = match failed {
+                None => json!({"exitCode": 0, "reason": "Completed"}),
+                Some(f) => json!({"exitCode": 1, "reason": f.reason, "message": f.message}),
+            };
+            json!({"name": c["name"], "image": c["image"], "ready": false, "restartCount": 0,
+                "state": {"terminated": terminated}})
+        })
+        .collect();
+    let mut s = Map::new();
+    let phase = if failure.is_some() {
+        "Failed"
+    } else {
+        "Succeeded"
+    };
+    s.insert("phase".into(), json!(phase));
+    s.insert("startTime".into(), json!(now));
+    s.insert("containerStatuses".into(), Value::Array(statuses));
+    s
 }
 
 /// A finished rollout, or one stuck with the failure as `Progressing`.

@@ -7,6 +7,7 @@ mod control;
 mod delete;
 mod field_validation;
 mod eviction;
+mod log;
 mod read;
 mod scale;
 mod table;
@@ -219,6 +220,10 @@ fn resource(
         && (path.name.is_some() || req.method == Method::POST)
     {
         return Err(ApiError::no_route());
+    }
+    if path.subresource.as_deref() == Some("log") && path.group.is_empty() && path.plural == "pods"
+    {
+        return log::get(state, &shared.controller(), &req.method, path);
     }
     match path.subresource.as_deref() {
         None => {}

@@ -125,3 +125,49 @@ async fn failing_objects_report_reason_and_event() {
     assert_eq!(e["reason"], "ProgressDeadlineExceeded");
     assert_eq!(e["involvedObject"]["kind"], "Deployment");
 }
+
+#[tokio::test]
+async fn pods_run_to_completion_and_serve_their_configured_log() {
+    let s = server().await;
+    let pod = |name: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  restartPolicy: Never\n  containers: [{{name: c, image: busybox}}]\n")
+    };
+    let mut config = s.controller();
+    config
+        .pod_logs
+        .insert("bad".into(), "line one\nwget: bad address\n".into());
+    s.set_controller(config);
+    s.fail(FailRule::new("Pod", "bad"));
+    for name in ["good", "bad"] {
+        let path = format!("/api/v1/namespaces/default/pods/{name}");
+        apply(&s, &path, "m", false, &pod(name)).await;
+    }
+    let good = wait_for(&s, "/api/v1/namespaces/default/pods/good", |p| {
+        p["status"]["phase"] == "Succeeded"
+    })
+    .await;
+    assert_eq!(
+        good["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+        0
+    );
+    let bad = wait_for(&s, "/api/v1/namespaces/default/pods/bad", |p| {
+        p["status"]["phase"] == "Failed"
+    })
+    .await;
+    assert_eq!(
+        bad["status"]["containerStatuses"][0]["state"]["terminated"]["reason"],
+        "Error"
+    );
+    let log = get(&s, "/api/v1/namespaces/default/pods/bad/log").await;
+    assert_eq!(log.status, 200, "{}", log.raw);
+    assert!(
+        log.raw.ends_with("line one\nwget: bad address\n"),
+        "{}",
+        log.raw
+    );
+    assert_eq!(log.header("content-type"), Some("text/plain"));
+    let empty = get(&s, "/api/v1/namespaces/default/pods/good/log").await;
+    assert_eq!((empty.status, empty.raw.as_str()), (200, ""));
+    let missing = get(&s, "/api/v1/namespaces/default/pods/nobody/log").await;
+    assert_eq!(missing.status, 404);
+}

@@ -84,6 +84,9 @@ impl RequestError {
 const AGGREGATED_DISCOVERY: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
 
+/// What a log is read as (the server answers errors as JSON all the same).
+const PLAIN_TEXT: &str = "text/plain";
+
 /// How one server-side apply is made.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApplyParams {
@@ -212,6 +215,12 @@ impl ApiClient {
             .await
             .map_err(|e| transport(format!("reading the answer failed: {e}")))?
             .to_bytes();
+        if call.accept == PLAIN_TEXT && (200..300).contains(&status) {
+            return Ok((
+                status,
+                Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            ));
+        }
         let value: Value = if bytes.is_empty() {
             Value::Null
         } else {
@@ -299,6 +308,15 @@ impl ApiClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The last `tail_lines` lines of a Pod's log (`pods/NAME/log`), as text.
+    pub async fn pod_log(&self, pod_path: &str, tail_lines: u32) -> Result<String, RequestError> {
+        let uri = format!("{pod_path}/log?tailLines={tail_lines}");
+        let mut call = Self::call(http::Method::GET, &uri);
+        call.accept = PLAIN_TEXT;
+        let (_, body) = self.send(call).await?;
+        Ok(body.as_str().unwrap_or_default().to_string())
     }
 
     /// LISTs a collection, optionally by label and field selector.

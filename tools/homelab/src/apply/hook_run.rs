@@ -24,6 +24,9 @@ use super::plan::{ApplyPlan, PlannedObject, StageRelease, APPLIED_HASH_ANNOTATIO
 use super::run::Cluster;
 use crate::render::Redactor;
 
+/// How much of a failed Pod's log a failure shows.
+const LOG_LINES: u32 = 20;
+
 /// How often a hook's object is read back while waiting.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -67,6 +70,18 @@ impl HookRunner<'_> {
         Ok(hooks.len())
     }
 
+    /// The releases with hooks of `phase`, in the plan's (apply) order.
+    pub fn releases_with(&self, phase: Phase) -> Vec<String> {
+        let mut releases: Vec<String> = Vec::new();
+        for hook in &self.plan.hooks {
+            let runs = matches!(role(&hook.body), Role::Hook(h) if h.runs_in(phase));
+            if runs && !releases.contains(&hook.release) {
+                releases.push(hook.release.clone());
+            }
+        }
+        releases
+    }
+
     async fn run_one(&self, object: &PlannedObject, phase: Phase) -> Result<(), String> {
         let Role::Hook(hook) = role(&object.body) else {
             return Ok(());
@@ -108,7 +123,10 @@ impl HookRunner<'_> {
         if self.dry_run {
             return Ok(());
         }
-        let outcome = self.wait_done(&path, object.kind()).await;
+        let mut outcome = self.wait_done(&path, object.kind()).await;
+        if let (Err(reason), "Pod") = (&outcome, object.kind()) {
+            outcome = Err(self.with_log(reason, &path, object).await);
+        }
         let delete = match &outcome {
             Ok(()) => hook.deletes(DeletePolicy::HookSucceeded),
             Err(_) => hook.deletes(DeletePolicy::HookFailed),
@@ -120,6 +138,24 @@ impl HookRunner<'_> {
                 .map_err(|e| e.to_string())?;
         }
         outcome
+    }
+
+    /// `reason` and the end of the failed Pod's log, so a failed test says why without
+    /// a `kubectl logs` (which the delete policy may make impossible).
+    async fn with_log(&self, reason: &str, path: &str, pod: &PlannedObject) -> String {
+        match self.cluster.client.pod_log(path, LOG_LINES).await {
+            Ok(log) if log.trim().is_empty() => format!("{reason} (its log is empty)"),
+            Ok(log) => format!(
+                "{reason}\n  last {LOG_LINES} lines of the log of {}:\n{}",
+                pod.describe(),
+                log.trim_end()
+                    .lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Err(e) => format!("{reason} (its log could not be read: {e})"),
+        }
     }
 
     async fn wait_gone(&self, path: &str) -> Result<(), String> {

@@ -57,6 +57,10 @@ pub struct ApplyOptions {
     pub allow_data_loss: bool,
     /// Set from outside (SIGINT/SIGTERM) to stop at the next object boundary.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Run the releases' `pre-delete` hooks before pruning and their `post-delete` hooks
+    /// once workloads and configuration are deleted, before namespaces and CRDs go (so
+    /// the hook still has its namespace): what `destroy` asks for.
+    pub delete_hooks: bool,
 }
 
 impl Default for ApplyOptions {
@@ -70,6 +74,7 @@ impl Default for ApplyOptions {
             prune: true,
             allow_data_loss: false,
             cancel: None,
+            delete_hooks: false,
         }
     }
 }
@@ -142,7 +147,7 @@ pub struct ApplyReport {
     pub error: Option<String>,
     /// The release whose pre-install or pre-upgrade hook failed, stopping the run.
     pub hook_failed: Option<String>,
-    /// Requests this run sent.
+    /// Requests the command sent, filled in by the caller once it is done.
     pub requests: u64,
     pub elapsed: Duration,
 }
@@ -155,7 +160,8 @@ impl ApplyReport {
 
 /// Applies `plan` to `cluster`, reporting each step to `reporter`: widen the ApplySet
 /// parent, apply the stages, then (only when all of that succeeded) prune and narrow
-/// the parent.
+/// the parent. The caller reports the end ([`finished`]) once it has sent its last
+/// request (the lock's release), so the count it gives is complete.
 pub async fn apply(
     cluster: &Cluster,
     plan: &ApplyPlan,
@@ -164,7 +170,6 @@ pub async fn apply(
     reporter: &dyn Reporter,
 ) -> ApplyReport {
     let started = Instant::now();
-    let requests_before = cluster.client.requests_sent();
     let runner = Runner {
         cluster,
         plan,
@@ -206,14 +211,23 @@ pub async fn apply(
     };
     if let Some(widened) = widened {
         runner.apply_stages(&mut report).await;
+        if report.ok && options.prune && options.delete_hooks {
+            if let Err(message) = runner.delete_hooks(Phase::PreDelete).await {
+                runner.fail_run(&mut report, message);
+            }
+        }
         if report.ok && options.prune {
             runner.prune(&mut report, &parent, &desired, &widened).await;
         }
     }
-    report.requests = cluster.client.requests_sent() - requests_before;
     report.elapsed = started.elapsed();
+    report
+}
+
+/// The run's last event: what happened to the objects, and the requests sent in all.
+pub fn finished(report: &ApplyReport) -> Event {
     let count = |a: Action| report.count(|s| *s == ObjectStatus::Applied(a));
-    reporter.event(&Event::Finished {
+    Event::Finished {
         ok: report.ok,
         created: count(Action::Created),
         configured: count(Action::Configured),
@@ -226,9 +240,11 @@ pub async fn apply(
         not_started: report.count(|s| *s == ObjectStatus::NotStarted),
         requests: report.requests,
         elapsed_ms: report.elapsed.as_millis() as u64,
-    });
-    report
+    }
 }
+
+/// [`Candidate::order`] of namespaces: post-delete hooks run before this rank.
+const NAMESPACE_RANK: u8 = 2;
 
 struct Runner<'a> {
     cluster: &'a Cluster,
@@ -390,6 +406,16 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// Runs every release's hooks of a delete `phase`, releases in reverse apply order
+    /// (dependents first, as they are deleted first).
+    async fn delete_hooks(&self, phase: Phase) -> Result<(), String> {
+        let hooks = self.hook_runner();
+        for release in hooks.releases_with(phase).into_iter().rev() {
+            hooks.run(&release, phase).await?;
+        }
+        Ok(())
+    }
+
     fn hook_runner(&self) -> HookRunner<'_> {
         HookRunner {
             cluster: self.cluster,
@@ -425,7 +451,14 @@ impl Runner<'_> {
         };
         let mut order = found.iter().map(Candidate::order).collect::<Vec<_>>();
         order.dedup();
+        let mut post_delete = self.options.delete_hooks;
         for rank in order {
+            if post_delete && rank >= NAMESPACE_RANK {
+                post_delete = false;
+                if let Err(message) = self.delete_hooks(Phase::PostDelete).await {
+                    return self.fail_run(report, message);
+                }
+            }
             if self.cancelled() {
                 report.cancelled = true;
                 report.ok = false;
@@ -459,6 +492,12 @@ impl Runner<'_> {
                         report.prune_failed.push((c.clone(), message));
                     }
                 }
+            }
+        }
+        if post_delete {
+            if let Err(message) = self.delete_hooks(Phase::PostDelete).await {
+                report.pruned = found;
+                return self.fail_run(report, message);
             }
         }
         let failed = !report.prune_failed.is_empty();

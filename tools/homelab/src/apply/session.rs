@@ -27,7 +27,7 @@ use super::lock::{self, LockError, LockNotice, LockOptions};
 use super::plan::ApplyPlan;
 use super::revision::{Cause, Revision};
 use super::revision_store::{self, StoreError};
-use super::run::{apply, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
+use super::run::{apply, finished, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
 use crate::render::RenderedSet;
 
 /// How a session connects, locks and applies.
@@ -203,6 +203,11 @@ impl Session {
                 Some(guard) => guard.release().await.err(),
                 None => None,
             };
+            let mut report = report;
+            // Every request of the command went through this client: the listing
+            // before a destroy, the lock, the run and the lock's release.
+            report.requests = self.cluster.client.requests_sent();
+            reporter.event(&finished(&report));
             Ok::<_, LockError>(Outcome {
                 report,
                 release_failed,

@@ -6,6 +6,7 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use crate::apply::session::{Session, SessionOptions};
 use crate::apply::{self, ApplyOptions, ApplyPlan, KubeTarget, Reporter, ResolvedContext};
@@ -14,6 +15,7 @@ use crate::Lab;
 
 use super::duration::DurationArg;
 use super::exit::{settle, Reported};
+use super::final_event;
 use super::paint::paint_for;
 use super::progress::{JsonReporter, LineReporter, ProgressReporter};
 use super::{GlobalArgs, OutputFormat};
@@ -110,6 +112,7 @@ impl ApplyFlags {
                 prune: !self.no_prune,
                 allow_data_loss: self.allow_data_loss,
                 cancel: None,
+                delete_hooks: false,
             },
         }
     }
@@ -183,12 +186,23 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = args
         .flags
         .session_options(args.dry_run, args.kube.concurrency);
-    settle(
-        prepare(&args.kube, global, options).and_then(|session| match args.atomic {
-            true => super::atomic::run(&session, &args.kube, &args.flags, global),
-            false => run_session(&session, global),
-        }),
-    )
+    let started = Instant::now();
+    let session = match prepare(&args.kube, global, options) {
+        Ok(session) => session,
+        Err(e) => {
+            final_event::end_early(global.output, started, 0, false, Some(&e));
+            return settle(Err(e));
+        }
+    };
+    let result = match args.atomic {
+        true => super::atomic::run(&session, &args.kube, &args.flags, global),
+        false => run_session(&session, global),
+    };
+    if let Err(e) = &result {
+        let requests = session.cluster.client.requests_sent();
+        final_event::end_early(global.output, started, requests, false, Some(e));
+    }
+    settle(result)
 }
 
 /// The reporter for `global`'s output: JSON lines, progress bars on a terminal, or lines.
@@ -229,10 +243,9 @@ pub(crate) fn apply_session(
     if report.ok {
         return Ok((ExitCode::SUCCESS, report));
     }
-    if global.output == OutputFormat::Text {
-        for problem in session.problems(&report) {
-            eprintln!("error: {problem}");
-        }
+    // Also with `-o json`: the events say what failed, stderr says it to a person.
+    for problem in session.problems(&report) {
+        eprintln!("error: {problem}");
     }
     let code = ExitCode::from(if report.cancelled { 130 } else { 1 });
     Ok((code, report))

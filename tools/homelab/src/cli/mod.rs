@@ -20,6 +20,7 @@ mod duration;
 mod event_line;
 mod exit;
 mod export;
+mod final_event;
 mod generate;
 mod history;
 mod host;

@@ -2,13 +2,13 @@
 //! environment (or the selected ones) that has `test` hooks: each release's test
 //! hooks in Helm's order, each waited for (a Pod until it succeeds or fails, a Job
 //! until it completes), deleted as its delete policy says; one pass/fail line per
-//! release. Exit 1 when any release fails.
+//! release, with the end of a failed test Pod's log. Exit 1 when any release fails.
 
 use std::process::ExitCode;
 
 use crate::apply::event::{Event, Reporter};
 use crate::apply::hook_run::HookRunner;
-use crate::apply::hooks::{role, Phase, Role};
+use crate::apply::hooks::Phase;
 
 use crate::apply::session::{Session, SessionOptions};
 
@@ -47,20 +47,6 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 
 fn run_tests(session: &Session, args: &Args) -> Result<ExitCode, ExitCode> {
     let plan = &session.plan;
-    let mut releases: Vec<&str> = plan
-        .hooks
-        .iter()
-        .filter(|h| matches!(role(&h.body), Role::Hook(hook) if hook.runs_in(Phase::Test)))
-        .map(|h| h.release.as_str())
-        .collect();
-    releases.dedup();
-    if releases.is_empty() {
-        eprintln!(
-            "No release of environment `{}` has test hooks; nothing to test.",
-            args.kube.env
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
     let runner = HookRunner {
         cluster: &session.cluster,
         plan,
@@ -69,6 +55,14 @@ fn run_tests(session: &Session, args: &Args) -> Result<ExitCode, ExitCode> {
         redactor: &session.set.redactor,
         reporter: &Lines,
     };
+    let releases = runner.releases_with(Phase::Test);
+    if releases.is_empty() {
+        eprintln!(
+            "No release of environment `{}` has test hooks; nothing to test.",
+            args.kube.env
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut failed = 0;
     for release in &releases {
         match session.block_on(runner.run(release, Phase::Test)) {

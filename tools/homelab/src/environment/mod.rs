@@ -1,5 +1,6 @@
 //! The environments (clusters) releases are applied to, from `releases/environments.toml`.
 
+pub mod api_versions;
 pub mod model;
 
 use std::path::Path;
@@ -54,6 +55,17 @@ pub fn load(root: &Path) -> Result<TomlFile<EnvironmentsFile>, Diagnostics> {
                 )
                 .with_help("remove `keep_revisions` for the default of 10"),
             );
+        }
+        for (i, version) in env.api_versions.iter().enumerate() {
+            if let Err(e) = api_versions::check(version) {
+                problems.push(
+                    file.error_at(
+                        &format!("environments.{name}.api_versions[{i}]"),
+                        format!("API version `{}` {e}", version.escape_default()),
+                    )
+                    .with_help("write it as `group/version` or `group/version/Kind`, e.g. \"monitoring.coreos.com/v1/ServiceMonitor\""),
+                );
+            }
         }
     }
     problems.into_result(file)

@@ -21,6 +21,12 @@ pub struct Environment {
     /// and `rollback` (1 to 100); 10 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_revisions: Option<u32>,
+    /// API versions the cluster serves that no release of the lab installs (a CRD
+    /// installed by hand, an operator outside the lab), as `group/version[/Kind]`: Helm
+    /// sees them in `.Capabilities.APIVersions` with the built-in ones and the CRDs the
+    /// environment renders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_versions: Vec<String>,
 }
 
 /// The most revisions an environment may keep: each is a ConfigMap of up to a few

@@ -30,6 +30,8 @@ pub struct TemplateCall<'a> {
     pub namespace: &'a str,
     pub values_file: &'a Path,
     pub kube_version: &'a str,
+    /// `.Capabilities.APIVersions` beyond Helm's defaults, each `group/version[/Kind]`.
+    pub api_versions: &'a [String],
 }
 
 impl Helm {
@@ -41,9 +43,10 @@ impl Helm {
         Helm { program }
     }
 
-    /// `helm template --namespace NS --values FILE --include-crds --kube-version V -- NAME
-    /// CHART`: the release name and chart come after `--`, so neither can be read as an
-    /// option whatever validation let through.
+    /// `helm template --namespace NS --values FILE --include-crds --kube-version V
+    /// --api-versions=A... -- NAME CHART`: each API version is one `--api-versions=`
+    /// argument (never a bare one), and the release name and chart come after `--`, so
+    /// nothing can be read as an option whatever validation let through.
     pub fn template(&self, call: &TemplateCall<'_>) -> Result<String, HelmError> {
         let output = Command::new(&self.program)
             .arg("template")
@@ -54,6 +57,11 @@ impl Helm {
             .arg("--include-crds")
             .arg("--kube-version")
             .arg(call.kube_version)
+            .args(
+                call.api_versions
+                    .iter()
+                    .map(|v| super::capabilities::option(v)),
+            )
             .arg("--")
             .arg(call.release)
             .arg(call.chart)

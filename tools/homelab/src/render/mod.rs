@@ -15,6 +15,9 @@
 //! - A release that fails does not stop the others: its problem lands in
 //!   [`RenderedSet::errors`] and callers that apply must refuse an incomplete set.
 
+pub mod builtin_apis;
+pub mod capabilities;
+pub mod chart_files;
 pub mod context;
 pub mod documents;
 pub mod emit;
@@ -25,6 +28,7 @@ pub mod object;
 pub mod order;
 pub mod ownership;
 mod release;
+mod rounds;
 pub mod scope;
 pub mod secrets;
 pub mod sops_source;
@@ -209,8 +213,46 @@ pub fn render(
             redactor,
         });
     }
-    let results = run_parallel(&plan.selected, options.jobs, |r| job.render(r));
-    assemble(env, &plan.selected, results, options, redactor)
+    let base = capabilities::Capabilities::base(&job.kube_version, plan.api_versions);
+    let (results, unsettled) = rounds::settle(&job, &plan.in_env, &base, options.jobs);
+    let mut environment_crds = Vec::new();
+    let mut selected_results = Vec::new();
+    let mut unselected_failed = Vec::new();
+    for (input, result) in plan.in_env.iter().zip(results) {
+        if let Ok(rendered) = &result {
+            environment_crds.extend(
+                rendered
+                    .objects
+                    .iter()
+                    .filter(|o| o.kind() == "CustomResourceDefinition")
+                    .cloned(),
+            );
+        }
+        if plan.selected.iter().any(|s| std::ptr::eq(*s, *input)) {
+            selected_results.push(result);
+        } else if result.is_err() {
+            unselected_failed.push(input.release.name.clone());
+        }
+    }
+    let mut set = assemble(
+        env,
+        &plan.selected,
+        selected_results,
+        options,
+        redactor,
+        &environment_crds,
+    )?;
+    set.errors.extend(unsettled);
+    if !unselected_failed.is_empty() {
+        set.warnings.push(Warning {
+            release: unselected_failed.join(", "),
+            source: "not selected".into(),
+            message: "These releases do not render, so CRDs they would install are left out \
+                      of the capabilities and the kind checks; render them to see why"
+                .into(),
+        });
+    }
+    Ok(set)
 }
 
 /// A release's name and its merged values, or why they could not be built.
@@ -238,6 +280,8 @@ pub fn release_values(
 struct Plan<'l, 'a> {
     env: &'l str,
     secrets: &'l str,
+    /// The environment's own `api_versions` list.
+    api_versions: &'l [String],
     /// Every release of the environment, in dependency order.
     in_env: Vec<&'l ReleaseInput<'a>>,
     /// Those the selector picks.
@@ -286,6 +330,7 @@ impl<'l, 'a> Plan<'l, 'a> {
         Ok(Plan {
             env,
             secrets: &environment.secrets,
+            api_versions: &environment.api_versions,
             in_env,
             selected,
         })
@@ -355,6 +400,7 @@ fn assemble(
     results: Vec<Result<release::Rendered, RenderProblem>>,
     options: &RenderOptions<'_>,
     redactor: Redactor,
+    environment_crds: &[RenderedObject],
 ) -> Result<RenderedSet, RenderError> {
     let applyset_id = ownership::applyset_id(env);
     let mut errors = Vec::new();
@@ -366,8 +412,9 @@ fn assemble(
         }
     }
 
-    let scopes =
-        scope::ScopeTable::with_crds(rendered.iter().flat_map(|(_, objects)| objects.iter()));
+    // Kinds are checked against the CRDs of the whole environment: a custom resource of
+    // one release whose CRD another release installs is fine.
+    let scopes = scope::ScopeTable::with_crds(environment_crds);
     let mut warnings = Vec::new();
     let mut namespaces_created: Vec<String> = Vec::new();
     let mut releases = Vec::new();

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use handlebars::Context;
 use serde_json::Value;
 
+use super::capabilities::Capabilities;
+use super::chart_files;
 use super::documents::{self, SourcedDocument};
 use super::helm::TemplateCall;
 use super::secrets::{self, Redactor};
@@ -34,7 +36,12 @@ pub(super) struct Rendered {
 }
 
 impl Job<'_> {
-    pub fn render(&self, input: &ReleaseInput<'_>) -> Result<Rendered, RenderProblem> {
+    /// Renders one release, its chart seeing `capabilities`.
+    pub fn render(
+        &self,
+        input: &ReleaseInput<'_>,
+        capabilities: &Capabilities,
+    ) -> Result<Rendered, RenderProblem> {
         let release = input.release;
         let problem = |message: String| RenderProblem {
             release: Some(release.name.clone()),
@@ -54,7 +61,7 @@ impl Job<'_> {
         };
         if let Some(chart) = &release.chart {
             push(
-                self.chart(input.dir, release, chart, &merged)
+                self.chart(input.dir, release, chart, &merged, capabilities)
                     .map_err(problem)?,
             );
         }
@@ -132,14 +139,45 @@ impl Job<'_> {
         Ok(values::merge_layers(layers))
     }
 
-    fn chart(
+    /// The release's chart files, `None` without a chart; `Some(None)` for a chart that
+    /// cannot be read (callers then assume it reads everything).
+    pub fn chart_files(&self, input: &ReleaseInput<'_>) -> Option<Option<chart_files::Files>> {
+        let chart = input.release.chart.as_ref()?;
+        Some(
+            self.chart_path(input.dir, input.release, chart)
+                .ok()
+                .and_then(|path| chart_files::read(&path)),
+        )
+    }
+
+    /// The CRDs the release's chart ships in `crds/` (printed whatever the values),
+    /// known before anything renders.
+    pub fn shipped_crds(&self, input: &ReleaseInput<'_>) -> Vec<Value> {
+        let Some(chart) = &input.release.chart else {
+            return Vec::new();
+        };
+        let Some(files) = self
+            .chart_path(input.dir, input.release, chart)
+            .ok()
+            .and_then(|path| chart_files::read(&path))
+        else {
+            return Vec::new();
+        };
+        chart_files::crd_files(&files)
+            .iter()
+            .filter_map(|text| yaml::parse_documents(text).ok())
+            .flatten()
+            .collect()
+    }
+
+    /// The chart's folder, or its archive in the verified cache.
+    fn chart_path(
         &self,
         dir: &Path,
         release: &Release,
         chart: &ChartSource,
-        merged: &Value,
-    ) -> Result<Vec<SourcedDocument>, String> {
-        let chart_path = match chart {
+    ) -> Result<PathBuf, String> {
+        Ok(match chart {
             ChartSource::Local { path } => {
                 let shown = PathBuf::from("releases").join(&release.name).join(path);
                 paths::resolve_chart(&self.root, dir, path, &shown.to_string_lossy())
@@ -173,7 +211,18 @@ impl Job<'_> {
                     }
                 }
             }
-        };
+        })
+    }
+
+    fn chart(
+        &self,
+        dir: &Path,
+        release: &Release,
+        chart: &ChartSource,
+        merged: &Value,
+        capabilities: &Capabilities,
+    ) -> Result<Vec<SourcedDocument>, String> {
+        let chart_path = self.chart_path(dir, release, chart)?;
         let mut values_file = tempfile::Builder::new()
             .prefix("homelab-values-")
             .suffix(".yaml")
@@ -190,6 +239,7 @@ impl Job<'_> {
                 namespace: &release.namespace,
                 values_file: values_file.path(),
                 kube_version: &self.kube_version,
+                api_versions: capabilities.api_versions(),
             })
             .map_err(|e| match &e {
                 super::helm::HelmError::Failed { stderr, .. } => {

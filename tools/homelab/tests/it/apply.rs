@@ -15,6 +15,7 @@ mod converge;
 mod destroy;
 mod fast_path;
 mod hooks;
+mod json_events;
 mod lock;
 mod policy;
 mod prune;

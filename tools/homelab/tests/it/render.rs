@@ -483,3 +483,63 @@ fn a_missing_helm_is_named_with_the_fix() {
     );
     insta::assert_snapshot!("helm_missing", run.stderr_normalized());
 }
+
+/// The fixture lab plus a release of the `patterns` chart, which gates templates on
+/// `.Capabilities.APIVersions`: its own CRD, webapp's CRD, and the environment's list.
+fn patterns_lab(api_versions: &str) -> TestLab {
+    let lab = chart_lab();
+    lab.write(
+        "releases/patterns/release.toml",
+        "name = \"patterns\"\nnamespace = \"patterns\"\n\n[chart]\npath = \"../../charts/patterns\"\n",
+    );
+    lab.write(
+        "releases/environments.toml",
+        &format!(
+            "[environments.dev]\ncontext = \"kind-homelab\"\nsecrets = \"secrets/dev.yaml\"\n{api_versions}\n\
+             [environments.prod]\ncontext = \"homelab-prod\"\nsecrets = \"secrets/prod.yaml\"\n"
+        ),
+    );
+    lab
+}
+
+#[test]
+fn charts_see_the_environments_crds_and_its_api_versions() {
+    let lab = patterns_lab("api_versions = [\"monitoring.example.net/v1/Probe\"]\n");
+    let dev = run(&lab, &["render", "-e", "dev", "-l", "name=patterns"]);
+    dev.expect_code(0);
+    for wanted in [
+        "kind: Gadget",
+        "name: patterns-gadget",
+        "name: patterns-sees-widgets",
+        "name: patterns-sees-probes",
+        "greeting: hello from patterns",
+        "message: from the parent",
+    ] {
+        assert!(dev.stdout.contains(wanted), "{wanted}\n{dev}");
+    }
+    assert!(
+        !dev.stderr.contains("will fail to apply"),
+        "the Gadget's CRD is in the environment\n{dev}"
+    );
+    let prod = run(&lab, &["render", "-e", "prod", "-l", "name=patterns"]);
+    prod.expect_code(0);
+    assert!(
+        prod.stdout.contains("name: patterns-sees-widgets")
+            && !prod.stdout.contains("patterns-sees-probes"),
+        "prod has no `api_versions` list\n{prod}"
+    );
+}
+
+#[test]
+fn a_malformed_api_version_is_refused_at_its_position() {
+    let lab = patterns_lab("api_versions = [\"monitoring.example.net/v1\", \"--set=x/v1\"]\n");
+    let refused = run(&lab, &["render", "-e", "dev"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("releases/environments.toml:4:")
+            && refused
+                .stderr
+                .contains("API version `--set=x/v1` has a group that"),
+        "{refused}"
+    );
+}

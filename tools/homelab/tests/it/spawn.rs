@@ -48,8 +48,9 @@ const REVIEWED: &[(&str, usize, &str)] = &[
     (
         "homelab/src/render/helm.rs",
         1,
-        "`helm template --namespace NS --values F --kube-version V -- NAME CHART`: NAME and \
-         CHART after `--`, NS a DNS label, F a path homelab made, V a semver version",
+        "`helm template --namespace NS --values F --kube-version V --api-versions=A… -- NAME \
+         CHART`: NAME and CHART after `--`, NS a DNS label, F a path homelab made, V a semver \
+         version, each A one `--api-versions=` argument of the group/version[/Kind] grammar",
     ),
     (
         "homelab/src/inventory/restricted.rs",

@@ -1,7 +1,8 @@
 //! Helm hooks against the fake API server, with the `hooked` fixture chart: pre hooks
 //! in weight order before the release, post hooks after it, `hook-succeeded` deleting,
 //! test hooks never applied, hooks outside the apply set, no hooks on a no-op
-//! re-apply, and an upgrade that replaces the hook Job instead of patching it.
+//! re-apply, an upgrade that replaces the hook Job instead of patching it, a failed
+//! test Pod's log, and `destroy` running the delete hooks around the deletion.
 
 use serde_json::Value;
 
@@ -10,7 +11,7 @@ use fake_apiserver::FailRule;
 use super::{apply_lab, apply_ok, homelab};
 use crate::support::{FakeCluster, TestLab};
 
-fn hooked_lab() -> TestLab {
+pub(super) fn hooked_lab() -> TestLab {
     let lab = apply_lab();
     lab.write(
         "releases/hooked/release.toml",
@@ -125,7 +126,7 @@ fn test_runs_the_test_hooks_and_diff_shows_hooks() {
     let passed = homelab(&lab, &fake, &["test", "-e", "dev", "-l", "name=hooked"]);
     passed.expect_code(0);
     assert!(
-        passed.stdout.contains("PASS     hooked (1 test(s))"),
+        passed.stdout.contains("PASS     hooked (2 test(s))"),
         "{passed}"
     );
     assert!(
@@ -145,5 +146,138 @@ fn test_runs_the_test_hooks_and_diff_shows_hooks() {
     assert!(
         fake.has("batch", "jobs", "hooks", "hooked-test"),
         "no hook-failed policy: a failed test stays to be looked at\n{failed}"
+    );
+}
+
+#[test]
+fn a_failed_test_pod_shows_its_log() {
+    let lab = hooked_lab();
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    let mut config = fake.server.controller();
+    config.pod_logs.insert(
+        "hooked-test-pod".into(),
+        "connecting to hooked-config\nwget: bad address 'hooked-config'\n".into(),
+    );
+    fake.server.set_controller(config);
+    fake.server.fail(FailRule::new("Pod", "hooked-test-pod"));
+    let failed = homelab(&lab, &fake, &["test", "-e", "dev", "-l", "name=hooked"]);
+    failed.expect_code(1);
+    for wanted in [
+        "FAIL     hooked: The test hook Pod/hooks/hooked-test-pod of release hooked failed: container exited 1: Error",
+        "last 20 lines of the log of Pod/hooks/hooked-test-pod:",
+        "    wget: bad address 'hooked-config'",
+    ] {
+        assert!(failed.stdout.contains(wanted), "{wanted}\n{failed}");
+    }
+    assert!(
+        !fake.has("batch", "jobs", "hooks", "hooked-test"),
+        "the Job test passed before the Pod ran (weight order)\n{failed}"
+    );
+}
+
+#[test]
+fn destroy_runs_the_delete_hooks_around_the_deletion() {
+    let lab = hooked_lab();
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+
+    let listed = homelab(
+        &lab,
+        &fake,
+        &["destroy", "-e", "dev", "-l", "name=hooked", "--dry-run"],
+    );
+    listed.expect_code(0);
+    assert!(
+        listed
+            .stdout
+            .contains("hook     Job/hooks/hooked-drain (pre-delete)")
+            && listed
+                .stdout
+                .contains("hook     Job/hooks/hooked-farewell (post-delete)"),
+        "{listed}"
+    );
+    assert!(!listed.stdout.contains("hooked-test"), "{listed}");
+
+    let done = homelab(
+        &lab,
+        &fake,
+        &["destroy", "-e", "dev", "-l", "name=hooked", "--yes"],
+    );
+    done.expect_code(0);
+    let at = |needle: &str| {
+        done.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing\n{done}"))
+    };
+    let drain = at("Job/hooks/hooked-drain (pre-delete hook)");
+    let backup = at("Job/hooks/hooked-backup (pre-delete hook)");
+    let config = at("pruned     ConfigMap/hooks/hooked-config");
+    let farewell = at("Job/hooks/hooked-farewell (post-delete hook)");
+    assert!(
+        drain < backup && backup < config && config < farewell,
+        "pre-delete by weight, then the release's objects, then post-delete\n{done}"
+    );
+    for job in ["hooked-drain", "hooked-backup", "hooked-farewell"] {
+        assert!(
+            !fake.has("batch", "jobs", "hooks", job),
+            "hook-succeeded: {job}\n{done}"
+        );
+    }
+    assert!(
+        !fake.has("", "configmaps", "hooks", "hooked-config"),
+        "{done}"
+    );
+
+    fake.server.reset_requests();
+    let again = homelab(
+        &lab,
+        &fake,
+        &["destroy", "-e", "dev", "-l", "name=hooked", "--yes"],
+    );
+    again.expect_code(0);
+    assert!(
+        !again.stdout.contains("hook)"),
+        "nothing to delete runs no hooks\n{again}"
+    );
+}
+
+#[test]
+fn a_failing_pre_delete_hook_deletes_nothing() {
+    let lab = hooked_lab();
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    fake.server.fail(FailRule::new("Job", "hooked-drain"));
+    let failed = homelab(
+        &lab,
+        &fake,
+        &["destroy", "-e", "dev", "-l", "name=hooked", "--yes"],
+    );
+    failed.expect_code(1);
+    assert!(
+        failed.stderr.contains("The pre-delete hook Job/hooks/hooked-drain of release hooked failed: BackoffLimitExceeded"),
+        "{failed}"
+    );
+    assert!(
+        fake.has("", "configmaps", "hooks", "hooked-config"),
+        "{failed}"
+    );
+    let skipped = homelab(
+        &lab,
+        &fake,
+        &[
+            "destroy",
+            "-e",
+            "dev",
+            "-l",
+            "name=hooked",
+            "--yes",
+            "--no-hooks",
+        ],
+    );
+    skipped.expect_code(0);
+    assert!(
+        !fake.has("", "configmaps", "hooks", "hooked-config"),
+        "{skipped}"
     );
 }
