@@ -82,6 +82,17 @@ pub struct ApplyFlags {
     /// Apply every object even when its live applied-hash says it is unchanged
     #[arg(long)]
     pub no_skip: bool,
+    /// Take over objects Helm installed (listed in a Helm release Secret
+    /// `sh.helm.release.v1.<name>.v<N>`): applied without force, so only fields whose
+    /// values differ from Helm's conflict, each named; without this flag they are
+    /// refused. Objects Helm had that the lab no longer renders are listed with the
+    /// `kubectl delete` that removes them, never pruned
+    #[arg(long)]
+    pub adopt: bool,
+    /// With --adopt, once everything applied, delete the adopted releases' Helm release
+    /// Secrets, so `helm list` no longer shows them and Helm cannot roll them back
+    #[arg(long, requires = "adopt")]
+    pub forget_helm_release: bool,
     /// How long to wait for another run's lock on the environment
     #[arg(long, default_value_t = DurationArg(SessionOptions::default().lock_timeout), value_name = "DURATION")]
     pub lock_timeout: DurationArg,
@@ -106,6 +117,8 @@ impl ApplyFlags {
                 prune: !self.no_prune,
                 allow_data_loss: self.allow_data_loss,
                 cancel: None,
+                adopt: self.adopt,
+                forget_helm_release: self.forget_helm_release,
             },
         }
     }
@@ -194,6 +207,43 @@ fn reporter(output: OutputFormat) -> Box<dyn Reporter> {
     }
 }
 
+/// What the run found of Helm's: unreadable releases, objects Helm had that the lab
+/// does not render (with the command that removes each), the release Secrets deleted.
+fn show_helm(helm: &apply::adopt::HelmReport, output: OutputFormat) {
+    if output == OutputFormat::Json {
+        for l in &helm.leftovers {
+            let mut line = serde_json::to_value(l).unwrap_or_default();
+            line["event"] = "helmLeftover".into();
+            println!("{line}");
+        }
+        for secret in &helm.forgotten {
+            println!(
+                "{}",
+                serde_json::json!({"event": "helmReleaseForgotten", "secret": secret})
+            );
+        }
+        for w in &helm.warnings {
+            eprintln!("warning: {w}");
+        }
+        return;
+    }
+    for w in &helm.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !helm.leftovers.is_empty() {
+        println!("Helm had these objects, which the lab no longer renders; homelab never prunes them. Remove each with:");
+        for l in &helm.leftovers {
+            println!(
+                "  {}    # {} of Helm release {}",
+                l.command, l.object, l.release
+            );
+        }
+    }
+    for secret in &helm.forgotten {
+        println!("forgot Helm release Secret {secret}");
+    }
+}
+
 /// Applies what `prepare` rendered; `deploy --plan` calls this with the session its plan
 /// showed, so the cluster is rendered (and its secrets decrypted) once per run.
 pub(crate) fn run_session(session: &Session, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -206,6 +256,7 @@ pub(crate) fn run_session(session: &Session, global: &GlobalArgs) -> anyhow::Res
         );
     }
     let report = outcome.report;
+    show_helm(&report.helm, global.output);
     if report.ok {
         return Ok(ExitCode::SUCCESS);
     }
