@@ -90,6 +90,17 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
                 "verbs": ["get", "patch", "update"],
             }));
         }
+        if t.has_scale() {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
     }
     let gv = if group.is_empty() {
         version.to_owned()
@@ -176,6 +187,15 @@ fn aggregated_resource(t: &ResourceType) -> Value {
     }
     if t.has_status {
         r["subresources"] = json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+    }
+    if t.has_scale() {
+        let scale = json!({"subresource": "scale",
+            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+            "verbs": ["get", "patch", "update"]});
+        match r["subresources"].as_array_mut() {
+            Some(list) => list.push(scale),
+            None => r["subresources"] = json!([scale]),
+        }
     }
     r
 }

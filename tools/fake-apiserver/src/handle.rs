@@ -222,6 +222,29 @@ impl ServerHandle {
             .collect()
     }
 
+    /// Waits until `done` holds, checking after every write (the
+    /// controllers finish deletions asynchronously); false after `timeout`.
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&ServerHandle) -> bool,
+    ) -> bool {
+        let mut written = self.shared.written.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            written.mark_unchanged();
+            if done(self) {
+                return true;
+            }
+            if !matches!(
+                tokio::time::timeout_at(deadline, written.changed()).await,
+                Ok(Ok(()))
+            ) {
+                return done(self);
+            }
+        }
+    }
+
     /// The latest resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.shared.lock().store.resource_version()

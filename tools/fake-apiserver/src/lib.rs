@@ -26,17 +26,21 @@
 //! # Caveats
 //! - JSON and YAML bodies only (no protobuf: `kubectl create configmap`
 //!   fails with 415; `kubectl apply`/`create -f` work).
-//! - No field validation beyond names, labels and a few kind-specific rules;
-//!   `fieldValidation=Strict` is accepted but unknown fields are kept.
+//! - Validation beyond names, labels, a few kind-specific rules and
+//!   `fieldValidation` (unknown and duplicate fields) is not done.
 //! - Lists page with `limit`/`continue` in key order but ignore
 //!   `resourceVersion`/`resourceVersionMatch` (always the latest state); no
-//!   admission, no RBAC, no quantities canonicalization.
+//!   admission beyond namespace lifecycle and PVC/PV protection, no RBAC, no
+//!   quantities canonicalization.
 //! - Server-side apply follows the Kubernetes 1.34 OpenAPI of the built-in
 //!   kinds (list types, keys, key defaults), read at start from the PyPI
 //!   package `kubernetes-validate==1.37.0` (or `FAKE_APISERVER_SCHEMA`;
 //!   [`FakeApiServer::start`] fails without it), and CRDs'
-//!   `x-kubernetes-list-*`; apply to `/status` is not supported (merge/JSON
-//!   patch and PUT are). README.md lists what else differs from
+//!   `x-kubernetes-list-*`.
+//! - Deletion is finished asynchronously by simulated controllers (garbage
+//!   collector, namespace controller, PVC protection), which run even when
+//!   [`ControllerConfig::enabled`] is false; tests wait with
+//!   [`ServerHandle::wait_until`]. README.md lists what else differs from
 //!   kube-apiserver and what that means for tests.
 //!
 //! ```no_run
@@ -56,6 +60,7 @@ pub mod apply;
 mod clock;
 pub mod controller;
 mod counter;
+mod deletion;
 mod discovery;
 pub mod faults;
 mod handle;

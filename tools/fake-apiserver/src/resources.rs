@@ -50,6 +50,16 @@ impl ResourceType {
         }
     }
 
+    /// Whether the type has a `/scale` subresource (autoscaling/v1 Scale).
+    pub fn has_scale(&self) -> bool {
+        self.builtin
+            && self.group == "apps"
+            && matches!(
+                self.plural.as_str(),
+                "deployments" | "statefulsets" | "replicasets"
+            )
+    }
+
     /// `deployments.apps`, or `configmaps` for the core group, as error
     /// messages name resources.
     pub fn qualified_plural(&self) -> String {

@@ -4,8 +4,10 @@
 
 pub mod builtin;
 pub mod fieldset;
+pub mod last_applied;
 pub mod managed_fields;
 pub mod schema;
+pub mod sent_fields;
 pub mod ssa;
 #[cfg(test)]
 mod ssa_props;

@@ -146,6 +146,21 @@ impl<'a> Schema<'a> {
         }
     }
 
+    /// Whether an object at this node declares field `name`: None when the
+    /// node does not say (no schema, `additionalProperties`, or
+    /// `x-kubernetes-preserve-unknown-fields`), so nothing is called unknown
+    /// on a guess.
+    pub fn declares(self, name: &str) -> Option<bool> {
+        let n = self.resolved()?;
+        if n.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+            || n.get("additionalProperties")
+                .is_some_and(|a| a.is_object() || a == &Value::Bool(true))
+        {
+            return None;
+        }
+        Some(n.get("properties")?.as_object()?.contains_key(name))
+    }
+
     /// Whether the object at this node is replaced as a whole rather than
     /// merged key by key.
     pub fn map_is_atomic(self) -> bool {

@@ -67,6 +67,9 @@ pub struct Apply<'a> {
     pub manager: &'a str,
     pub force: bool,
     pub has_status: bool,
+    /// `Some("status")` for an apply to `/status`: only `status` is
+    /// applied, and ownership is recorded with `subresource: status`.
+    pub subresource: Option<&'a str>,
     pub schema: Schema<'a>,
     pub now: &'a str,
 }
@@ -76,20 +79,20 @@ impl Apply<'_> {
     /// apiVersion, kind and metadata) and returns the new object with its
     /// managed fields, or the conflicts.
     pub fn run(&self, live: &Value, applied: &Value) -> Result<Value, Vec<Conflict>> {
-        let mut applied_part = owned_part(applied, self.has_status, false);
+        let status_only = self.subresource == Some("status");
+        let mut applied_part = owned_part(applied, self.has_status, status_only);
         drop_nulls(&mut applied_part);
         let applied_set = field_set(&applied_part, self.schema);
-        let live_part = owned_part(live, self.has_status, false);
+        let live_part = owned_part(live, self.has_status, status_only);
         let live_set = field_set(&live_part, self.schema);
         let mut merged = merge(&live_part, &applied_part, self.schema);
 
         let mut entries = managed_fields::parse(live);
-        let own = |e: &Entry| e.is(self.manager, "Apply", "", None);
+        let own = |e: &Entry| e.is(self.manager, "Apply", "", self.subresource);
         let mut conflicts = Vec::new();
-        for e in entries
-            .iter()
-            .filter(|e| !own(e) && e.subresource.is_none())
-        {
+        // Every other manager, whatever subresource it wrote through: a
+        // `/scale` writer owns `spec.replicas`; status and spec never meet.
+        for e in entries.iter().filter(|e| !own(e)) {
             for p in &e.set {
                 if !has_descendant(&e.set, p) && changed(p, &live_part, &merged, &live_set) {
                     conflicts.push((e.display(), p.clone()));
@@ -118,10 +121,7 @@ impl Apply<'_> {
             .find(|e| own(e))
             .map(|e| e.set.clone())
             .unwrap_or_default();
-        let others: Vec<&Entry> = entries
-            .iter()
-            .filter(|e| !own(e) && e.subresource.is_none())
-            .collect();
+        let others: Vec<&Entry> = entries.iter().filter(|e| !own(e)).collect();
         // Ancestors first: removing a list item before its key fields keeps
         // the item findable.
         for p in previous.difference(&applied_set) {
@@ -156,20 +156,33 @@ impl Apply<'_> {
             operation: "Apply".into(),
             api_version: api_version.clone(),
             time: Some(self.now.to_owned()),
-            subresource: None,
+            subresource: self.subresource.map(str::to_owned),
             set: applied_set,
         };
         match entries.iter().position(own) {
             Some(i) => entries[i] = entry,
             None => entries.push(entry),
         }
-        let mut out = reassemble(
-            live,
-            merged,
-            self.has_status,
-            &api_version,
-            &applied["kind"],
-        );
+        let mut out = if status_only {
+            let mut out = live.clone();
+            match merged.get("status") {
+                Some(s) => out["status"] = s.clone(),
+                None => {
+                    if let Some(m) = out.as_object_mut() {
+                        m.remove("status");
+                    }
+                }
+            }
+            out
+        } else {
+            reassemble(
+                live,
+                merged,
+                self.has_status,
+                &api_version,
+                &applied["kind"],
+            )
+        };
         managed_fields::store(&mut out, &entries);
         Ok(out)
     }
@@ -254,6 +267,7 @@ mod tests {
         applied: &Value,
     ) -> Result<Value, Vec<Conflict>> {
         Apply {
+            subresource: None,
             manager,
             force,
             has_status: true,

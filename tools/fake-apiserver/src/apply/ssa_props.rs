@@ -78,7 +78,7 @@ proptest! {
         let mut live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "d"}});
         for (who, cfg, force) in steps {
             let manager = ["a", "b"][who];
-            let engine = Apply { manager, force, has_status: false, schema: Schema::builtin("v1", "ConfigMap"), now: "t" };
+            let engine = Apply { manager, force, has_status: false, subresource: None, schema: Schema::builtin("v1", "ConfigMap"), now: "t" };
             let result = engine.run(&live, &config_map(&cfg));
             let conflicted = model.apply(manager, &cfg, force);
             prop_assert_eq!(result.is_err(), conflicted, "conflict verdict for {} {:?}", manager, cfg);

@@ -1,12 +1,19 @@
 //! The simulated controllers: after a configurable delay they mark
 //! Deployments, StatefulSets and DaemonSets rolled out, Jobs complete and
 //! CRDs Established — or keep chosen objects failing, with a condition
-//! carrying the chosen reason and message and a Warning Event.
+//! carrying the chosen reason and message and a Warning Event. Apart from
+//! those readiness controllers (which `enabled` switches), the ones every
+//! cluster runs always work: garbage collection, namespace deletion and
+//! PVC/PV protection ([`lifecycle`]), and the `default` ServiceAccount and
+//! `kube-root-ca.crt` ConfigMap of new namespaces ([`namespace_defaults`],
+//! unless `namespace_defaults` is false).
 //!
 //! The loop wakes on every write and at the next pending deadline; it
 //! writes status like a real controller (new resourceVersion, managed
 //! fields of `kube-controller-manager` on the `status` subresource).
 
+pub mod lifecycle;
+pub mod namespace_defaults;
 mod status;
 
 use std::collections::{BTreeSet, HashMap};
@@ -88,6 +95,14 @@ pub struct ControllerConfig {
     pub failing: Vec<FailRule>,
     /// Nodes a DaemonSet is scheduled on.
     pub daemonset_nodes: i64,
+    /// How long an object marked for deletion stays untouched by the
+    /// controllers that remove finalizers (namespace, garbage collector,
+    /// PVC protection), so tests can observe Terminating.
+    #[serde(with = "crate::faults::millis")]
+    pub finalize_delay: Duration,
+    /// Whether new namespaces get the `default` ServiceAccount and the
+    /// `kube-root-ca.crt` ConfigMap.
+    pub namespace_defaults: bool,
 }
 
 impl Default for ControllerConfig {
@@ -97,6 +112,8 @@ impl Default for ControllerConfig {
             ready_delay: Duration::ZERO,
             failing: Vec::new(),
             daemonset_nodes: 3,
+            finalize_delay: Duration::ZERO,
+            namespace_defaults: true,
         }
     }
 }
@@ -122,6 +139,11 @@ struct Progress {
     first_seen: HashMap<(String, i64), Instant>,
     cursor: u64,
     config: Option<ControllerConfig>,
+    /// How far the always-on controllers have read the change log, and
+    /// whether they have work (None: look at everything).
+    lifecycle_cursor: Option<u64>,
+    lifecycle_due: Option<Instant>,
+    terminating: lifecycle::Terminating,
 }
 
 fn managed_kind(key: &ObjKey) -> Option<&'static str> {
@@ -137,18 +159,24 @@ pub async fn run(shared: Arc<Shared>) {
     loop {
         let notified = shared.wake.notified();
         let cfg = shared.controller();
-        let next = if cfg.enabled {
+        let next = {
             let mut state = shared.lock();
             let before = state.store.resource_version();
-            let next = reconcile(&mut state, &cfg, &mut progress);
+            let always = always_on(&mut state, &cfg, &mut progress);
+            let ready = if cfg.enabled {
+                reconcile(&mut state, &cfg, &mut progress)
+            } else {
+                None
+            };
             let wrote = state.store.resource_version() != before;
             drop(state);
             if wrote {
                 shared.written.send_modify(|n| *n += 1);
             }
-            next
-        } else {
-            None
+            match (always, ready) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         };
         match next {
             Some(deadline) => {
@@ -160,6 +188,50 @@ pub async fn run(shared: Arc<Shared>) {
             None => notified.await,
         }
     }
+}
+
+/// Whether a change can give the always-on controllers work.
+fn lifecycle_relevant(c: &crate::store::Change) -> bool {
+    let meta = &c.object["metadata"];
+    c.kind == "DELETED"
+        || meta["deletionTimestamp"].is_string()
+        || meta["ownerReferences"].is_array()
+        || (c.key.group.is_empty() && c.key.plural == "namespaces")
+}
+
+/// Garbage collection, namespace deletion, PVC protection and namespace
+/// defaults, when a change since the last look or a deadline calls for it.
+fn always_on(
+    state: &mut State,
+    cfg: &ControllerConfig,
+    progress: &mut Progress,
+) -> Option<Instant> {
+    let now = Instant::now();
+    let work = match progress.lifecycle_cursor {
+        None => true,
+        Some(cursor) => {
+            progress.lifecycle_due.is_some_and(|d| d <= now)
+                || state
+                    .store
+                    .changes_since(cursor)
+                    .is_none_or(|mut cs| cs.any(lifecycle_relevant))
+        }
+    };
+    if work {
+        let stamp = crate::clock::now_rfc3339();
+        progress.lifecycle_due = lifecycle::pass(
+            state,
+            cfg.finalize_delay,
+            &mut progress.terminating,
+            now,
+            &stamp,
+        );
+        if cfg.namespace_defaults {
+            namespace_defaults::ensure(state, &stamp);
+        }
+    }
+    progress.lifecycle_cursor = Some(state.store.resource_version());
+    progress.lifecycle_due
 }
 
 /// Collects the objects changed since the last pass (all of them after a

@@ -1,13 +1,14 @@
 //! PATCH with `application/apply-patch+yaml`: server-side apply through
 //! [`crate::apply`], creating the object when it does not exist, answering
-//! 409 with one cause per conflicting field unless `force=true`.
+//! 409 with one cause per conflicting field unless `force=true`. On
+//! `/status` only the status is applied (the object must exist).
 
 use serde_json::json;
 
 use super::read::{key, served};
 use super::write::{body, commit, crd_schema, finish, require_namespace, schema};
 use super::{ApiResponse, Ctx};
-use crate::apply::{conflict_message, Apply, Conflict};
+use crate::apply::{conflict_message, last_applied, Apply, Conflict};
 use crate::objects::{
     apply_defaults, carry_over, check_body_identity, normalize, stamp_new, validate,
 };
@@ -27,9 +28,6 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
             }],
         ));
     };
-    if ctx.path.subresource.is_some() {
-        return Err(ApiError::unsupported_media_type(&ctx.req.content_type));
-    }
     let applied = body(ctx)?;
     check_body_identity(
         &ctx.rt,
@@ -63,14 +61,18 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
         }
     }
     let crd = crd_schema(state, ctx);
+    super::field_validation::check_apply(ctx, &applied, schema(ctx, &crd))?;
     let engine = Apply {
         manager,
         force: ctx.req.query.force(),
         has_status: ctx.rt.has_status,
+        subresource: ctx.path.subresource.as_deref(),
         schema: schema(ctx, &crd),
         now: &ctx.now,
     };
+    let status_write = ctx.path.subresource.is_some();
     match live {
+        None if status_write => Err(super::read::not_found(ctx)),
         None => {
             // patch.go: an object that names a uid must exist.
             if let Some(uid) = applied["metadata"]["uid"]
@@ -84,7 +86,7 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
                     &format!("uid mismatch: the provided object specified uid {uid}, and no existing object was found"),
                 ));
             }
-            require_namespace(state, ctx)?;
+            require_namespace(state, ctx, ctx.name())?;
             let mut skeleton = json!({"apiVersion": ctx.rt.api_version(), "kind": ctx.rt.kind,
                 "metadata": {"name": ctx.name()}});
             if ctx.rt.namespaced {
@@ -93,6 +95,9 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
             let mut obj = engine
                 .run(&skeleton, &applied)
                 .map_err(|c| conflict_error(ctx, &c))?;
+            if manager == last_applied::MANAGER {
+                last_applied::update_annotation(&mut obj, &applied);
+            }
             stamp_new(&ctx.rt, &mut obj, &mut state.rng, &ctx.now);
             apply_defaults(&ctx.rt, &mut obj, &mut state.rng);
             validate(&ctx.rt, &obj, None)?;
@@ -100,10 +105,34 @@ pub(super) fn apply(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
             Ok(ApiResponse::json(201, served(ctx, &stored)))
         }
         Some(live) => {
-            let mut new = engine
-                .run(&live, &applied)
-                .map_err(|c| conflict_error(ctx, &c))?;
-            carry_over(&ctx.rt, &live, &mut new, false);
+            let upgrade = manager == last_applied::MANAGER && !status_write;
+            let mut new = match engine.run(&live, &applied) {
+                Ok(new) => new,
+                Err(c)
+                    if upgrade
+                        && last_applied::conflicts_allowed(
+                            &live,
+                            &c,
+                            ctx.rt.has_status,
+                            engine.schema,
+                        ) =>
+                {
+                    let forced = Apply {
+                        force: true,
+                        ..engine
+                    };
+                    forced
+                        .run(&live, &applied)
+                        .map_err(|c| conflict_error(ctx, &c))?
+                }
+                Err(c) => return Err(conflict_error(ctx, &c)),
+            };
+            if upgrade {
+                last_applied::update_annotation(&mut new, &applied);
+            }
+            if !status_write {
+                carry_over(&ctx.rt, &live, &mut new, false);
+            }
             apply_defaults(&ctx.rt, &mut new, &mut state.rng);
             validate(&ctx.rt, &new, Some(&live))?;
             normalize(&mut new);

@@ -1,19 +1,23 @@
-//! DELETE and DELETE-collection: preconditions, finalizers (deletion waits
-//! for them), cascading to dependents by `ownerReferences` (unless
-//! `propagationPolicy=Orphan`), to a namespace's contents and to a CRD's
-//! custom objects.
+//! DELETE and DELETE-collection: preconditions and the propagation policy;
+//! [`crate::deletion`] decides whether the object goes at once or is held
+//! by finalizers. Dependents and namespace contents are deleted
+//! asynchronously by the simulated controllers, as on a real cluster; only
+//! a CRD's custom objects go with it at once.
 
 use serde_json::{json, Value};
 
 use super::read::{key, not_found, selected, served};
 use super::{ApiResponse, Ctx};
+use crate::deletion::{self, Outcome, Policy};
 use crate::state::State;
-use crate::status::{delete_success, ApiError};
+use crate::status::{delete_success, ApiError, Cause};
 use crate::store::ObjKey;
 
 struct Options {
     dry_run: bool,
-    orphan: bool,
+    policy: Option<Policy>,
+    /// `orphanDependents: false` was sent (the one case upstream answers 202).
+    legacy_cascade: bool,
     uid: Option<String>,
     resource_version: Option<String>,
 }
@@ -26,25 +30,53 @@ fn options(ctx: &Ctx) -> Result<Options, ApiError> {
             ApiError::bad_request(format!("the DeleteOptions body could not be decoded: {e}"))
         })?
     };
-    let policy = ctx
+    let named = ctx
         .req
         .query
         .get("propagationPolicy")
         .map(str::to_owned)
         .or_else(|| body["propagationPolicy"].as_str().map(str::to_owned));
-    let orphan = policy.as_deref() == Some("Orphan") || body["orphanDependents"] == true;
+    let orphan_dependents = body["orphanDependents"]
+        .as_bool()
+        .or_else(|| ctx.req.query.get("orphanDependents").map(|v| v == "true"));
+    let policy = match (named, orphan_dependents) {
+        (Some(_), Some(_)) => return Err(invalid_options(
+            "propagationPolicy",
+            "Invalid value: \"null\": orphanDependents and deletionPropagation cannot be both set",
+        )),
+        (Some(p), None) => {
+            Some(Policy::parse(&p).map_err(|m| invalid_options("propagationPolicy", &m))?)
+        }
+        (None, Some(true)) => Some(Policy::Orphan),
+        (None, Some(false)) => Some(Policy::Background),
+        (None, None) => None,
+    };
     let dry_run = ctx.req.query.dry_run()
         || body["dryRun"]
             .as_array()
             .is_some_and(|d| d.iter().any(|x| x == "All"));
     Ok(Options {
         dry_run,
-        orphan,
+        policy,
+        legacy_cascade: orphan_dependents == Some(false),
         uid: body["preconditions"]["uid"].as_str().map(str::to_owned),
         resource_version: body["preconditions"]["resourceVersion"]
             .as_str()
             .map(str::to_owned),
     })
+}
+
+fn invalid_options(field: &str, message: &str) -> ApiError {
+    ApiError::invalid(
+        "meta.k8s.io",
+        "DeleteOptions.meta.k8s.io",
+        "",
+        vec![Cause {
+            reason: "FieldValueInvalid".into(),
+            message: message.to_owned(),
+            field: field.to_owned(),
+        }],
+    )
 }
 
 pub(super) fn delete(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -77,8 +109,11 @@ pub(super) fn delete(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         }
     }
     match remove(state, ctx, key(ctx), &live, &opts) {
-        Some(pending) => Ok(ApiResponse::json(200, served(ctx, &pending))),
-        None => Ok(ApiResponse::json(
+        Outcome::Pending(marked) => {
+            let code = if opts.legacy_cascade { 202 } else { 200 };
+            Ok(ApiResponse::json(code, served(ctx, &marked)))
+        }
+        Outcome::Deleted(_) => Ok(ApiResponse::json(
             200,
             delete_success(
                 &ctx.rt.group,
@@ -94,7 +129,9 @@ pub(super) fn delete_collection(state: &mut State, ctx: &Ctx) -> Result<ApiRespo
     let opts = options(ctx)?;
     let mut items = Vec::new();
     for (k, obj) in selected(state, ctx)? {
-        let shown = remove(state, ctx, k, &obj, &opts).unwrap_or(obj);
+        let shown = match remove(state, ctx, k, &obj, &opts) {
+            Outcome::Pending(o) | Outcome::Deleted(o) => o,
+        };
         items.push(served(ctx, &shown));
     }
     Ok(ApiResponse::json(
@@ -104,89 +141,26 @@ pub(super) fn delete_collection(state: &mut State, ctx: &Ctx) -> Result<ApiRespo
     ))
 }
 
-/// Deletes one object, or marks it for deletion while finalizers remain
-/// (returning the marked object).
-fn remove(
-    state: &mut State,
-    ctx: &Ctx,
-    key: ObjKey,
-    live: &Value,
-    opts: &Options,
-) -> Option<Value> {
-    let has_finalizers = live["metadata"]["finalizers"]
-        .as_array()
-        .is_some_and(|f| !f.is_empty());
-    if has_finalizers {
-        let mut marked = live.clone();
-        if marked["metadata"]["deletionTimestamp"].is_null() {
-            marked["metadata"]["deletionTimestamp"] = json!(ctx.now);
-            marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-            crate::objects::normalize(&mut marked);
-            if !opts.dry_run {
-                marked = state.store.put(key, marked);
-            }
-        }
-        return Some(marked);
-    }
-    if opts.dry_run {
-        return None;
-    }
-    state.store.remove(&key);
-    cascade(state, &key, live, opts.orphan);
-    None
-}
-
-fn cascade(state: &mut State, key: &ObjKey, obj: &Value, orphan: bool) {
-    let mut doomed: Vec<ObjKey> = Vec::new();
-    if key.group.is_empty() && key.plural == "namespaces" {
-        doomed.extend(
-            state
-                .store
-                .all()
-                .filter(|(k, _)| k.namespace == key.name)
-                .map(|(k, _)| k.clone()),
-        );
-    }
-    if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
+/// Deletes or marks one object; a deleted CRD takes its custom objects.
+fn remove(state: &mut State, ctx: &Ctx, key: ObjKey, live: &Value, opts: &Options) -> Outcome {
+    let outcome = deletion::delete(state, &key, live, opts.policy, &ctx.now, opts.dry_run);
+    if matches!(outcome, Outcome::Deleted(_))
+        && !opts.dry_run
+        && key.group == "apiextensions.k8s.io"
+        && key.plural == "customresourcedefinitions"
+    {
         let (g, p) = (
-            obj["spec"]["group"].as_str(),
-            obj["spec"]["names"]["plural"].as_str(),
+            live["spec"]["group"].as_str().unwrap_or_default(),
+            live["spec"]["names"]["plural"].as_str().unwrap_or_default(),
         );
-        if let (Some(g), Some(p)) = (g, p) {
-            doomed.extend(state.store.list(g, p, None).map(|(k, _)| k.clone()));
+        let custom: Vec<ObjKey> = state
+            .store
+            .list(g, p, None)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in custom {
+            state.store.remove(&k);
         }
     }
-    let uid = obj["metadata"]["uid"].as_str().unwrap_or_default();
-    let dependents: Vec<ObjKey> = state
-        .store
-        .all()
-        .filter(|(_, o)| {
-            o["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid))
-        })
-        .map(|(k, _)| k.clone())
-        .collect();
-    if orphan {
-        for k in dependents {
-            if let Some(mut o) = state.store.get(&k).cloned() {
-                if let Some(refs) = o["metadata"]["ownerReferences"].as_array_mut() {
-                    refs.retain(|r| r["uid"] != uid);
-                    if refs.is_empty() {
-                        if let Some(meta) = o["metadata"].as_object_mut() {
-                            meta.remove("ownerReferences");
-                        }
-                    }
-                }
-                state.store.put(k, o);
-            }
-        }
-    } else {
-        doomed.extend(dependents);
-    }
-    for k in doomed {
-        if let Some(o) = state.store.remove(&k) {
-            cascade(state, &k, &o, orphan);
-        }
-    }
+    outcome
 }

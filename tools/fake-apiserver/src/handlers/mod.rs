@@ -5,7 +5,9 @@
 mod apply;
 mod control;
 mod delete;
+mod field_validation;
 mod read;
+mod scale;
 mod table;
 mod write;
 
@@ -220,6 +222,7 @@ fn resource(
     match path.subresource.as_deref() {
         None => {}
         Some("status") if rt.has_status && path.name.is_some() => {}
+        Some("scale") if rt.has_scale() && path.name.is_some() => {}
         Some(_) => return Err(ApiError::no_route()),
     }
     let ctx = Ctx {
@@ -229,7 +232,15 @@ fn resource(
         now: crate::clock::now_rfc3339(),
     };
     let named = path.name.is_some();
+    let scale = path.subresource.as_deref() == Some("scale");
     let response = match req.method {
+        Method::GET if scale => scale::get(state, &ctx),
+        Method::PUT | Method::PATCH if scale => scale::write(state, &ctx),
+        _ if scale => Err(ApiError::method_not_allowed(format!(
+            "{} is not supported on {}/scale",
+            req.method,
+            ctx.rt.qualified_plural()
+        ))),
         Method::GET if req.query.watch() => Err(ApiError::method_not_allowed(
             "watch is served over HTTP only (not through ServerHandle::call)",
         )),

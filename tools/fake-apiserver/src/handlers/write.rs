@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::read::{key, not_found, served};
-use super::{ApiResponse, Ctx};
+use super::{field_validation, ApiResponse, Ctx};
 use crate::apply::managed_fields::{self, Update};
 use crate::apply::walk::{changes, owned_part};
 use crate::apply::Schema;
@@ -15,7 +15,7 @@ use crate::objects::{
 };
 use crate::patch::{json_patch, merge_patch, strategic_merge_patch};
 use crate::state::State;
-use crate::status::ApiError;
+use crate::status::{ApiError, Cause};
 use crate::store::ObjKey;
 
 pub(super) fn media_type(ctx: &Ctx) -> String {
@@ -96,16 +96,45 @@ pub(super) fn commit(
     state.store.put(key, obj)
 }
 
-pub(super) fn require_namespace(state: &State, ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.rt.namespaced && !state.namespace_exists(ctx.namespace()) {
-        return Err(ApiError::not_found("", "namespaces", ctx.namespace()));
+/// A new namespaced object needs its namespace, and one not being deleted
+/// (the NamespaceLifecycle admission plugin's answer).
+pub(super) fn require_namespace(state: &State, ctx: &Ctx, name: &str) -> Result<(), ApiError> {
+    if !ctx.rt.namespaced {
+        return Ok(());
     }
-    Ok(())
+    let ns = ctx.namespace();
+    match state.store.get(&ObjKey::new("", "namespaces", "", ns)) {
+        None => Err(ApiError::not_found("", "namespaces", ns)),
+        Some(n) if crate::deletion::is_terminating(n) => {
+            let what = if ctx.rt.group.is_empty() {
+                ctx.rt.plural.clone()
+            } else {
+                format!("{}.{}", ctx.rt.plural, ctx.rt.group)
+            };
+            let mut e = ApiError::new(
+                403,
+                "Forbidden",
+                format!("{what} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated"),
+            );
+            e.details.name = Some(name.to_owned());
+            e.details.group = Some(ctx.rt.group.clone());
+            e.details.kind = Some(ctx.rt.plural.clone());
+            e.details.causes = vec![Cause {
+                reason: "NamespaceTerminating".into(),
+                message: format!("namespace {ns} is being terminated"),
+                field: "metadata.namespace".into(),
+            }];
+            Err(e)
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
     let mut obj = body(ctx)?;
     check_body_identity(&ctx.rt, &obj, ctx.path.namespace.as_deref(), None)?;
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut obj, schema(ctx, &crd))?;
     obj["apiVersion"] = json!(ctx.rt.api_version());
     obj["kind"] = json!(ctx.rt.kind);
     if !obj["metadata"].is_object() {
@@ -129,7 +158,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         m.remove("managedFields");
     }
     validate(&ctx.rt, &obj, None)?;
-    require_namespace(state, ctx)?;
+    require_namespace(state, ctx, &name)?;
     let key = ObjKey::new(&ctx.rt.group, &ctx.rt.plural, ctx.namespace(), &name);
     if state.store.get(&key).is_some() {
         return Err(ApiError::already_exists(
@@ -139,7 +168,6 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         ));
     }
     stamp_new(&ctx.rt, &mut obj, &mut state.rng, &ctx.now);
-    let crd = crd_schema(state, ctx);
     let schema = schema(ctx, &crd);
     let (set, removed) = changes(
         &json!({}),
@@ -158,7 +186,10 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
     managed_fields::store(&mut obj, &entries);
     apply_defaults(&ctx.rt, &mut obj, &mut state.rng);
     let stored = commit(state, ctx, key, obj, None);
-    Ok(ApiResponse::json(201, served(ctx, &stored)))
+    Ok(field_validation::warn(
+        ApiResponse::json(201, served(ctx, &stored)),
+        warnings,
+    ))
 }
 
 pub(super) fn update(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -176,7 +207,10 @@ pub(super) fn update(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErr
         .ok_or_else(|| not_found(ctx))?;
     new["apiVersion"] = json!(ctx.rt.api_version());
     new["kind"] = json!(ctx.rt.kind);
-    write_update(state, ctx, live, new)
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut new, schema(ctx, &crd))?;
+    let r = write_update(state, ctx, live, new)?;
+    Ok(field_validation::warn(r, warnings))
 }
 
 pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiError> {
@@ -214,7 +248,10 @@ pub(super) fn patch(state: &mut State, ctx: &Ctx) -> Result<ApiResponse, ApiErro
         ctx.path.namespace.as_deref(),
         Some(ctx.name()),
     )?;
-    write_update(state, ctx, live, new)
+    let crd = crd_schema(state, ctx);
+    let warnings = field_validation::check(ctx, &mut new, schema(ctx, &crd))?;
+    let r = write_update(state, ctx, live, new)?;
+    Ok(field_validation::warn(r, warnings))
 }
 
 /// The common tail of PUT and non-apply PATCH: preconditions, server-set
@@ -251,7 +288,7 @@ fn write_update(
         &owned_part(&new, ctx.rt.has_status, status_write),
         schema,
     );
-    let mut entries = managed_fields::parse(&live);
+    let mut entries = crate::apply::sent_fields::starting_entries(&live, &new, status_write);
     let manager = ctx.manager();
     let api_version = ctx.rt.api_version();
     Update {
@@ -277,10 +314,7 @@ pub(super) fn finish(
     if unchanged(live, &new) {
         return Ok(ApiResponse::json(200, served(ctx, live)));
     }
-    let finalizers_done = new["metadata"]["finalizers"]
-        .as_array()
-        .is_none_or(|f| f.is_empty());
-    if new["metadata"]["deletionTimestamp"].is_string() && finalizers_done {
+    if crate::deletion::is_terminating(&new) && !crate::deletion::held(&new) {
         if !ctx.req.query.dry_run() {
             state.store.remove(&key(ctx));
         }

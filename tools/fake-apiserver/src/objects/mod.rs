@@ -4,6 +4,7 @@
 //! order so output is deterministic.
 
 mod defaults;
+mod fields;
 mod validate;
 
 use serde_json::{json, Map, Value};
@@ -12,6 +13,7 @@ use crate::resources::ResourceType;
 use crate::rng::Rng;
 
 pub use defaults::apply_defaults;
+pub use fields::prune_unknown;
 pub use validate::{check_body_identity, validate};
 
 /// Sets what the server sets on a new object.
@@ -37,6 +39,18 @@ pub fn stamp_new(rt: &ResourceType, obj: &mut Value, rng: &mut Rng, now: &str) {
     }
     if rt.group.is_empty() && rt.kind == "Namespace" && obj["spec"]["finalizers"].is_null() {
         obj["spec"] = json!({"finalizers": ["kubernetes"]});
+    }
+    // The StorageObjectInUseProtection admission plugin.
+    let protection = match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "PersistentVolumeClaim") => Some("kubernetes.io/pvc-protection"),
+        ("", "PersistentVolume") => Some("kubernetes.io/pv-protection"),
+        _ => None,
+    };
+    if let Some(f) = protection {
+        let list = meta_finalizers(obj);
+        if !list.iter().any(|x| x == f) {
+            list.push(json!(f));
+        }
     }
 }
 
@@ -101,6 +115,17 @@ fn spec_changed(a: &Value, b: &Value) -> bool {
         m
     };
     strip(a) != strip(b)
+}
+
+fn meta_finalizers(obj: &mut Value) -> &mut Vec<Value> {
+    let meta = metadata_mut(obj);
+    if !meta.get("finalizers").is_some_and(Value::is_array) {
+        meta.insert("finalizers".into(), json!([]));
+    }
+    match meta.get_mut("finalizers") {
+        Some(Value::Array(a)) => a,
+        _ => unreachable!("finalizers was just made an array"),
+    }
 }
 
 fn metadata_mut(obj: &mut Value) -> &mut Map<String, Value> {

@@ -84,6 +84,9 @@ pub fn validate(rt: &ResourceType, obj: &Value, live: Option<&Value>) -> Result<
             }
         }
     }
+    if let Some(live) = live.filter(|l| l["metadata"]["deletionTimestamp"].is_string()) {
+        no_new_finalizers(obj, live, &mut causes);
+    }
     if rt.builtin {
         kind_specific(rt, obj, live, &mut causes);
     }
@@ -96,6 +99,34 @@ pub fn validate(rt: &ResourceType, obj: &Value, live: Option<&Value>) -> Result<
             name,
             causes,
         ))
+    }
+}
+
+/// apimachinery's `ValidateNoNewFinalizers`.
+fn no_new_finalizers(obj: &Value, live: &Value, causes: &mut Vec<Cause>) {
+    let list = |v: &Value| -> Vec<String> {
+        v["metadata"]["finalizers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    let old = list(live);
+    let mut extra: Vec<String> = list(obj).into_iter().filter(|f| !old.contains(f)).collect();
+    extra.sort();
+    extra.dedup();
+    if !extra.is_empty() {
+        let shown: Vec<String> = extra.iter().map(|f| format!("{f:?}")).collect();
+        causes.push(cause(
+            "FieldValueForbidden",
+            "metadata.finalizers",
+            format!(
+                "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                shown.join(", ")
+            ),
+        ));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Plain CRUD semantics: statuses of errors, optimistic concurrency,
-//! namespaces (required, cascading deletion), ownerReference cascades,
-//! finalizers, strategic merge and JSON patches, discovery basics.
+//! namespaces (required), strategic merge and JSON patches, discovery
+//! basics. Deletion is in `deletion.rs`.
 
 use serde_json::json;
 
@@ -193,103 +193,6 @@ async fn patches_merge_strategic_and_json() {
         .starts_with("Deployment.apps \"web\" is invalid: "));
     let text = patch(&s, DEPLOY, "text/plain", "x").await;
     assert_eq!(text.status, 415);
-}
-
-#[tokio::test]
-async fn namespace_deletion_removes_its_objects() {
-    let s = quiet_server().await;
-    post(
-        &s,
-        "/api/v1/namespaces",
-        &json!({"metadata": {"name": "gone"}}),
-    )
-    .await;
-    post(
-        &s,
-        "/api/v1/namespaces/gone/configmaps",
-        &json!({"metadata": {"name": "c"}}),
-    )
-    .await;
-    post(
-        &s,
-        "/api/v1/namespaces/gone/secrets",
-        &json!({"metadata": {"name": "s"}, "data": {"k": "dg=="}}),
-    )
-    .await;
-    let r = delete(&s, "/api/v1/namespaces/gone").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.body["status"], "Success");
-    assert!(s.list("", "configmaps", Some("gone")).is_empty());
-    assert!(s.list("", "secrets", Some("gone")).is_empty());
-    assert_eq!(get(&s, "/api/v1/namespaces/gone").await.status, 404);
-}
-
-#[tokio::test]
-async fn owner_references_cascade_unless_orphaned() {
-    let s = quiet_server().await;
-    let owner = post(&s, CMS, &json!({"metadata": {"name": "owner"}}))
-        .await
-        .body;
-    let uid = owner["metadata"]["uid"].clone();
-    for name in ["dep1", "dep2"] {
-        let body = json!({"metadata": {"name": name, "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]}});
-        post(&s, CMS, &body).await;
-    }
-    send(
-        s.addr(),
-        "DELETE",
-        &format!("{CMS}/dep2"),
-        "application/json",
-        "",
-    )
-    .await
-    .unwrap();
-    delete(&s, &format!("{CMS}/owner?propagationPolicy=Background")).await;
-    assert!(s.get("", "configmaps", "default", "dep1").is_none());
-
-    let owner = post(&s, CMS, &json!({"metadata": {"name": "owner"}}))
-        .await
-        .body;
-    let body = json!({"metadata": {"name": "kept", "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}]}});
-    post(&s, CMS, &body).await;
-    let r = send(
-        s.addr(),
-        "DELETE",
-        &format!("{CMS}/owner"),
-        "application/json",
-        r#"{"propagationPolicy":"Orphan"}"#,
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status, 200);
-    let kept = s
-        .get("", "configmaps", "default", "kept")
-        .expect("orphaned dependent stays");
-    assert!(kept["metadata"].get("ownerReferences").is_none());
-}
-
-#[tokio::test]
-async fn finalizers_hold_deletion() {
-    let s = quiet_server().await;
-    post(
-        &s,
-        CMS,
-        &json!({"metadata": {"name": "f", "finalizers": ["example.com/hold"]}}),
-    )
-    .await;
-    let r = delete(&s, &format!("{CMS}/f")).await;
-    assert_eq!(r.status, 200);
-    assert!(r.body["metadata"]["deletionTimestamp"].is_string());
-    assert!(s.get("", "configmaps", "default", "f").is_some());
-    let r = patch(
-        &s,
-        &format!("{CMS}/f"),
-        "application/merge-patch+json",
-        r#"{"metadata":{"finalizers":null}}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
-    assert!(s.get("", "configmaps", "default", "f").is_none());
 }
 
 #[tokio::test]

@@ -47,19 +47,19 @@ fn kubectl_binary() -> Option<PathBuf> {
     );
 }
 
-struct Kubectl {
+pub(crate) struct Kubectl {
     bin: PathBuf,
     dir: tempfile::TempDir,
 }
 
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Kubectl {
-    fn new(server: &fake_apiserver::ServerHandle) -> Option<Kubectl> {
+    pub(crate) fn new(server: &fake_apiserver::ServerHandle) -> Option<Kubectl> {
         let bin = kubectl_binary()?;
         let dir = tempfile::tempdir().unwrap();
         server
@@ -72,7 +72,7 @@ impl Kubectl {
         self.dir.path().join(name)
     }
 
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, contents).unwrap();
@@ -80,7 +80,7 @@ impl Kubectl {
     }
 
     /// Runs kubectl off the runtime's threads so the server keeps serving.
-    async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub(crate) async fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--kubeconfig")
             .arg(self.path("kubeconfig"))
@@ -106,7 +106,7 @@ impl Kubectl {
 
 impl Kubectl {
     /// `kubectl apply --server-side EXTRA -f FILE`.
-    async fn apply(&self, file: &Path, extra: &[&str]) -> Run {
+    pub(crate) async fn apply(&self, file: &Path, extra: &[&str]) -> Run {
         let mut args = vec!["apply", "--server-side"];
         args.extend_from_slice(extra);
         args.extend(["-f", file.to_str().unwrap()]);

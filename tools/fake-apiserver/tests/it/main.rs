@@ -5,6 +5,7 @@ mod conformance;
 mod controller;
 mod crd;
 mod crud;
+mod deletion;
 mod dry_run;
 mod faults;
 mod generation;

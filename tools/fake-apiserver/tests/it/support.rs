@@ -14,10 +14,13 @@ pub async fn server() -> ServerHandle {
         .expect("server starts")
 }
 
-/// A server whose simulated controllers never write.
+/// A server whose readiness controllers never write and whose namespaces
+/// get no default objects (deletions are still finished by the
+/// garbage-collector and namespace controllers).
 pub async fn quiet_server() -> ServerHandle {
     let mut config = Config::default();
     config.controller.enabled = false;
+    config.controller.namespace_defaults = false;
     FakeApiServer::start(config).await.expect("server starts")
 }
 

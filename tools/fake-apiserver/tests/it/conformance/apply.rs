@@ -1,6 +1,4 @@
-//! Cases taken from upstream Kubernetes, each naming the test or source it
-//! follows, so that a green run means the fake answers as kube-apiserver
-//! 1.34 does there (structured-merge-diff v6, k8s.io/apiserver's
+//! Server-side apply cases (structured-merge-diff v6, k8s.io/apiserver's
 //! endpoints/handlers).
 
 use serde_json::{json, Value};
