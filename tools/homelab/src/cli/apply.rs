@@ -209,38 +209,27 @@ fn reporter(output: OutputFormat) -> Box<dyn Reporter> {
 
 /// What the run found of Helm's: unreadable releases, objects Helm had that the lab
 /// does not render (with the command that removes each), the release Secrets deleted.
+/// With `-o json` on stderr, so stdout still ends with the run's final event.
 fn show_helm(helm: &apply::adopt::HelmReport, output: OutputFormat) {
-    if output == OutputFormat::Json {
-        for l in &helm.leftovers {
-            let mut line = serde_json::to_value(l).unwrap_or_default();
-            line["event"] = "helmLeftover".into();
-            println!("{line}");
-        }
-        for secret in &helm.forgotten {
-            println!(
-                "{}",
-                serde_json::json!({"event": "helmReleaseForgotten", "secret": secret})
-            );
-        }
-        for w in &helm.warnings {
-            eprintln!("warning: {w}");
-        }
-        return;
-    }
     for w in &helm.warnings {
         eprintln!("warning: {w}");
     }
+    let mut text = String::new();
     if !helm.leftovers.is_empty() {
-        println!("Helm had these objects, which the lab no longer renders; homelab never prunes them. Remove each with:");
+        text.push_str("Helm had these objects, which the lab no longer renders; homelab never prunes them. Remove each with:\n");
         for l in &helm.leftovers {
-            println!(
-                "  {}    # {} of Helm release {}",
+            text.push_str(&format!(
+                "  {}    # {} of Helm release {}\n",
                 l.command, l.object, l.release
-            );
+            ));
         }
     }
     for secret in &helm.forgotten {
-        println!("forgot Helm release Secret {secret}");
+        text.push_str(&format!("forgot Helm release Secret {secret}\n"));
+    }
+    match output {
+        OutputFormat::Json => eprint!("{text}"),
+        OutputFormat::Text => print!("{text}"),
     }
 }
 
