@@ -57,6 +57,7 @@ fn deleting_n_objects_costs_n_deletes_plus_lists_per_kind() {
         get(&large) - get(&small)
     };
     let context = format!("10 per kind: {small:?}\n40 per kind: {large:?}");
+    println!("{context}");
     assert_eq!(grew("delete"), 90, "one DELETE per added object\n{context}");
     assert_eq!(grew("get"), 0, "no GET per object\n{context}");
     // Poll rounds depend on the machine's speed, not on N; allow a few more rounds.
