@@ -289,10 +289,21 @@ impl ApiClient {
 
     /// DELETEs `path` with background propagation; `false` when it was already gone.
     pub async fn delete(&self, path: &str, dry_run: bool) -> Result<bool, RequestError> {
+        self.delete_propagating(path, dry_run, "Background").await
+    }
+
+    /// DELETEs `path` with `propagation` (`Background`, `Foreground`: the object stays,
+    /// terminating, until its dependents are gone); `false` when it was already gone.
+    pub async fn delete_propagating(
+        &self,
+        path: &str,
+        dry_run: bool,
+        propagation: &str,
+    ) -> Result<bool, RequestError> {
         let uri = if dry_run {
-            format!("{path}?propagationPolicy=Background&dryRun=All")
+            format!("{path}?propagationPolicy={propagation}&dryRun=All")
         } else {
-            format!("{path}?propagationPolicy=Background")
+            format!("{path}?propagationPolicy={propagation}")
         };
         match self.send(Self::call(http::Method::DELETE, &uri)).await {
             Ok(_) => Ok(true),

@@ -10,6 +10,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::adopt::{find_adoptions, take_over, Adoption, HelmOwner, Leftover, TakeOverError};
 use super::applyset::Parent;
 use super::client::ApplyParams;
 use super::event::FieldConflict;
@@ -17,6 +18,7 @@ use super::live::LiveSet;
 use super::plan::{ApplyPlan, PlannedObject};
 use super::prune::candidates;
 use super::run::{field_conflicts, Cluster};
+use super::wait::{finalizers, is_terminating};
 use crate::render::emit::to_yaml;
 use crate::render::secrets::REDACTED;
 use crate::render::Redactor;
@@ -32,6 +34,17 @@ pub enum Change {
     Conflict(Vec<FieldConflict>),
     /// The dry run itself failed; the server's message.
     Error(String),
+    /// Installed by Helm; `apply --adopt` takes it over. `conflicts`: fields whose
+    /// values differ from what Helm (or another manager) set, which stop the take-over.
+    #[serde(rename_all = "camelCase")]
+    Adopt {
+        helm_release: String,
+        conflicts: Vec<FieldConflict>,
+    },
+    /// A member the server is deleting: apply waits until it is gone, then creates it.
+    Terminating {
+        finalizers: Vec<String>,
+    },
 }
 
 /// One object's diff.
@@ -71,6 +84,10 @@ pub struct DiffReport {
     pub prune: Vec<PruneDiff>,
     /// Why prune candidates could not be listed, if they could not.
     pub prune_error: Option<String>,
+    /// Objects Helm releases had that the lab does not render (never pruned).
+    pub helm_leftovers: Vec<Leftover>,
+    /// Helm release Secrets that could not be read, or why none could be listed.
+    pub helm_warnings: Vec<String>,
     pub requests: u64,
 }
 
@@ -78,8 +95,12 @@ impl DiffReport {
     fn count(&self, f: impl Fn(&Change) -> bool) -> usize {
         self.objects.iter().filter(|o| f(&o.change)).count()
     }
+    /// Objects to create, those being deleted (created again once gone) included.
     pub fn to_create(&self) -> usize {
-        self.count(|c| *c == Change::Create)
+        self.count(|c| matches!(c, Change::Create | Change::Terminating { .. }))
+    }
+    pub fn to_adopt(&self) -> usize {
+        self.count(|c| matches!(c, Change::Adopt { .. }))
     }
     pub fn to_change(&self) -> usize {
         self.count(|c| *c == Change::Change)
@@ -89,19 +110,26 @@ impl DiffReport {
     }
     /// Objects whose dry run failed or conflicted (and a failed prune listing).
     pub fn problems(&self) -> usize {
-        self.count(|c| matches!(c, Change::Conflict(_) | Change::Error(_)))
-            + usize::from(self.prune_error.is_some())
+        self.count(|c| match c {
+            Change::Conflict(_) | Change::Error(_) => true,
+            Change::Adopt { conflicts, .. } => !conflicts.is_empty(),
+            _ => false,
+        }) + usize::from(self.prune_error.is_some())
     }
     pub fn to_prune(&self) -> usize {
         self.prune.iter().filter(|p| p.kept.is_none()).count()
     }
     pub fn has_changes(&self) -> bool {
-        self.to_create() + self.to_change() + self.to_prune() > 0
+        self.to_create() + self.to_change() + self.to_adopt() + self.to_prune() > 0
     }
     /// `N to create, M to change, K unchanged` (and problems, when there are some).
     pub fn summary(&self) -> String {
+        let adopt = match self.to_adopt() {
+            0 => String::new(),
+            n => format!("{n} to adopt from Helm, "),
+        };
         let mut s = format!(
-            "{} to create, {} to change, {} unchanged, {} to prune",
+            "{} to create, {} to change, {adopt}{} unchanged, {} to prune",
             self.to_create(),
             self.to_change(),
             self.unchanged(),
@@ -128,14 +156,31 @@ pub async fn diff(
     redactor: &Redactor,
 ) -> DiffReport {
     let before = cluster.client.requests_sent();
+    let live = LiveSet::new(&plan.applyset_id);
+    let (adoption, mut helm_warnings) = match find_adoptions(cluster, plan, &live, true).await {
+        Ok(a) => {
+            let warnings = a.warnings.clone();
+            (a, warnings)
+        }
+        Err(e) => (Adoption::default(), vec![e]),
+    };
     let order: Vec<usize> = plan.stages.iter().flat_map(|s| s.objects()).collect();
-    let objects = futures::future::join_all(
-        order
-            .iter()
-            .map(|&i| diff_object(cluster, plan, &plan.objects[i], force_conflicts, redactor)),
-    )
+    let objects = futures::future::join_all(order.iter().map(|&i| {
+        let owner = adoption.owned.get(&i);
+        diff_object(
+            cluster,
+            plan,
+            &plan.objects[i],
+            owner,
+            force_conflicts,
+            redactor,
+        )
+    }))
     .await;
-    let (prune, prune_error) = match prune_candidates(cluster, plan, allow_data_loss).await {
+    helm_warnings
+        .iter_mut()
+        .for_each(|w| *w = redactor.redact(w));
+    let (prune, prune_error) = match prune_candidates(cluster, plan, &live, allow_data_loss).await {
         Ok(p) => (p, None),
         Err(e) => (Vec::new(), Some(redactor.redact(&e))),
     };
@@ -144,6 +189,8 @@ pub async fn diff(
         hooks: plan.hooks.iter().filter_map(hook_diff).collect(),
         prune,
         prune_error,
+        helm_leftovers: adoption.leftovers,
+        helm_warnings,
         requests: cluster.client.requests_sent() - before,
     }
 }
@@ -166,6 +213,7 @@ fn hook_diff(hook: &super::PlannedObject) -> Option<HookDiff> {
 async fn prune_candidates(
     cluster: &Cluster,
     plan: &ApplyPlan,
+    live: &LiveSet,
     allow_data_loss: bool,
 ) -> Result<Vec<PruneDiff>, String> {
     let parent = Parent::new(&plan.environment, &plan.applyset_id);
@@ -178,11 +226,10 @@ async fn prune_candidates(
         .union(&plan.group_kinds())
         .cloned()
         .collect();
-    let live = LiveSet::new(&plan.applyset_id);
     let found = candidates(
         &cluster.client,
         &cluster.discovery,
-        &live,
+        live,
         plan,
         &scope,
         allow_data_loss,
@@ -202,6 +249,7 @@ async fn diff_object(
     cluster: &Cluster,
     plan: &ApplyPlan,
     object: &PlannedObject,
+    owner: Option<&HelmOwner>,
     force: bool,
     redactor: &Redactor,
 ) -> ObjectDiff {
@@ -232,6 +280,9 @@ async fn diff_object(
         if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("namespace");
         }
+    }
+    if let Some(owner) = owner {
+        return adopt_diff(cluster, object, owner, &path, &body, redactor).await;
     }
     let (created, dry) = match cluster.client.apply(&path, &body, params).await {
         Ok(r) => r,
@@ -270,6 +321,11 @@ async fn diff_object(
             )
         }
     };
+    if is_terminating(&live) {
+        let finalizers = finalizers(&live);
+        let text = render_diff(object, None, Some(object.body.clone()), redactor);
+        return result(Change::Terminating { finalizers }, text);
+    }
     let mut live = normalize(live);
     let mut desired = normalize(dry);
     if live == desired {
@@ -287,6 +343,56 @@ async fn diff_object(
     }
     let text = unified(object, &to_yaml(&live), &to_yaml(&desired), redactor);
     result(Change::Change, text)
+}
+
+/// An object Helm installed: its take-over dry-run against the live object.
+async fn adopt_diff(
+    cluster: &Cluster,
+    object: &PlannedObject,
+    owner: &HelmOwner,
+    path: &str,
+    body: &Value,
+    redactor: &Redactor,
+) -> ObjectDiff {
+    let result = |conflicts: Vec<FieldConflict>, diff: String| ObjectDiff {
+        object: object.describe(),
+        release: object.release.clone(),
+        change: Change::Adopt {
+            helm_release: owner.release.clone(),
+            conflicts,
+        },
+        diff,
+    };
+    let dry = match take_over(&cluster.client, path, body, true).await {
+        Ok((_, dry)) => dry,
+        Err(TakeOverError::Conflicts(conflicts)) => return result(conflicts, String::new()),
+        Err(TakeOverError::Request(e)) => {
+            return ObjectDiff {
+                change: Change::Error(redactor.redact(&e.to_string())),
+                ..result(Vec::new(), String::new())
+            }
+        }
+    };
+    let live = match cluster.client.get(path).await {
+        Ok(Some(live)) => live,
+        _ => Value::Null,
+    };
+    result(Vec::new(), changed_text(object, live, dry, redactor))
+}
+
+/// The unified diff from `live` to `desired`, Secret values masked.
+fn changed_text(
+    object: &PlannedObject,
+    live: Value,
+    desired: Value,
+    redactor: &Redactor,
+) -> String {
+    let mut live = normalize(live);
+    let mut desired = normalize(desired);
+    if object.is_secret() {
+        mask_secret(Some(&mut live), &mut desired);
+    }
+    unified(object, &to_yaml(&live), &to_yaml(&desired), redactor)
 }
 
 /// A create (no live object) as a diff against nothing.

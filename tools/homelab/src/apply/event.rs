@@ -14,6 +14,8 @@ pub enum Action {
     Configured,
     /// Its live applied-hash matched: nothing was sent.
     Unchanged,
+    /// Installed by Helm; taken over (`apply --adopt`).
+    Adopted,
 }
 
 /// A field another manager owns, as a conflict names it.

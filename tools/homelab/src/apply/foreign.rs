@@ -6,6 +6,8 @@
 //! Services), objects with `ownerReferences` (children that garbage collection removes
 //! with their owner), the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::Value;
 
 use super::client::ApiClient;
@@ -13,20 +15,27 @@ use super::discovery::Discovery;
 use super::resource::Resource;
 use crate::render::ownership::PART_OF_LABEL;
 
-/// Up to `limit` objects in `namespace` (as `Kind/name`) that are not members of the
-/// ApplySet `applyset_id` and not created by Kubernetes itself.
+/// Up to `limit` objects in each of `namespaces` (as `Kind/name`) that are not members
+/// of the ApplySet `applyset_id` and not created by Kubernetes itself; namespaces
+/// holding none are absent. Each kind is listed once, whatever the number of
+/// namespaces (across all namespaces when there are several).
 ///
 /// # Errors
 /// When discovery or a list fails for a reason other than the kind not being listable;
-/// callers keep the namespace then.
+/// callers keep the namespaces then.
 pub async fn foreign_objects(
     client: &ApiClient,
     discovery: &Discovery,
-    namespace: &str,
+    namespaces: &BTreeSet<String>,
     applyset_id: &str,
     limit: usize,
-) -> Result<Vec<String>, String> {
-    let mut found = Vec::new();
+) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let scope = match namespaces.len() {
+        0 => return Ok(found),
+        1 => namespaces.first().map(String::as_str),
+        _ => None,
+    };
     for resource in discovery
         .namespaced_resources()
         .await
@@ -36,26 +45,27 @@ pub async fn foreign_objects(
             continue;
         }
         let items = match client
-            .list(&resource.collection_path(Some(namespace)), None, None)
+            .list(&resource.collection_path(scope), None, None)
             .await
         {
             Ok(items) => items,
             // Kinds that cannot be listed (create-only reviews, forbidden) hold nothing we
             // could see; a real listing failure is not silent.
             Err(e) if matches!(e.code(), Some(403..=405)) => continue,
-            Err(e) => return Err(format!("listing {} in {namespace}: {e}", resource.plural)),
+            Err(e) => return Err(format!("listing {}: {e}", resource.plural)),
         };
         for item in items
             .iter()
             .filter(|o| is_foreign(&resource, o, applyset_id))
         {
-            let name = item
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            found.push(format!("{}/{name}", resource.kind));
-            if found.len() >= limit {
-                return Ok(found);
+            let text = |p: &str| item.pointer(p).and_then(Value::as_str).unwrap_or("");
+            let namespace = text("/metadata/namespace");
+            if !namespaces.contains(namespace) {
+                continue;
+            }
+            let list = found.entry(namespace.to_string()).or_default();
+            if list.len() < limit {
+                list.push(format!("{}/{}", resource.kind, text("/metadata/name")));
             }
         }
     }

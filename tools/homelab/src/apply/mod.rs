@@ -23,9 +23,12 @@
 //!   data-loss guard; [`policy`]: what pruning keeps whatever the flags (Helm's
 //!   `keep` resource policy, namespaces the environment still uses); [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
 
+pub mod adopt;
+pub mod adopt_helm;
 pub mod applyset;
 pub mod client;
 pub mod context;
+pub mod deletion;
 pub mod diff;
 pub mod discovery;
 pub mod event;

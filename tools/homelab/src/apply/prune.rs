@@ -13,7 +13,7 @@
 //! - Deletion order is the reverse of apply: workloads and the rest, then
 //!   configuration, then namespaces, CRDs last.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::Value;
 
@@ -66,7 +66,7 @@ pub async fn candidates(
     discovery: &Discovery,
     live: &LiveSet,
     plan: &ApplyPlan,
-    group_kinds: &std::collections::BTreeSet<String>,
+    group_kinds: &BTreeSet<String>,
     allow_data_loss: bool,
 ) -> Result<Vec<Candidate>, PruneError> {
     let desired: HashSet<(String, Option<String>, String)> = plan
@@ -149,8 +149,9 @@ pub async fn candidates(
         }
     }
     if !allow_data_loss {
+        let pvcs = pvcs_by_namespace(client, &out).await?;
         for c in out.iter_mut().filter(|c| c.kept.is_none()) {
-            c.kept = data_loss(client, c).await?;
+            c.kept = data_loss(c, &pvcs);
         }
     }
     for c in out.iter().filter(|c| c.kept.is_some()) {
@@ -158,8 +159,6 @@ pub async fn candidates(
             uses.member_kept(ns, &c.describe());
         }
     }
-    let is_namespace =
-        |c: &Candidate| c.resource.group.is_empty() && c.resource.kind == "Namespace";
     for c in out
         .iter_mut()
         .filter(|c| c.kept.is_none() && is_namespace(c))
@@ -167,18 +166,23 @@ pub async fn candidates(
         c.kept = uses.why_kept(&c.name);
     }
     // Not even --allow-data-loss deletes what homelab never applied.
+    let namespaces: BTreeSet<String> = out
+        .iter()
+        .filter(|c| c.kept.is_none() && is_namespace(c))
+        .map(|c| c.name.clone())
+        .collect();
+    let foreign =
+        super::foreign::foreign_objects(client, discovery, &namespaces, &plan.applyset_id, 3)
+            .await
+            .map_err(|e| PruneError(format!("looking into the namespaces to delete: {e}")))?;
     for c in out
         .iter_mut()
         .filter(|c| c.kept.is_none() && is_namespace(c))
     {
-        let foreign =
-            super::foreign::foreign_objects(client, discovery, &c.name, &plan.applyset_id, 3)
-                .await
-                .map_err(|e| PruneError(format!("looking into namespace {}: {e}", c.name)))?;
-        if !foreign.is_empty() {
+        if let Some(objects) = foreign.get(&c.name) {
             c.kept = Some(format!(
                 "it holds objects homelab does not own ({}); deleting it would delete them too",
-                foreign.join(", ")
+                objects.join(", ")
             ));
         }
     }
@@ -206,32 +210,56 @@ fn ours(object: &Value, applyset_id: &str) -> bool {
         && label(object, PART_OF_LABEL) == Some(applyset_id)
 }
 
-/// Why deleting `c` could lose data, if it could.
-async fn data_loss(client: &ApiClient, c: &Candidate) -> Result<Option<String>, PruneError> {
+fn is_namespace(c: &Candidate) -> bool {
+    c.resource.group.is_empty() && c.resource.kind == "Namespace"
+}
+
+/// PVCs per namespace, for the namespaces among `candidates`: one LIST, in the
+/// namespace when there is one, across all otherwise.
+async fn pvcs_by_namespace(
+    client: &ApiClient,
+    candidates: &[Candidate],
+) -> Result<BTreeMap<String, usize>, PruneError> {
+    let namespaces: BTreeSet<&str> = candidates
+        .iter()
+        .filter(|c| c.kept.is_none() && is_namespace(c))
+        .map(|c| c.name.as_str())
+        .collect();
+    let scope = match namespaces.len() {
+        0 => return Ok(BTreeMap::new()),
+        1 => namespaces.first().copied(),
+        _ => None,
+    };
+    let pvcs = Resource {
+        group: String::new(),
+        version: "v1".into(),
+        kind: "PersistentVolumeClaim".into(),
+        plural: "persistentvolumeclaims".into(),
+        namespaced: true,
+    };
+    let items = client
+        .list(&pvcs.collection_path(scope), None, None)
+        .await
+        .map_err(|e| PruneError(format!("listing the PVCs of the namespaces to delete: {e}")))?;
+    let mut out = BTreeMap::new();
+    for item in &items {
+        if let Some(ns) = item.pointer("/metadata/namespace").and_then(Value::as_str) {
+            *out.entry(ns.to_string()).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Why deleting `c` could lose data, if it could; `pvcs` counts each namespace's PVCs.
+fn data_loss(c: &Candidate, pvcs: &BTreeMap<String, usize>) -> Option<String> {
     let hint = "pass --allow-data-loss to delete it";
-    Ok(
-        match (c.resource.group.as_str(), c.resource.kind.as_str()) {
-            ("", "PersistentVolumeClaim" | "PersistentVolume") => {
-                Some(format!("it may hold data; {hint}"))
-            }
-            ("", "Namespace") => {
-                let pvcs = Resource {
-                    group: String::new(),
-                    version: "v1".into(),
-                    kind: "PersistentVolumeClaim".into(),
-                    plural: "persistentvolumeclaims".into(),
-                    namespaced: true,
-                };
-                let items = client
-                    .list(&pvcs.collection_path(Some(&c.name)), None, None)
-                    .await
-                    .map_err(|e| {
-                        PruneError(format!("listing the PVCs of namespace {}: {e}", c.name))
-                    })?;
-                (!items.is_empty())
-                    .then(|| format!("it holds {} PersistentVolumeClaim(s); {hint}", items.len()))
-            }
-            _ => None,
-        },
-    )
+    match (c.resource.group.as_str(), c.resource.kind.as_str()) {
+        ("", "PersistentVolumeClaim" | "PersistentVolume") => {
+            Some(format!("it may hold data; {hint}"))
+        }
+        ("", "Namespace") => pvcs
+            .get(&c.name)
+            .map(|n| format!("it holds {n} PersistentVolumeClaim(s); {hint}")),
+        _ => None,
+    }
 }

@@ -22,9 +22,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::adopt::{
+    find_adoptions, forget_releases, take_over, Adoption, HelmReport, TakeOverError,
+};
 use super::applyset::{Membership, Parent};
 use super::client::{ApiClient, ApplyParams, Cause, RequestError};
 use super::context::{ContextError, ResolvedContext};
+use super::deletion::delete_and_wait;
 use super::discovery::Discovery;
 use super::event::{Action, Event, FieldConflict, Reporter};
 use super::hook_run::{phases_for, HookRunner};
@@ -34,7 +38,7 @@ use super::plan::{ApplyPlan, PlannedObject, Stage, StageKind, StageRelease};
 use super::prune::{candidates, Candidate};
 use super::readiness::is_waited_for;
 use super::resource::Resource;
-use super::wait::{wait_ready, NotReady, WaitTarget};
+use super::wait::{is_terminating, wait_gone, wait_ready, GoneTarget, NotReady, WaitTarget};
 use crate::render::ownership::PART_OF_LABEL;
 use crate::render::Redactor;
 
@@ -61,6 +65,10 @@ pub struct ApplyOptions {
     /// once workloads and configuration are deleted, before namespaces and CRDs go (so
     /// the hook still has its namespace): what `destroy` asks for.
     pub delete_hooks: bool,
+    /// Take over objects Helm installed ([`super::adopt`]); without it they are refused.
+    pub adopt: bool,
+    /// Once everything applied, delete the adopted Helm releases' Secrets.
+    pub forget_helm_release: bool,
 }
 
 impl Default for ApplyOptions {
@@ -75,6 +83,8 @@ impl Default for ApplyOptions {
             allow_data_loss: false,
             cancel: None,
             delete_hooks: false,
+            adopt: false,
+            forget_helm_release: false,
         }
     }
 }
@@ -143,6 +153,8 @@ pub struct ApplyReport {
     /// failed to delete (listed in `prune_failed`).
     pub pruned: Vec<Candidate>,
     pub prune_failed: Vec<(Candidate, String)>,
+    /// What Helm had: leftovers, forgotten release Secrets, unreadable releases.
+    pub helm: HelmReport,
     /// A problem of the run as a whole (the ApplySet parent, listing for prune, a hook).
     pub error: Option<String>,
     /// The release whose pre-install or pre-upgrade hook failed, stopping the run.
@@ -170,13 +182,14 @@ pub async fn apply(
     reporter: &dyn Reporter,
 ) -> ApplyReport {
     let started = Instant::now();
-    let runner = Runner {
+    let mut runner = Runner {
         cluster,
         plan,
         options,
         redactor,
         reporter,
         live: LiveSet::new(&plan.applyset_id),
+        adoption: Adoption::default(),
     };
     reporter.event(&Event::Started {
         environment: plan.environment.clone(),
@@ -192,6 +205,7 @@ pub async fn apply(
         cancelled: false,
         pruned: Vec::new(),
         prune_failed: Vec::new(),
+        helm: HelmReport::default(),
         error: None,
         hook_failed: None,
         requests: 0,
@@ -202,7 +216,16 @@ pub async fn apply(
         group_kinds: plan.group_kinds(),
         namespaces: plan.namespaces(),
     };
-    let widened = match runner.widen_parent(&parent, &desired).await {
+    let adoption = find_adoptions(cluster, plan, &runner.live, options.adopt).await;
+    let widened = match adoption {
+        Ok(adoption) => {
+            report.helm = HelmReport::of(&adoption);
+            runner.adoption = adoption;
+            runner.widen_parent(&parent, &desired).await
+        }
+        Err(message) => Err(message),
+    };
+    let widened = match widened {
         Ok(w) => Some(w),
         Err(message) => {
             runner.fail_run(&mut report, message);
@@ -219,6 +242,9 @@ pub async fn apply(
         if report.ok && options.prune {
             runner.prune(&mut report, &parent, &desired, &widened).await;
         }
+        if report.ok && options.forget_helm_release {
+            runner.forget_helm(&mut report).await;
+        }
     }
     report.elapsed = started.elapsed();
     report
@@ -230,7 +256,7 @@ pub fn finished(report: &ApplyReport) -> Event {
     Event::Finished {
         ok: report.ok,
         created: count(Action::Created),
-        configured: count(Action::Configured),
+        configured: count(Action::Configured) + count(Action::Adopted),
         unchanged: count(Action::Unchanged),
         pruned: report.pruned.iter().filter(|c| c.kept.is_none()).count(),
         kept: report.pruned.iter().filter(|c| c.kept.is_some()).count(),
@@ -253,6 +279,7 @@ struct Runner<'a> {
     redactor: &'a Redactor,
     reporter: &'a dyn Reporter,
     live: LiveSet,
+    adoption: Adoption,
 }
 
 type Applied = (usize, ObjectStatus, Option<Resource>);
@@ -465,13 +492,15 @@ impl Runner<'_> {
                 return;
             }
             let batch: Vec<&Candidate> = found.iter().filter(|c| c.order() == rank).collect();
-            let results = futures::future::join_all(batch.iter().map(|c| async move {
-                if c.kept.is_some() {
-                    return Ok(());
-                }
-                let path = c.resource.object_path(c.namespace.as_deref(), &c.name);
-                client.delete(&path, self.options.dry_run).await.map(|_| ())
-            }))
+            let selector = format!("{PART_OF_LABEL}={}", self.plan.applyset_id);
+            let results = delete_and_wait(
+                client,
+                &batch,
+                self.options.dry_run,
+                self.options.timeout,
+                &selector,
+                || self.cancelled(),
+            )
             .await;
             for (c, result) in batch.into_iter().zip(results) {
                 match (&c.kept, result) {
@@ -484,7 +513,7 @@ impl Runner<'_> {
                         dry_run: self.options.dry_run,
                     }),
                     (None, Err(e)) => {
-                        let message = self.redactor.redact(&e.to_string());
+                        let message = self.redactor.redact(&e);
                         self.reporter.event(&Event::PruneFailed {
                             object: c.describe(),
                             message: message.clone(),
@@ -546,7 +575,7 @@ impl Runner<'_> {
         if self.cancelled() {
             return (index, ObjectStatus::NotStarted, None);
         }
-        let (status, resource) = self.apply_one(object).await;
+        let (status, resource) = self.apply_one(index).await;
         let event = match &status {
             ObjectStatus::Applied(action) => Event::Applied {
                 object: object.describe(),
@@ -571,7 +600,8 @@ impl Runner<'_> {
         (index, status, resource)
     }
 
-    async fn apply_one(&self, object: &PlannedObject) -> (ObjectStatus, Option<Resource>) {
+    async fn apply_one(&self, index: usize) -> (ObjectStatus, Option<Resource>) {
+        let object = &self.plan.objects[index];
         let (resource, served) = match self.cluster.resource_of(self.plan, object).await {
             Ok(r) => r,
             Err(message) => return (ObjectStatus::Failed(self.redactor.redact(&message)), None),
@@ -588,11 +618,22 @@ impl Runner<'_> {
                 None,
             );
         }
-        if self.options.skip_unchanged && self.unchanged(object, &resource).await {
+        let member = self.member(object, &resource).await;
+        if member.as_ref().is_some_and(is_terminating) {
+            if self.options.dry_run {
+                return (ObjectStatus::Applied(Action::Created), Some(resource));
+            }
+            if let Err(why) = self.await_deletion(object, &resource).await {
+                return (ObjectStatus::Failed(why), Some(resource));
+            }
+        } else if self.options.skip_unchanged && unchanged(object, member.as_ref()) {
             return (ObjectStatus::Applied(Action::Unchanged), Some(resource));
         }
         let path = resource.object_path(object.namespace(), object.name());
         let body = body_for(object, &resource);
+        if self.adoption.owned.contains_key(&index) {
+            return (self.adopt(index, &path, &body).await, Some(resource));
+        }
         let params = ApplyParams {
             dry_run: self.options.dry_run,
             force: self.options.force_conflicts,
@@ -617,21 +658,73 @@ impl Runner<'_> {
         (status, Some(resource))
     }
 
-    /// Whether the live object carries the same applied-hash (one LIST per group-kind
-    /// per run answers this for every object of the kind).
-    async fn unchanged(&self, object: &PlannedObject, resource: &Resource) -> bool {
-        let Some(hash) = object.applied_hash() else {
-            return false;
-        };
-        let Ok(members) = self.live.members(&self.cluster.client, resource).await else {
-            return false;
-        };
+    /// The object as a live member of the set (one LIST per group-kind per run answers
+    /// this for every object of the kind); `None` when it is not one or cannot be read.
+    async fn member(&self, object: &PlannedObject, resource: &Resource) -> Option<Value> {
+        let members = self
+            .live
+            .members(&self.cluster.client, resource)
+            .await
+            .ok()?;
         let namespace = object.namespace().filter(|_| resource.namespaced);
-        find(&members, namespace, object.name())
-            .and_then(|live| live.pointer("/metadata/annotations"))
-            .and_then(|a| a.get(super::plan::APPLIED_HASH_ANNOTATION))
-            .and_then(Value::as_str)
-            == Some(hash)
+        find(&members, namespace, object.name()).cloned()
+    }
+
+    /// Waits until a member the server is deleting has gone, so that applying creates
+    /// it anew rather than patching an object about to disappear.
+    async fn await_deletion(
+        &self,
+        object: &PlannedObject,
+        resource: &Resource,
+    ) -> Result<(), String> {
+        let target = GoneTarget {
+            id: 0,
+            resource: resource.clone(),
+            namespace: object
+                .namespace()
+                .filter(|_| resource.namespaced)
+                .map(str::to_string),
+            name: object.name().to_string(),
+        };
+        let selector = format!("{PART_OF_LABEL}={}", self.plan.applyset_id);
+        let still = wait_gone(
+            &self.cluster.client,
+            &[target],
+            &selector,
+            self.options.timeout,
+            || self.cancelled(),
+        )
+        .await;
+        match still.first() {
+            None => Ok(()),
+            Some((_, why)) => Err(format!(
+                "it is being deleted and was still there after {:?} ({why}); apply again once it is gone",
+                self.options.timeout
+            )),
+        }
+    }
+
+    /// Applies an object Helm installed: refused without `--adopt`, else taken over.
+    async fn adopt(&self, index: usize, path: &str, body: &Value) -> ObjectStatus {
+        if !self.options.adopt {
+            return ObjectStatus::Failed(self.adoption.refusal(index).unwrap_or_default());
+        }
+        match take_over(&self.cluster.client, path, body, self.options.dry_run).await {
+            Ok(_) => ObjectStatus::Applied(Action::Adopted),
+            Err(TakeOverError::Conflicts(conflicts)) => ObjectStatus::Conflict(conflicts),
+            Err(TakeOverError::Request(e)) => {
+                ObjectStatus::Failed(self.redactor.redact(&e.to_string()))
+            }
+        }
+    }
+
+    /// Deletes the adopted Helm releases' Secrets (`--forget-helm-release`).
+    async fn forget_helm(&self, report: &mut ApplyReport) {
+        let releases = &self.adoption.releases;
+        match forget_releases(&self.cluster.client, releases, self.options.dry_run).await {
+            Ok(forgotten) => report.helm.forgotten = forgotten,
+            Err(message) => self.fail_run(report, message),
+        }
     }
 
     /// Waits for what this stage must have ready before the next starts.
@@ -693,6 +786,17 @@ impl Runner<'_> {
         }
         not_ready
     }
+}
+
+/// Whether the live member carries the object's applied-hash.
+fn unchanged(object: &PlannedObject, live: Option<&Value>) -> bool {
+    let Some(hash) = object.applied_hash() else {
+        return false;
+    };
+    live.and_then(|l| l.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(super::plan::APPLIED_HASH_ANNOTATION))
+        .and_then(Value::as_str)
+        == Some(hash)
 }
 
 /// The body to send: a cluster-scoped object loses any namespace a render gave it.

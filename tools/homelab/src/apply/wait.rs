@@ -178,3 +178,121 @@ fn event_time(e: &Value) -> &str {
         })
         .unwrap_or("")
 }
+
+/// An object being deleted; `id` is the caller's.
+#[derive(Debug, Clone)]
+pub struct GoneTarget {
+    pub id: usize,
+    pub resource: Resource,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// Polls until every target is gone from the server, `timeout` passed or `stop` says
+/// so. A poll round lists each resource of the pending targets once, by
+/// `label_selector` (what deleted objects still carry), so waiting for N objects of k
+/// kinds costs k requests a round, whatever N. Returns those still there, each with
+/// what holds it: its finalizers, or that its deletion has not started.
+pub async fn wait_gone(
+    client: &ApiClient,
+    targets: &[GoneTarget],
+    label_selector: &str,
+    timeout: Duration,
+    stop: impl Fn() -> bool,
+) -> Vec<(usize, String)> {
+    let deadline = Instant::now() + timeout;
+    let mut pending: Vec<(&GoneTarget, String)> = targets
+        .iter()
+        .map(|t| (t, "not seen yet".to_string()))
+        .collect();
+    let mut interval = FIRST_POLL;
+    loop {
+        let paths: std::collections::BTreeSet<String> = pending
+            .iter()
+            .map(|(t, _)| t.resource.collection_path(None))
+            .collect();
+        let lists = futures::future::join_all(paths.into_iter().map(|path| async move {
+            let listed = client.list(&path, Some(label_selector), None).await;
+            (path, listed)
+        }))
+        .await;
+        let lists: BTreeMap<String, Result<Vec<Value>, _>> = lists.into_iter().collect();
+        pending = pending
+            .into_iter()
+            .filter_map(
+                |(t, previous)| match lists.get(&t.resource.collection_path(None)) {
+                    Some(Ok(items)) => live_of(items, t).map(|o| (t, holder(o))),
+                    Some(Err(e)) => Some((t, format!("{previous} (last poll failed: {e})"))),
+                    None => Some((t, previous)),
+                },
+            )
+            .collect();
+        let now = Instant::now();
+        if pending.is_empty() || now >= deadline || stop() {
+            break;
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+        interval = (interval * 3 / 2).min(MAX_POLL);
+    }
+    pending.into_iter().map(|(t, why)| (t.id, why)).collect()
+}
+
+fn live_of<'a>(items: &'a [Value], t: &GoneTarget) -> Option<&'a Value> {
+    items.iter().find(|o| {
+        o.pointer("/metadata/name").and_then(Value::as_str) == Some(t.name.as_str())
+            && o.pointer("/metadata/namespace").and_then(Value::as_str) == t.namespace.as_deref()
+    })
+}
+
+/// Whether the server is deleting `object` (its `deletionTimestamp` is set).
+pub fn is_terminating(object: &Value) -> bool {
+    object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+}
+
+/// The finalizers of `object`.
+pub fn finalizers(object: &Value) -> Vec<String> {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// What keeps a live object from being gone, in words.
+fn holder(object: &Value) -> String {
+    let finalizers = finalizers(object);
+    match (is_terminating(object), finalizers.is_empty()) {
+        (false, _) => "its deletion has not started".to_string(),
+        (true, true) => "it is still terminating".to_string(),
+        (true, false) => format!(
+            "it is terminating, held by finalizer(s) {}",
+            finalizers.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn what_holds_a_deletion_is_named() {
+        let held = json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z",
+            "finalizers": ["foregroundDeletion", "example.com/x"]}});
+        assert_eq!(
+            holder(&held),
+            "it is terminating, held by finalizer(s) foregroundDeletion, example.com/x"
+        );
+        assert!(is_terminating(&held));
+        let alive = json!({"metadata": {"finalizers": ["a"]}});
+        assert!(!is_terminating(&alive));
+        assert_eq!(holder(&alive), "its deletion has not started");
+    }
+}

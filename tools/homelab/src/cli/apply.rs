@@ -88,6 +88,17 @@ pub struct ApplyFlags {
     /// Apply every object even when its live applied-hash says it is unchanged
     #[arg(long)]
     pub no_skip: bool,
+    /// Take over objects Helm installed (listed in a Helm release Secret
+    /// `sh.helm.release.v1.<name>.v<N>`): applied without force, so only fields whose
+    /// values differ from Helm's conflict, each named; without this flag they are
+    /// refused. Objects Helm had that the lab no longer renders are listed with the
+    /// `kubectl delete` that removes them, never pruned
+    #[arg(long)]
+    pub adopt: bool,
+    /// With --adopt, once everything applied, delete the adopted releases' Helm release
+    /// Secrets, so `helm list` no longer shows them and Helm cannot roll them back
+    #[arg(long, requires = "adopt")]
+    pub forget_helm_release: bool,
     /// How long to wait for another run's lock on the environment
     #[arg(long, default_value_t = DurationArg(SessionOptions::default().lock_timeout), value_name = "DURATION")]
     pub lock_timeout: DurationArg,
@@ -113,6 +124,8 @@ impl ApplyFlags {
                 allow_data_loss: self.allow_data_loss,
                 cancel: None,
                 delete_hooks: false,
+                adopt: self.adopt,
+                forget_helm_release: self.forget_helm_release,
             },
         }
     }
@@ -219,6 +232,32 @@ fn reporter(output: OutputFormat) -> Box<dyn Reporter> {
     }
 }
 
+/// What the run found of Helm's: unreadable releases, objects Helm had that the lab
+/// does not render (with the command that removes each), the release Secrets deleted.
+/// With `-o json` on stderr, so stdout still ends with the run's final event.
+fn show_helm(helm: &apply::adopt::HelmReport, output: OutputFormat) {
+    for w in &helm.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut text = String::new();
+    if !helm.leftovers.is_empty() {
+        text.push_str("Helm had these objects, which the lab no longer renders; homelab never prunes them. Remove each with:\n");
+        for l in &helm.leftovers {
+            text.push_str(&format!(
+                "  {}    # {} of Helm release {}\n",
+                l.command, l.object, l.release
+            ));
+        }
+    }
+    for secret in &helm.forgotten {
+        text.push_str(&format!("forgot Helm release Secret {secret}\n"));
+    }
+    match output {
+        OutputFormat::Json => eprint!("{text}"),
+        OutputFormat::Text => print!("{text}"),
+    }
+}
+
 /// Applies what `prepare` rendered; `deploy --plan` calls this with the session its plan
 /// showed, so the cluster is rendered (and its secrets decrypted) once per run.
 pub(crate) fn run_session(session: &Session, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -240,6 +279,7 @@ pub(crate) fn apply_session(
     }
     super::revision::print_recorded(&outcome, global);
     let report = outcome.report;
+    show_helm(&report.helm, global.output);
     if report.ok {
         return Ok((ExitCode::SUCCESS, report));
     }

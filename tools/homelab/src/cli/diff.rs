@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::apply::session::SessionOptions;
-use crate::apply::{ApplyOptions, Change, DiffReport};
+use crate::apply::{ApplyOptions, Change, DiffReport, FieldConflict, ObjectDiff};
 
 use super::apply::{prepare, KubeArgs};
 use super::exit::settle;
-use super::paint::paint_for;
+use super::paint::{paint_for, Paint};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +81,14 @@ pub(super) fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<
             if let Some(e) = &report.prune_error {
                 println!("{}", json!({"event": "error", "message": e}));
             }
+            for l in &report.helm_leftovers {
+                let mut line = serde_json::to_value(l)?;
+                line["event"] = json!("helmLeftover");
+                println!("{line}");
+            }
+            for w in &report.helm_warnings {
+                println!("{}", json!({"event": "warning", "message": w}));
+            }
             println!(
                 "{}",
                 json!({"event": "summary", "create": report.to_create(), "change": report.to_change(),
@@ -106,6 +114,22 @@ pub(super) fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<
                     }
                     Change::Error(message) => {
                         println!("{} {}: {message}", paint.red("error"), object.object)
+                    }
+                    Change::Adopt {
+                        helm_release,
+                        conflicts,
+                    } => show_adopt(paint, object, helm_release, conflicts),
+                    Change::Terminating { finalizers } => {
+                        let held = match finalizers.is_empty() {
+                            true => String::new(),
+                            false => format!(", held by finalizer(s) {}", finalizers.join(", ")),
+                        };
+                        println!(
+                            "{} {}: being deleted{held}; apply waits until it is gone, then creates it again",
+                            paint.yellow("recreate"),
+                            object.object
+                        );
+                        print!("{}", paint.diff(&object.diff));
                     }
                 }
             }
@@ -138,8 +162,37 @@ pub(super) fn show(report: &DiffReport, output: OutputFormat) -> anyhow::Result<
             if let Some(e) = &report.prune_error {
                 println!("{} {e}", paint.red("error"));
             }
+            for l in &report.helm_leftovers {
+                println!(
+                    "{} {} (Helm release {}): not rendered by the lab, never pruned; remove it with: {}",
+                    paint.yellow("helm-leftover"),
+                    l.object,
+                    l.release,
+                    l.command
+                );
+            }
+            for w in &report.helm_warnings {
+                println!("{} {w}", paint.yellow("warning"));
+            }
             println!("{}", paint.bold(&report.summary()));
         }
     }
     Ok(())
+}
+
+/// An object Helm installed: what taking it over changes, or what stops it.
+fn show_adopt(paint: Paint, object: &ObjectDiff, helm_release: &str, conflicts: &[FieldConflict]) {
+    println!(
+        "{} {}: installed by Helm release {helm_release}; `homelab apply --adopt` takes it over",
+        paint.yellow("adopt"),
+        object.object
+    );
+    if conflicts.is_empty() {
+        print!("{}", paint.diff(&object.diff));
+        return;
+    }
+    println!("    but these fields hold other values than the lab's (apply --adopt would stop here; --force-conflicts takes them over):");
+    for c in conflicts {
+        println!("    {} owned by \"{}\"", c.field, c.manager);
+    }
 }

@@ -102,6 +102,7 @@ fn applied(paint: Paint, object: &str, action: Action, dry_run: bool) -> String 
         Action::Created => "created",
         Action::Configured => "configured",
         Action::Unchanged => "unchanged",
+        Action::Adopted => "adopted",
     };
     let verb = if dry_run {
         format!("{verb} (dry run)")

@@ -79,6 +79,24 @@ impl ClusterPlan {
                 Change::Error(message) => {
                     entries.push(PlanEntry::new("error", name, Some(message.clone())))
                 }
+                Change::Adopt {
+                    helm_release,
+                    conflicts,
+                } => entries.push(PlanEntry::new(
+                    "adopt",
+                    name,
+                    Some(match conflicts.len() {
+                        0 => format!("from Helm release {helm_release} (apply --adopt)"),
+                        n => format!(
+                            "from Helm release {helm_release}, but {n} field(s) differ from Helm's"
+                        ),
+                    }),
+                )),
+                Change::Terminating { .. } => entries.push(PlanEntry::new(
+                    "create",
+                    name,
+                    Some("being deleted; created again once it is gone".into()),
+                )),
             }
         }
         for p in &report.prune {

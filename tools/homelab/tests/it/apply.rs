@@ -11,7 +11,9 @@ use fake_apiserver::FailRule;
 use homelab_secrets::{ExposeSecret as _, KeySources};
 use serde_json::{json, Value};
 
+mod adopt;
 mod converge;
+mod delete_cost;
 mod destroy;
 mod fast_path;
 mod hooks;
@@ -21,6 +23,8 @@ mod policy;
 mod prune;
 mod revisions;
 mod status;
+mod takeover;
+mod terminating;
 
 use crate::support::{chart_lab, copy_tree, helm_shim, repo_root, FakeCluster, Run, TestLab};
 
@@ -336,17 +340,17 @@ fn the_context_guard_refuses_another_context() {
     let run = homelab(&lab, &fake, &["apply", "-e", "dev"]);
     run.expect_code(1);
     insta::assert_snapshot!("context_refused", run.stderr_normalized());
-    // Only what the cluster makes itself: namespaces, their `default`
-    // ServiceAccount and `kube-root-ca.crt` ConfigMap.
-    assert!(fake
-        .server
-        .all_objects()
-        .iter()
-        .all(|o| o["kind"] == "Namespace"
-            || matches!(
-                o["metadata"]["name"].as_str(),
-                Some("default" | "kube-root-ca.crt")
-            )));
+    // Only what the server makes itself: namespaces, their default ServiceAccount and
+    // their `kube-root-ca.crt`.
+    assert!(fake.server.all_objects().iter().all(|o| {
+        let name = o["metadata"]["name"].as_str().unwrap_or("");
+        match o["kind"].as_str().unwrap_or("") {
+            "Namespace" => true,
+            "ServiceAccount" => name == "default",
+            "ConfigMap" => name == "kube-root-ca.crt",
+            _ => false,
+        }
+    }));
 
     // Naming it without --force-context is refused too; with it the run proceeds.
     let named = homelab(
