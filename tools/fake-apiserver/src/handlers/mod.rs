@@ -5,8 +5,8 @@
 mod apply;
 mod control;
 mod delete;
-mod field_validation;
 mod eviction;
+mod field_validation;
 mod log;
 mod read;
 mod scale;

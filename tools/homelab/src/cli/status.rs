@@ -73,9 +73,10 @@ fn columns(rows: &[Vec<String>]) -> String {
 }
 
 fn host_row(h: &HostStatus) -> Vec<String> {
-    let reach = match &h.error {
-        None => "reachable".to_string(),
-        Some(e) => format!("unreachable ({e})"),
+    let reach = match (&h.error, h.reboot_for.is_empty()) {
+        (Some(e), _) => format!("unreachable ({e})"),
+        (None, true) => "reachable".to_string(),
+        (None, false) => format!("reachable, reboot needed ({})", h.reboot_for.join(", ")),
     };
     let node = match &h.node {
         None => "no node".to_string(),

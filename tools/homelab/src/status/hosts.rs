@@ -1,12 +1,13 @@
-//! Each inventory host as `status` shows it: reachable over SSH (one probe with the
-//! deploy's SSH arguments), and its node in the cluster.
+//! Each inventory host as `status` shows it: one SSH round trip (deploy's
+//! [`crate::deploy::probe::probe_host`]) for whether it answers, the system it runs and
+//! whether a reboot is due, and its node in the cluster.
 
 use std::ffi::OsStr;
-use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
-use crate::deploy::hosts::{probe_args, HostTarget};
+use crate::deploy::hosts::HostTarget;
+use crate::deploy::probe::{self, HostProbe};
 
 use super::cluster::NodeStatus;
 
@@ -19,37 +20,34 @@ pub struct HostStatus {
     /// Why the probe failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `/run/current-system`, resolved, when the host answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The boot parts (`kernel`, `initrd`, `kernel-modules`) that differ between the
+    /// booted and the current system: the host needs a reboot when any does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reboot_for: Vec<&'static str>,
     /// Its node in a cluster `status` reached, if any.
     pub node: Option<NodeStatus>,
 }
 
-/// What an SSH round trip to a host tells.
-///
-/// This is where the host side of `status` grows: the current and booted system and
-/// whether a reboot is needed come from one more command over the same connection.
+/// What one SSH round trip to a host tells; an unreachable host is data.
 pub fn probe_host(ssh: &OsStr, host: &HostTarget) -> HostStatus {
-    let result = Command::new(ssh)
-        .args(probe_args(host))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .output();
-    let error = match result {
-        Err(e) => Some(format!("could not start `{}`: {e}", ssh.to_string_lossy())),
-        Ok(out) if out.status.success() => None,
-        Ok(out) => {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let last = stderr.lines().last().unwrap_or("").trim().to_string();
-            Some(match last.is_empty() {
-                true => format!("ssh exited with {}", out.status),
-                false => last,
-            })
-        }
+    let (error, system, reboot_for) = match probe::probe_host(host, ssh) {
+        HostProbe::Unreachable { reason } => (Some(reason), None, Vec::new()),
+        HostProbe::Reachable {
+            current,
+            reboot_for,
+            ..
+        } => (None, Some(current), reboot_for),
     };
     HostStatus {
         name: host.name.clone(),
         ssh: host.ssh.to_string(),
         reachable: error.is_none(),
         error,
+        system,
+        reboot_for,
         node: None,
     }
 }

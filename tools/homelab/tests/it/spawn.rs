@@ -41,11 +41,6 @@ const REVIEWED: &[(&str, usize, &str)] = &[
          commands that change the cluster",
     ),
     (
-        "homelab/src/status/hosts.rs",
-        1,
-        "`ssh … -- DEST true` with deploy's `probe_args`, DEST a parsed SshTarget",
-    ),
-    (
         "homelab/src/render/helm.rs",
         1,
         "`helm template --namespace NS --values F --kube-version V --api-versions=A… -- NAME \

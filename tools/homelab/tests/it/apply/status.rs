@@ -7,13 +7,26 @@ use serde_json::{json, Value};
 use super::{apply_lab, apply_ok, env_for};
 use crate::support::{FakeCluster, Run, TestLab};
 
-/// `ssh … -- root@tokiwa true` fails as an unreachable host does; every other target answers.
+/// `ssh … -- root@tokiwa …` fails as an unreachable host does; every other target answers
+/// deploy's one `readlink -f` probe.
 const SSH: &str = r#"#!/bin/sh
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
 if [ "$2" = "root@tokiwa" ]; then
   echo "ssh: connect to host tokiwa port 22: No route to host" >&2
   exit 255
 fi
+# `readlink -f` of the booted and current systems and their boot parts: yomogi's
+# current system has a kernel it has not booted.
+target="$2"
+shift 2
+for path; do
+  case "$target:$path" in
+    root@yomogi:/run/current-system/kernel) echo /nix/store/k2-linux ;;
+    *:/run/current-system) echo /nix/store/b-nixos-system ;;
+    *:/run/booted-system) echo /nix/store/a-nixos-system ;;
+    *:/run/*) echo "/nix/store/same-${path##*/}" ;;
+  esac
+done
 exit 0
 "#;
 
@@ -86,6 +99,17 @@ fn status_shows_hosts_releases_drift_and_a_missing_cluster() {
         .find(|h| h["name"] == "tokiwa")
         .unwrap();
     assert_eq!(tokiwa["reachable"], false, "{run}");
+    let yomogi = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "yomogi")
+        .unwrap();
+    assert_eq!(
+        (yomogi["system"].clone(), yomogi["reboot_for"].clone()),
+        (json!("/nix/store/b-nixos-system"), json!(["kernel"])),
+        "{run}"
+    );
     assert_eq!(doc["environments"].as_array().unwrap().len(), 1);
     let site = doc["environments"][0]["releases"]
         .as_array()
