@@ -28,7 +28,7 @@ use crate::render::Redactor;
 const POLL: Duration = Duration::from_millis(200);
 
 /// What running a phase needs.
-pub struct HookRunner<'a> {
+pub(crate) struct HookRunner<'a> {
     pub cluster: &'a Cluster,
     pub plan: &'a ApplyPlan,
     pub timeout: Duration,
@@ -39,7 +39,7 @@ pub struct HookRunner<'a> {
 
 impl HookRunner<'_> {
     /// Runs `release`'s hooks of `phase`; the number run, or why one failed.
-    pub async fn run(&self, release: &str, phase: Phase) -> Result<usize, String> {
+    pub(crate) async fn run(&self, release: &str, phase: Phase) -> Result<usize, String> {
         let mut hooks: Vec<&PlannedObject> = self
             .plan
             .hooks
@@ -168,7 +168,7 @@ impl HookRunner<'_> {
 /// no-op), `install` phases when none of its objects is on the cluster yet, `upgrade`
 /// phases otherwise. The member lists are the run's own, so this costs no requests
 /// beyond the ones the no-op fast path makes anyway.
-pub async fn phases_for(
+pub(crate) async fn phases_for(
     cluster: &Cluster,
     plan: &ApplyPlan,
     live: &LiveSet,
@@ -211,7 +211,7 @@ pub async fn phases_for(
 
 /// `Some(Ok)` once a Job completed or a Pod succeeded, `Some(Err(reason))` once it
 /// failed, `None` while it runs.
-pub fn finished(live: &Value) -> Option<Result<(), String>> {
+pub(crate) fn finished(live: &Value) -> Option<Result<(), String>> {
     if let Some(phase) = live.pointer("/status/phase").and_then(Value::as_str) {
         return match phase {
             "Succeeded" => Some(Ok(())),
@@ -263,7 +263,7 @@ fn pod_failure(pod: &Value) -> String {
 }
 
 /// The phase as Helm spells it.
-pub fn phase_name(phase: Phase) -> String {
+pub(crate) fn phase_name(phase: Phase) -> String {
     serde_json::to_value(phase)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -679,7 +679,7 @@ fn served_versions(crd: &Value) -> Vec<String> {
 }
 
 /// The conflicts of a 409 from server-side apply, one per field and manager.
-pub fn field_conflicts(error: &RequestError) -> Option<Vec<FieldConflict>> {
+pub(crate) fn field_conflicts(error: &RequestError) -> Option<Vec<FieldConflict>> {
     let RequestError::Api {
         code: 409, causes, ..
     } = error

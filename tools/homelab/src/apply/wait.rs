@@ -13,7 +13,7 @@ use super::resource::Resource;
 
 /// One object to wait for; `id` is the caller's (the plan index).
 #[derive(Debug, Clone)]
-pub struct WaitTarget {
+pub(crate) struct WaitTarget {
     pub id: usize,
     pub resource: Resource,
     pub namespace: Option<String>,
@@ -38,7 +38,7 @@ const EVENTS_SHOWN: usize = 5;
 
 /// Polls until every target is ready, has failed, `timeout` passed or `stop` says so.
 /// Calls `ready` for each target as it becomes ready. Returns those that did not.
-pub async fn wait_ready(
+pub(crate) async fn wait_ready(
     client: &ApiClient,
     targets: &[WaitTarget],
     label_selector: &str,

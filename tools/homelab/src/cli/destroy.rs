@@ -29,7 +29,7 @@ use super::duration::DurationArg;
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment, the releases (`-l`) and how to reach the cluster, as for apply
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -67,7 +67,7 @@ impl Args {
     }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

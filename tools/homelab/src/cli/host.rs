@@ -11,7 +11,7 @@ use crate::inventory::{self, InventorySource};
 use crate::lab::INVENTORY_PATH;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: HostCommand,
 }
@@ -27,7 +27,7 @@ enum HostCommand {
     Remove { name: String },
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let root = global.lab_root();
     let (source, display) = match &global.inventory {
         Some(json) => (InventorySource::Json(json.clone()), json.clone()),

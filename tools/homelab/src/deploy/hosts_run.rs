@@ -28,7 +28,7 @@ const TAIL_LINES: usize = 20;
 
 /// What a host deploy runs and how.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub jobs: NonZeroUsize,
     pub rebuild: RebuildOptions,
     /// `nixos-rebuild`, found on PATH unless a path is given.
@@ -38,7 +38,7 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    pub fn new(rebuild: RebuildOptions, jobs: NonZeroUsize) -> RunOptions {
+    pub(crate) fn new(rebuild: RebuildOptions, jobs: NonZeroUsize) -> RunOptions {
         RunOptions {
             jobs,
             rebuild,
@@ -50,7 +50,7 @@ impl RunOptions {
 
 /// What happened to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Succeeded { took: Duration },
     Failed { reason: String, tail: Vec<String> },
     NotStarted,
@@ -58,14 +58,14 @@ pub enum Outcome {
 
 /// Every planned host with its outcome, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub hosts: Vec<(String, Outcome)>,
     /// Whether the deploy stopped at the SSH probe, before any host changed.
     pub unreachable: bool,
 }
 
 impl Report {
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.hosts
             .iter()
             .all(|(_, o)| matches!(o, Outcome::Succeeded { .. }))
@@ -81,7 +81,7 @@ impl Report {
 
     /// The closing summary: what succeeded, what failed (with the last lines of its
     /// output) and what was not started.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let ok = self.names(|o| matches!(o, Outcome::Succeeded { .. }));
         if self.succeeded() {
             return format!(
@@ -134,7 +134,7 @@ impl Report {
 }
 
 /// The commands a deploy would run, in order, without running them.
-pub fn describe(plan: &HostPlan, options: &RunOptions) -> String {
+pub(crate) fn describe(plan: &HostPlan, options: &RunOptions) -> String {
     let mut out = String::new();
     for host in plan.hosts() {
         out.push_str(&format!(
@@ -166,7 +166,7 @@ pub fn describe(plan: &HostPlan, options: &RunOptions) -> String {
 
 /// Probes every host, then rebuilds stage by stage. `log` receives progress and every
 /// line of the children's output.
-pub fn run(plan: &HostPlan, options: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Report {
+pub(crate) fn run(plan: &HostPlan, options: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Report {
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
     log(&format!(
         "== probing {} host(s) over SSH",

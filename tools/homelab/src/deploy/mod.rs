@@ -8,7 +8,7 @@
 //! The cluster layer itself is the apply engine ([`crate::apply`]), run exactly as
 //! `homelab apply` runs it.
 
-pub mod closures;
-pub mod hosts;
-pub mod hosts_run;
-pub mod plan;
+pub(crate) mod closures;
+pub(crate) mod hosts;
+pub(crate) mod hosts_run;
+pub(crate) mod plan;

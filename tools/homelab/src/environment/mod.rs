@@ -1,6 +1,6 @@
 //! The environments (clusters) releases are applied to, from `releases/environments.toml`.
 
-pub mod model;
+pub(crate) mod model;
 
 use std::path::Path;
 
@@ -11,7 +11,7 @@ use crate::names;
 use crate::toml_file::TomlFile;
 
 /// Where the environments file lives, relative to the repository root.
-pub const ENVIRONMENTS_PATH: &str = "releases/environments.toml";
+pub(crate) const ENVIRONMENTS_PATH: &str = "releases/environments.toml";
 
 /// Reads and checks `releases/environments.toml`.
 pub fn load(root: &Path) -> Result<TomlFile<EnvironmentsFile>, Diagnostics> {

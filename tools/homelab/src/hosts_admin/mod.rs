@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use homelab_secrets::{CreationRule, Format};
 
-pub use host_key::{age_recipient, HostKey, RandomError};
+pub(crate) use host_key::{HostKey, RandomError};
 
 use crate::inventory::Inventory;
 use crate::lab::hosts::{
@@ -20,10 +20,10 @@ use crate::lab::hosts::{
 
 /// The value every new host secret starts with; `homelab check` cannot tell it from
 /// a real one, so `host add` names each key to set.
-pub const PLACEHOLDER: &str = "CHANGE-ME";
+pub(crate) const PLACEHOLDER: &str = "CHANGE-ME";
 
 #[derive(Debug, thiserror::Error)]
-pub enum HostAdminError {
+pub(crate) enum HostAdminError {
     #[error("`{0}` is not a host name: use lowercase letters, digits and `-` (at most 63), starting and ending with a letter or digit")]
     BadName(String),
     #[error("Host `{0}` is not in hosts/inventory.nix; add it there first (system, roles, lanAddress, ssh), then run `homelab host add {0}` again")]
@@ -54,7 +54,7 @@ pub enum HostAdminError {
 }
 
 /// What `add` did.
-pub struct Added {
+pub(crate) struct Added {
     /// Files created or changed, relative to the lab root.
     pub changed: Vec<String>,
     /// The keys in the new secrets file, each holding the placeholder.
@@ -98,7 +98,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), HostAdminError> {
 }
 
 /// Makes the host's folder, key pair, `.sops.yaml` rule and secrets file.
-pub fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, HostAdminError> {
+pub(crate) fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, HostAdminError> {
     if !valid_name(name) {
         return Err(HostAdminError::BadName(name.to_string()));
     }
@@ -153,7 +153,7 @@ pub fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, Host
 
 /// Removes what `add` made for a host that is no longer in the inventory; returns the
 /// paths removed or changed.
-pub fn remove(
+pub(crate) fn remove(
     root: &Path,
     inventory: &Inventory,
     name: &str,

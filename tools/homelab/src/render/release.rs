@@ -34,7 +34,7 @@ pub(super) struct Rendered {
 }
 
 impl Job<'_> {
-    pub fn render(&self, input: &ReleaseInput<'_>) -> Result<Rendered, RenderProblem> {
+    pub(super) fn render(&self, input: &ReleaseInput<'_>) -> Result<Rendered, RenderProblem> {
         let release = input.release;
         let problem = |message: String| RenderProblem {
             release: Some(release.name.clone()),
@@ -84,7 +84,7 @@ impl Job<'_> {
     }
 
     /// The release's merged values, as [`super::release_values`] reports them.
-    pub fn release_values(&self, input: &ReleaseInput<'_>) -> Result<Value, RenderProblem> {
+    pub(super) fn release_values(&self, input: &ReleaseInput<'_>) -> Result<Value, RenderProblem> {
         let release = input.release;
         let display_dir = PathBuf::from("releases").join(&release.name);
         self.values(input.dir, &display_dir, release)
@@ -232,7 +232,10 @@ impl Job<'_> {
 
     /// A redactor knowing the plaintext of every `[[secrets]]` value of `releases` (all
     /// of the environment, not only the selected ones), when the mode reads plaintexts.
-    pub fn redactor(&self, releases: &[&ReleaseInput<'_>]) -> (Redactor, Vec<RenderProblem>) {
+    pub(super) fn redactor(
+        &self,
+        releases: &[&ReleaseInput<'_>],
+    ) -> (Redactor, Vec<RenderProblem>) {
         let mut redactor = Redactor::default();
         let mut problems = Vec::new();
         let source = match self.options.secrets {
