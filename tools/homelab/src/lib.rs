@@ -6,24 +6,27 @@
 //! through events, results and diagnostics. The layers and why there is one crate:
 //! docs/architecture.md.
 #![forbid(unsafe_code)]
+// Items only the crate uses are `pub(crate)`, so the compiler reports dead code; the
+// public API is what tests, fuzz targets and main.rs reach (docs/architecture.md).
+#![warn(unreachable_pub)]
 
 pub mod apply;
 pub mod charts;
 pub mod cli;
-pub mod deploy;
+pub(crate) mod deploy;
 pub mod diagnostic;
 pub mod environment;
-pub mod export;
+pub(crate) mod export;
 pub mod generate;
-pub mod hosts_admin;
+pub(crate) mod hosts_admin;
 pub mod import;
 pub mod inventory;
 pub mod lab;
-pub mod names;
+pub(crate) mod names;
 pub(crate) mod paths;
 pub mod release;
 pub mod render;
-pub mod status;
+pub(crate) mod status;
 pub mod toml_file;
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// A path that leaves the folder it must stay in, or cannot be resolved.
 #[derive(Debug, thiserror::Error)]
-pub enum PathError {
+pub(crate) enum PathError {
     #[error("`{shown}` resolves to {}, outside {}", target.display(), within.display())]
     Outside {
         shown: String,
@@ -26,7 +26,7 @@ pub enum PathError {
 
 /// `base/relative` with symlinks resolved, when it exists and stays inside `base`
 /// (itself resolved). `shown` names the path in errors. `Ok(None)` when it does not exist.
-pub fn resolve_inside(
+pub(crate) fn resolve_inside(
     base: &Path,
     relative: &str,
     shown: &str,
@@ -68,7 +68,7 @@ pub fn resolve_inside(
 
 /// [`resolve_inside`] for a path relative to the repository root, which errors name as
 /// "the repository".
-pub fn resolve_in_repository(
+pub(crate) fn resolve_in_repository(
     root: &Path,
     relative: &str,
     shown: &str,
@@ -86,7 +86,7 @@ pub fn resolve_in_repository(
 /// A local chart: `base/relative` (which may climb out of `base` with `..`) resolved, and
 /// it and every file below it, symlinks followed, inside `root`. Helm reads a chart
 /// folder following symlinks, so one link out of the repository would be rendered.
-pub fn resolve_chart(
+pub(crate) fn resolve_chart(
     root: &Path,
     base: &Path,
     relative: &str,
@@ -137,7 +137,7 @@ pub fn resolve_chart(
 }
 
 /// Reads `base/relative` as text after [`resolve_inside`]; a missing file is an error here.
-pub fn read_inside(base: &Path, relative: &str, shown: &str) -> Result<String, String> {
+pub(crate) fn read_inside(base: &Path, relative: &str, shown: &str) -> Result<String, String> {
     match resolve_inside(base, relative, shown) {
         Ok(Some(path)) => {
             std::fs::read_to_string(&path).map_err(|e| format!("could not read {shown}: {e}"))
@@ -148,7 +148,7 @@ pub fn read_inside(base: &Path, relative: &str, shown: &str) -> Result<String, S
 }
 
 /// The error with its cause, for callers that report plain text.
-pub fn describe(e: &PathError) -> String {
+pub(crate) fn describe(e: &PathError) -> String {
     match e {
         PathError::Resolve { source, .. } => format!("{e}: {source}"),
         _ => e.to_string(),

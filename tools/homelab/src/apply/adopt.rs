@@ -73,7 +73,7 @@ impl Adoption {
 ///
 /// # Errors
 /// When Helm's Secrets or a live object cannot be read.
-pub async fn find_adoptions(
+pub(crate) async fn find_adoptions(
     cluster: &Cluster,
     plan: &ApplyPlan,
     live: &LiveSet,
@@ -296,7 +296,7 @@ impl HelmReport {
 
 /// Why a take-over did not happen.
 #[derive(Debug, Clone)]
-pub enum TakeOverError {
+pub(crate) enum TakeOverError {
     /// Fields whose values differ from another manager's.
     Conflicts(Vec<FieldConflict>),
     Request(RequestError),
@@ -304,7 +304,7 @@ pub enum TakeOverError {
 
 /// Applies `body` at `path` without force; when the only conflicts are on homelab's
 /// managed-by label, applies again taking that over. Returns the server's object.
-pub async fn take_over(
+pub(crate) async fn take_over(
     client: &ApiClient,
     path: &str,
     body: &Value,
@@ -360,7 +360,7 @@ fn is_managed_by(field: &str) -> bool {
 ///
 /// # Errors
 /// The first Secret that could not be deleted.
-pub async fn forget_releases(
+pub(crate) async fn forget_releases(
     client: &ApiClient,
     releases: &[HelmRelease],
     dry_run: bool,

@@ -53,7 +53,7 @@ pub struct HelmObject {
 ///
 /// # Errors
 /// When the Secrets cannot be listed.
-pub async fn helm_releases(
+pub(crate) async fn helm_releases(
     client: &ApiClient,
 ) -> Result<(Vec<HelmRelease>, Vec<String>), RequestError> {
     let secrets = client
@@ -105,7 +105,7 @@ pub async fn helm_releases(
 }
 
 /// `sh.helm.release.v1.<name>.v<N>` → (`name`, N).
-pub fn parse_secret_name(secret: &str) -> Option<(&str, u64)> {
+pub(crate) fn parse_secret_name(secret: &str) -> Option<(&str, u64)> {
     let rest = secret.strip_prefix("sh.helm.release.v1.")?;
     let (name, revision) = rest.rsplit_once(".v")?;
     let revision = revision.parse().ok()?;

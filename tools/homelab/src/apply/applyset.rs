@@ -21,25 +21,25 @@ use super::client::{ApiClient, ApplyParams, RequestError};
 use super::resource::Resource;
 use crate::render::ownership::{applyset_parent_name, APPLYSET_PARENT_NAMESPACE};
 
-pub const ID_LABEL: &str = "applyset.kubernetes.io/id";
-pub const TOOLING_ANNOTATION: &str = "applyset.kubernetes.io/tooling";
-pub const GROUP_KINDS_ANNOTATION: &str = "applyset.kubernetes.io/contains-group-kinds";
-pub const NAMESPACES_ANNOTATION: &str = "applyset.kubernetes.io/additional-namespaces";
+pub(crate) const ID_LABEL: &str = "applyset.kubernetes.io/id";
+pub(crate) const TOOLING_ANNOTATION: &str = "applyset.kubernetes.io/tooling";
+pub(crate) const GROUP_KINDS_ANNOTATION: &str = "applyset.kubernetes.io/contains-group-kinds";
+pub(crate) const NAMESPACES_ANNOTATION: &str = "applyset.kubernetes.io/additional-namespaces";
 
 /// `homelab/<version>`.
-pub fn tooling() -> String {
+pub(crate) fn tooling() -> String {
     format!("homelab/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// What the parent records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Membership {
+pub(crate) struct Membership {
     pub group_kinds: BTreeSet<String>,
     pub namespaces: BTreeSet<String>,
 }
 
 impl Membership {
-    pub fn union(&self, other: &Membership) -> Membership {
+    pub(crate) fn union(&self, other: &Membership) -> Membership {
         Membership {
             group_kinds: self
                 .group_kinds
@@ -53,7 +53,7 @@ impl Membership {
 
 /// Why the parent cannot be used.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ParentError {
+pub(crate) enum ParentError {
     #[error("The ApplySet parent Secret {namespace}/{name} belongs to other tooling (`{tooling}`); homelab will not adopt or prune its set. Remove it or pick another environment name")]
     ForeignTooling {
         namespace: String,
@@ -72,7 +72,7 @@ pub enum ParentError {
 }
 
 /// The parent Secret of one environment.
-pub struct Parent {
+pub(crate) struct Parent {
     pub name: String,
     pub id: String,
     path: String,
@@ -100,7 +100,7 @@ fn split(annotation: Option<&Value>) -> BTreeSet<String> {
 }
 
 impl Parent {
-    pub fn new(environment: &str, id: &str) -> Parent {
+    pub(crate) fn new(environment: &str, id: &str) -> Parent {
         let name = applyset_parent_name(environment);
         Parent {
             path: secrets().object_path(Some(APPLYSET_PARENT_NAMESPACE), &name),
@@ -111,7 +111,7 @@ impl Parent {
 
     /// The membership the live parent records (empty when there is none yet), after
     /// checking it is ours.
-    pub async fn read(&self, client: &ApiClient) -> Result<Membership, ParentError> {
+    pub(crate) async fn read(&self, client: &ApiClient) -> Result<Membership, ParentError> {
         let Some(live) = client.get(&self.path).await? else {
             return Ok(Membership::default());
         };
@@ -147,7 +147,7 @@ impl Parent {
     }
 
     /// The parent object recording `membership`.
-    pub fn body(&self, membership: &Membership) -> Value {
+    pub(crate) fn body(&self, membership: &Membership) -> Value {
         let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
         let namespaces: BTreeSet<String> = membership
             .namespaces
@@ -173,7 +173,7 @@ impl Parent {
     }
 
     /// Records `membership` on the server.
-    pub async fn write(
+    pub(crate) async fn write(
         &self,
         client: &ApiClient,
         membership: &Membership,

@@ -15,7 +15,7 @@ use super::resource::encode_query;
 use super::retry::{is_transient, RetryPolicy};
 
 /// The field manager homelab applies as.
-pub const FIELD_MANAGER: &str = "homelab";
+pub(crate) const FIELD_MANAGER: &str = "homelab";
 
 /// One reason the server gave for refusing a request (a conflicting field, an invalid
 /// value).
@@ -116,7 +116,7 @@ pub struct ApiClient {
 }
 
 /// How long one request may take before it counts as a (transient) timeout.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl ApiClient {
     /// `concurrency` bounds the requests in flight at once (at least 1).

@@ -13,7 +13,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// How the user asked to reach the cluster.
 #[derive(Debug, Clone, Default)]
-pub struct KubeTarget {
+pub(crate) struct KubeTarget {
     /// `--kubeconfig`; `KUBECONFIG` or `~/.kube/config` when absent.
     pub kubeconfig: Option<PathBuf>,
     /// `--context`; the kubeconfig's current context when absent.
@@ -67,7 +67,7 @@ pub struct ResolvedContext {
 
 impl KubeTarget {
     /// Reads the kubeconfig and applies the guard for environment `env` bound to `bound`.
-    pub fn resolve(&self, env: &str, bound: &str) -> Result<ResolvedContext, ContextError> {
+    pub(crate) fn resolve(&self, env: &str, bound: &str) -> Result<ResolvedContext, ContextError> {
         let kubeconfig = match &self.kubeconfig {
             Some(path) => Kubeconfig::read_from(path),
             None => Kubeconfig::read(),
@@ -107,7 +107,7 @@ impl KubeTarget {
 }
 
 /// The binding rule on its own: `context` may be used for `env` (bound to `bound`).
-pub fn guard(
+pub(crate) fn guard(
     env: &str,
     bound: &str,
     context: &str,

@@ -14,7 +14,7 @@ use super::wait::{wait_gone, GoneTarget};
 /// Deletes the candidates of `batch` not kept, then (unless `dry_run`) waits up to
 /// `timeout` for them to be gone. One result per candidate of `batch`, in order: the
 /// error names what still holds an object at the deadline.
-pub async fn delete_and_wait(
+pub(crate) async fn delete_and_wait(
     client: &ApiClient,
     batch: &[&Candidate],
     dry_run: bool,

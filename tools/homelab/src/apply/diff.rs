@@ -24,6 +24,9 @@ use crate::render::secrets::REDACTED;
 use crate::render::Redactor;
 
 /// What apply would do to one object.
+// The variants' names are the `change` values of `diff --output json`, so `Change`
+// stays although clippy (once the enum stopped being exported) would rename it.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "change", content = "detail")]
 pub enum Change {
@@ -423,7 +426,7 @@ fn unified(object: &PlannedObject, old: &str, new: &str, redactor: &Redactor) ->
 
 /// Without what the server owns (managedFields, resourceVersion, generation, uid,
 /// timestamps and status), keys sorted so the live and the dry-run object line up.
-pub fn normalize(object: Value) -> Value {
+pub(crate) fn normalize(object: Value) -> Value {
     sort_keys(strip_server_fields(object))
 }
 
@@ -467,7 +470,7 @@ fn strip_server_fields(mut object: Value) -> Value {
 
 /// Replaces every value of a Secret's `data` and `stringData` with `<redacted>`,
 /// marking desired values that differ from the live ones.
-pub fn mask_secret(live: Option<&mut Value>, desired: &mut Value) {
+pub(crate) fn mask_secret(live: Option<&mut Value>, desired: &mut Value) {
     let live_data = live.as_ref().map(|l| collect_data(l)).unwrap_or_default();
     let desired_data = collect_data(desired);
     for field in ["data", "stringData"] {

@@ -238,7 +238,7 @@ impl Discovery {
 }
 
 /// apiVersion → top-level resources from an `APIGroupDiscoveryList`.
-pub fn parse_aggregated(doc: &Value) -> Vec<(String, Vec<Resource>)> {
+pub(crate) fn parse_aggregated(doc: &Value) -> Vec<(String, Vec<Resource>)> {
     let mut out = Vec::new();
     for group in doc
         .get("items")
@@ -286,7 +286,7 @@ pub fn parse_aggregated(doc: &Value) -> Vec<(String, Vec<Resource>)> {
 }
 
 /// The top-level resources (no subresources) of an `APIResourceList`.
-pub fn parse_resource_list(api_version: &str, list: &Value) -> Vec<Resource> {
+pub(crate) fn parse_resource_list(api_version: &str, list: &Value) -> Vec<Resource> {
     let (group, version) = split_api_version(api_version);
     let Some(items) = list.get("resources").and_then(Value::as_array) else {
         return Vec::new();

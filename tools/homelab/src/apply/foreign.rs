@@ -23,7 +23,7 @@ use crate::render::ownership::PART_OF_LABEL;
 /// # Errors
 /// When discovery or a list fails for a reason other than the kind not being listable;
 /// callers keep the namespaces then.
-pub async fn foreign_objects(
+pub(crate) async fn foreign_objects(
     client: &ApiClient,
     discovery: &Discovery,
     namespaces: &BTreeSet<String>,

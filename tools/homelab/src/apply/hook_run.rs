@@ -31,7 +31,7 @@ const LOG_LINES: u32 = 20;
 const POLL: Duration = Duration::from_millis(200);
 
 /// What running a phase needs.
-pub struct HookRunner<'a> {
+pub(crate) struct HookRunner<'a> {
     pub cluster: &'a Cluster,
     pub plan: &'a ApplyPlan,
     pub timeout: Duration,
@@ -42,7 +42,7 @@ pub struct HookRunner<'a> {
 
 impl HookRunner<'_> {
     /// Runs `release`'s hooks of `phase`; the number run, or why one failed.
-    pub async fn run(&self, release: &str, phase: Phase) -> Result<usize, String> {
+    pub(crate) async fn run(&self, release: &str, phase: Phase) -> Result<usize, String> {
         let mut hooks: Vec<&PlannedObject> = self
             .plan
             .hooks
@@ -71,7 +71,7 @@ impl HookRunner<'_> {
     }
 
     /// The releases with hooks of `phase`, in the plan's (apply) order.
-    pub fn releases_with(&self, phase: Phase) -> Vec<String> {
+    pub(crate) fn releases_with(&self, phase: Phase) -> Vec<String> {
         let mut releases: Vec<String> = Vec::new();
         for hook in &self.plan.hooks {
             let runs = matches!(role(&hook.body), Role::Hook(h) if h.runs_in(phase));
@@ -204,7 +204,7 @@ impl HookRunner<'_> {
 /// no-op), `install` phases when none of its objects is on the cluster yet, `upgrade`
 /// phases otherwise. The member lists are the run's own, so this costs no requests
 /// beyond the ones the no-op fast path makes anyway.
-pub async fn phases_for(
+pub(crate) async fn phases_for(
     cluster: &Cluster,
     plan: &ApplyPlan,
     live: &LiveSet,
@@ -247,7 +247,7 @@ pub async fn phases_for(
 
 /// `Some(Ok)` once a Job completed or a Pod succeeded, `Some(Err(reason))` once it
 /// failed, `None` while it runs.
-pub fn finished(live: &Value) -> Option<Result<(), String>> {
+pub(crate) fn finished(live: &Value) -> Option<Result<(), String>> {
     if let Some(phase) = live.pointer("/status/phase").and_then(Value::as_str) {
         return match phase {
             "Succeeded" => Some(Ok(())),
@@ -299,7 +299,7 @@ fn pod_failure(pod: &Value) -> String {
 }
 
 /// The phase as Helm spells it.
-pub fn phase_name(phase: Phase) -> String {
+pub(crate) fn phase_name(phase: Phase) -> String {
     serde_json::to_value(phase)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -20,14 +20,14 @@ use serde_json::Value;
 use crate::render::ownership::PART_OF_LABEL;
 use crate::render::RenderedObject;
 
-pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
-pub const HOOK_WEIGHT_ANNOTATION: &str = "helm.sh/hook-weight";
-pub const HOOK_DELETE_POLICY_ANNOTATION: &str = "helm.sh/hook-delete-policy";
+pub(crate) const HOOK_ANNOTATION: &str = "helm.sh/hook";
+pub(crate) const HOOK_WEIGHT_ANNOTATION: &str = "helm.sh/hook-weight";
+pub(crate) const HOOK_DELETE_POLICY_ANNOTATION: &str = "helm.sh/hook-delete-policy";
 
 /// When Helm runs a hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Phase {
+pub(crate) enum Phase {
     PreInstall,
     PostInstall,
     PreUpgrade,
@@ -59,7 +59,7 @@ impl Phase {
 /// When a hook object is deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum DeletePolicy {
+pub(crate) enum DeletePolicy {
     /// The previous object of that name is deleted before the hook is created again
     /// (so a Job's immutable template is replaced, never patched).
     BeforeHookCreation,
@@ -69,25 +69,25 @@ pub enum DeletePolicy {
 
 /// An object's hook declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hook {
+pub(crate) struct Hook {
     pub phases: BTreeSet<Phase>,
     pub weight: i64,
     pub delete_policies: BTreeSet<DeletePolicy>,
 }
 
 impl Hook {
-    pub fn runs_in(&self, phase: Phase) -> bool {
+    pub(crate) fn runs_in(&self, phase: Phase) -> bool {
         self.phases.contains(&phase)
     }
 
-    pub fn deletes(&self, policy: DeletePolicy) -> bool {
+    pub(crate) fn deletes(&self, policy: DeletePolicy) -> bool {
         self.delete_policies.contains(&policy)
     }
 }
 
 /// What an object is to `apply`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// Applied and owned as a member of the apply set.
     Ordinary,
     /// Run by its phases, never a member.
@@ -97,7 +97,7 @@ pub enum Role {
 }
 
 /// How `object` takes part in a release, from its annotations.
-pub fn role(object: &Value) -> Role {
+pub(crate) fn role(object: &Value) -> Role {
     let annotations = object.pointer("/metadata/annotations");
     let text = |key: &str| annotations.and_then(|a| a.get(key)).and_then(Value::as_str);
     let Some(declared) = text(HOOK_ANNOTATION) else {
@@ -142,7 +142,7 @@ pub fn role(object: &Value) -> Role {
 
 /// A hook as it is applied: homelab's labels without the ApplySet `part-of` label,
 /// so listing the set's members (for pruning, for the no-op fast path) never sees it.
-pub fn hook_object(object: &RenderedObject) -> RenderedObject {
+pub(crate) fn hook_object(object: &RenderedObject) -> RenderedObject {
     let mut hook = object.clone();
     if let Some(labels) = hook
         .body
@@ -156,7 +156,7 @@ pub fn hook_object(object: &RenderedObject) -> RenderedObject {
 
 /// Helm's order for the hooks of one phase: weight, then kind in install order, then
 /// name.
-pub fn sort_for_phase(hooks: &mut [&RenderedObject]) {
+pub(crate) fn sort_for_phase(hooks: &mut [&RenderedObject]) {
     hooks.sort_by_key(|h| {
         let weight = match role(&h.body) {
             Role::Hook(hook) => hook.weight,

@@ -15,14 +15,14 @@ use crate::render::ownership::PART_OF_LABEL;
 type Listing = Arc<OnceCell<Result<Arc<Vec<Value>>, RequestError>>>;
 
 /// Lists of members by group-kind, each fetched at most once.
-pub struct LiveSet {
+pub(crate) struct LiveSet {
     selector: String,
     lists: Mutex<HashMap<String, Listing>>,
 }
 
 impl LiveSet {
     /// Members of the ApplySet `applyset_id`.
-    pub fn new(applyset_id: &str) -> LiveSet {
+    pub(crate) fn new(applyset_id: &str) -> LiveSet {
         LiveSet {
             selector: format!("{PART_OF_LABEL}={applyset_id}"),
             lists: Mutex::new(HashMap::new()),
@@ -30,7 +30,7 @@ impl LiveSet {
     }
 
     /// The members of `resource`'s group-kind, in every namespace.
-    pub async fn members(
+    pub(crate) async fn members(
         &self,
         client: &ApiClient,
         resource: &Resource,
@@ -54,7 +54,11 @@ impl LiveSet {
 }
 
 /// The member named `namespace`/`name` in a listing.
-pub fn find<'a>(items: &'a [Value], namespace: Option<&str>, name: &str) -> Option<&'a Value> {
+pub(crate) fn find<'a>(
+    items: &'a [Value],
+    namespace: Option<&str>,
+    name: &str,
+) -> Option<&'a Value> {
     items.iter().find(|o| {
         o.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
             && o.pointer("/metadata/namespace").and_then(Value::as_str) == namespace

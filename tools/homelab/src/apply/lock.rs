@@ -20,7 +20,7 @@ use crate::render::ownership::APPLYSET_PARENT_NAMESPACE;
 
 /// Why the lock was not taken.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error("Environment `{env}` is locked by {holder} (lease kube-system/{name}, renewed {renewed}); gave up after {waited:?}. Wait for that run to finish, or raise --lock-timeout")]
     Held {
         env: String,
@@ -35,21 +35,21 @@ pub enum LockError {
 
 /// What the lock tells its caller as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LockNotice {
+pub(crate) enum LockNotice {
     Waiting { holder: String },
     TakenOver { holder: String, expired: String },
 }
 
 /// How to lock.
 #[derive(Debug, Clone)]
-pub struct LockOptions {
+pub(crate) struct LockOptions {
     pub identity: String,
     pub ttl: Duration,
     pub timeout: Duration,
 }
 
 /// `user@host pid N` for this process.
-pub fn identity() -> String {
+pub(crate) fn identity() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
@@ -79,12 +79,12 @@ fn now_micro() -> String {
 }
 
 /// The lock name for an environment.
-pub fn lease_name(env: &str) -> String {
+pub(crate) fn lease_name(env: &str) -> String {
     format!("homelab-{env}")
 }
 
 /// A held lock; renewed in the background until released.
-pub struct LockGuard {
+pub(crate) struct LockGuard {
     client: ApiClient,
     path: String,
     lost: Arc<AtomicBool>,
@@ -107,7 +107,7 @@ fn lease_body(name: &str, identity: &str, ttl: Duration, acquired: &str) -> Valu
 
 /// Whether a lease's holder stopped renewing it: `renewTime + leaseDurationSeconds`
 /// lies in the past. A lease without a parsable time counts as expired.
-pub fn expired(lease: &Value) -> bool {
+pub(crate) fn expired(lease: &Value) -> bool {
     let spec = &lease["spec"];
     let Some(renewed) = spec["renewTime"]
         .as_str()
@@ -121,7 +121,7 @@ pub fn expired(lease: &Value) -> bool {
 }
 
 /// Takes the environment's lock, waiting up to `options.timeout`.
-pub async fn acquire(
+pub(crate) async fn acquire(
     client: &ApiClient,
     env: &str,
     options: &LockOptions,
@@ -227,12 +227,12 @@ async fn renew(
 
 impl LockGuard {
     /// Whether another run took the lease over (this run outlived its TTL unrenewed).
-    pub fn lost(&self) -> bool {
+    pub(crate) fn lost(&self) -> bool {
         self.lost.load(Ordering::Relaxed)
     }
 
     /// Stops renewing and deletes the lease, unless it was lost to another holder.
-    pub async fn release(self) -> Result<(), RequestError> {
+    pub(crate) async fn release(self) -> Result<(), RequestError> {
         self.renewer.abort();
         if self.lost() {
             return Ok(());

@@ -23,42 +23,45 @@
 //!   data-loss guard; [`policy`]: what pruning keeps whatever the flags (Helm's
 //!   `keep` resource policy, namespaces the environment still uses); [`lock`]: one run per environment (a Lease); [`retry`]: backoff.
 
-pub mod adopt;
-pub mod adopt_helm;
-pub mod applyset;
-pub mod client;
-pub mod context;
-pub mod deletion;
-pub mod diff;
+pub(crate) mod adopt;
+pub(crate) mod adopt_helm;
+pub(crate) mod applyset;
+pub(crate) mod client;
+pub(crate) mod context;
+pub(crate) mod deletion;
+pub(crate) mod diff;
 pub mod discovery;
 pub mod event;
-pub mod foreign;
-pub mod hook_run;
-pub mod hooks;
-pub mod live;
-pub mod lock;
-pub mod plan;
-pub mod policy;
-pub mod prune;
-pub mod readiness;
-pub mod resource;
+pub(crate) mod foreign;
+pub(crate) mod hook_run;
+pub(crate) mod hooks;
+pub(crate) mod live;
+pub(crate) mod lock;
+pub(crate) mod plan;
+pub(crate) mod policy;
+pub(crate) mod prune;
+pub(crate) mod readiness;
+pub(crate) mod resource;
 pub mod retry;
-pub mod revision;
-pub mod revision_git;
-pub mod revision_store;
-pub mod run;
-pub mod session;
-pub mod wait;
+pub(crate) mod revision;
+pub(crate) mod revision_git;
+pub(crate) mod revision_store;
+pub(crate) mod run;
+pub(crate) mod session;
+pub(crate) mod wait;
 
-pub use client::{ApiClient, RequestError, FIELD_MANAGER};
-pub use context::{ContextError, KubeTarget, ResolvedContext};
-pub use diff::{diff, Change, DiffReport, ObjectDiff};
-pub use event::{Action, Event, FieldConflict, Reporter};
-pub use plan::{ApplyPlan, Needs, PlannedObject, Stage, StageKind};
+pub use client::ApiClient;
+pub(crate) use context::KubeTarget;
+pub use context::ResolvedContext;
+pub use diff::diff;
+pub(crate) use diff::{Change, DiffReport, ObjectDiff};
+pub(crate) use event::{Action, Event, FieldConflict, Reporter};
+pub(crate) use plan::PlannedObject;
+pub use plan::{ApplyPlan, Needs};
 pub use run::{apply, ApplyOptions, ApplyReport, Cluster, ObjectStatus};
 
 /// Each release's `needs`, as the plan wants them.
-pub fn needs_of(lab: &crate::Lab) -> Needs {
+pub(crate) fn needs_of(lab: &crate::Lab) -> Needs {
     lab.releases
         .iter()
         .map(|r| (r.release().name.clone(), r.release().needs.clone()))

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::render::{RenderedObject, RenderedSet};
 
 /// One object to apply: a rendered object whose body carries its applied hash.
-pub type PlannedObject = RenderedObject;
+pub(crate) type PlannedObject = RenderedObject;
 
 /// What apply needs to know of an object beyond what rendering gives it.
 impl RenderedObject {
@@ -47,12 +47,12 @@ impl RenderedObject {
 
 /// Each applied object carries the hash of its applied configuration here, so a
 /// re-apply can skip objects whose live hash matches without sending them.
-pub const APPLIED_HASH_ANNOTATION: &str = "homelab.dev/applied-hash";
+pub(crate) const APPLIED_HASH_ANNOTATION: &str = "homelab.dev/applied-hash";
 
 /// Hashes `body` and records the hash in its annotations. The values of a Secret built
 /// from SOPS are left out: its `homelab.dev/secret-hash` (over the ciphertexts) stands
 /// for them, so no hash of a plaintext is ever stored.
-pub fn stamp_applied_hash(body: &mut Value) {
+pub(crate) fn stamp_applied_hash(body: &mut Value) {
     let mut hashed = body.clone();
     let from_sops = hashed.get("kind").and_then(Value::as_str) == Some("Secret")
         && hashed.get("apiVersion").and_then(Value::as_str) == Some("v1")
@@ -317,7 +317,7 @@ fn phase(object: &PlannedObject) -> usize {
 }
 
 /// Kinds that configure workloads and so apply before them (and are pruned after them).
-pub fn is_configuration(kind: &str) -> bool {
+pub(crate) fn is_configuration(kind: &str) -> bool {
     matches!(
         kind,
         "ServiceAccount"

@@ -18,10 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 /// Helm's annotation for objects `helm uninstall` and upgrades leave in place.
-pub const RESOURCE_POLICY_ANNOTATION: &str = "helm.sh/resource-policy";
+pub(crate) const RESOURCE_POLICY_ANNOTATION: &str = "helm.sh/resource-policy";
 
 /// Why `object` is kept by its own resource policy, if it is.
-pub fn kept_by_policy(object: &Value) -> Option<String> {
+pub(crate) fn kept_by_policy(object: &Value) -> Option<String> {
     let policy = object
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(RESOURCE_POLICY_ANNOTATION))
@@ -36,14 +36,14 @@ pub fn kept_by_policy(object: &Value) -> Option<String> {
 /// Who still uses each namespace after the run: releases that render into it or keep
 /// members there, and members kept there.
 #[derive(Debug, Default)]
-pub struct NamespaceUse {
+pub(crate) struct NamespaceUse {
     releases: BTreeMap<String, BTreeSet<String>>,
     kept: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl NamespaceUse {
     /// `release` renders into `namespace`, or has a member there that stays.
-    pub fn release_stays(&mut self, namespace: &str, release: &str) {
+    pub(crate) fn release_stays(&mut self, namespace: &str, release: &str) {
         self.releases
             .entry(namespace.to_string())
             .or_default()
@@ -51,7 +51,7 @@ impl NamespaceUse {
     }
 
     /// The member `what` in `namespace` is kept.
-    pub fn member_kept(&mut self, namespace: &str, what: &str) {
+    pub(crate) fn member_kept(&mut self, namespace: &str, what: &str) {
         self.kept
             .entry(namespace.to_string())
             .or_default()
@@ -59,7 +59,7 @@ impl NamespaceUse {
     }
 
     /// Why the namespace `name` must stay, if it must.
-    pub fn why_kept(&self, name: &str) -> Option<String> {
+    pub(crate) fn why_kept(&self, name: &str) -> Option<String> {
         if let Some(releases) = self.releases.get(name).filter(|r| !r.is_empty()) {
             let names: Vec<&str> = releases.iter().map(String::as_str).collect();
             return Some(format!(
@@ -78,7 +78,7 @@ impl NamespaceUse {
 
 /// The namespaces that releases of `env` other than `selected` render into: a `-l` run
 /// must not delete them even when those releases have nothing on the cluster yet.
-pub fn namespaces_of_other_releases(
+pub(crate) fn namespaces_of_other_releases(
     lab: &crate::Lab,
     env: &str,
     selected: &BTreeSet<String>,

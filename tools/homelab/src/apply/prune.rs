@@ -58,10 +58,10 @@ impl Candidate {
 /// Why candidates could not be computed (nothing is deleted then).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Cannot tell what to prune: {0}")]
-pub struct PruneError(pub String);
+pub(crate) struct PruneError(pub String);
 
 /// Finds the members of `group_kinds` that `plan` no longer wants.
-pub async fn candidates(
+pub(crate) async fn candidates(
     client: &ApiClient,
     discovery: &Discovery,
     live: &LiveSet,

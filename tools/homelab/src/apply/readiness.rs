@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Where an object stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Readiness {
+pub(crate) enum Readiness {
     Ready,
     /// Still progressing; the text says what is missing.
     Pending(String),
@@ -17,7 +17,7 @@ pub enum Readiness {
 }
 
 /// Whether objects of this group and kind are waited for at all.
-pub fn is_waited_for(group: &str, kind: &str) -> bool {
+pub(crate) fn is_waited_for(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet")
@@ -90,7 +90,7 @@ fn generation_observed(obj: &Value) -> Option<Readiness> {
 }
 
 /// The readiness of `obj` (a live object of `group`/`kind`).
-pub fn readiness(group: &str, kind: &str, obj: &Value) -> Readiness {
+pub(crate) fn readiness(group: &str, kind: &str, obj: &Value) -> Readiness {
     match (group, kind) {
         ("apps", "Deployment") => deployment(obj),
         ("apps", "StatefulSet") => statefulset(obj),

@@ -57,7 +57,7 @@ impl fmt::Display for Resource {
 }
 
 /// `Kind.group`, or `Kind` for the core group.
-pub fn group_kind(group: &str, kind: &str) -> String {
+pub(crate) fn group_kind(group: &str, kind: &str) -> String {
     if group.is_empty() {
         kind.to_string()
     } else {
@@ -66,12 +66,12 @@ pub fn group_kind(group: &str, kind: &str) -> String {
 }
 
 /// Splits `apiVersion` into (group, version).
-pub fn split_api_version(api_version: &str) -> (&str, &str) {
+pub(crate) fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
 /// Percent-encodes a query value (label selectors hold `=` and `,`).
-pub fn encode_query(value: &str) -> String {
+pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {

@@ -55,7 +55,7 @@ impl RetryPolicy {
 }
 
 /// Whether a failure may go away by itself.
-pub fn is_transient(error: &RequestError) -> bool {
+pub(crate) fn is_transient(error: &RequestError) -> bool {
     match error {
         RequestError::Transport(_) => true,
         RequestError::Api { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),

@@ -20,7 +20,7 @@ use super::run::{ApplyReport, ObjectStatus};
 
 /// Where the rendered set came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
+pub(crate) struct Source {
     /// The full commit id of `HEAD`; `None` outside a git repository.
     pub commit: Option<String>,
     /// The work tree differed from `commit` (changed or untracked files).
@@ -30,7 +30,7 @@ pub struct Source {
 /// Why a revision was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Cause {
+pub(crate) enum Cause {
     /// `homelab apply` or the cluster part of `homelab deploy`.
     Apply,
     /// `homelab rollback` to the revision in [`Revision::restores`].
@@ -42,7 +42,7 @@ pub enum Cause {
 /// How the apply ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Succeeded,
     Failed,
     Interrupted,
@@ -50,7 +50,7 @@ pub enum Outcome {
 
 /// One release as an apply left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseRecord {
+pub(crate) struct ReleaseRecord {
     /// Every object applied and ready.
     pub ready: bool,
     /// [`object_key`] → applied-hash.
@@ -60,7 +60,7 @@ pub struct ReleaseRecord {
 /// One apply of an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Revision {
+pub(crate) struct Revision {
     pub revision: u64,
     pub environment: String,
     /// RFC 3339, UTC.
@@ -84,7 +84,12 @@ pub struct Revision {
 
 impl Revision {
     /// The record of `report`, the outcome of applying `plan` (revision number unset).
-    pub fn of_run(plan: &ApplyPlan, report: &ApplyReport, source: Source, cause: Cause) -> Self {
+    pub(crate) fn of_run(
+        plan: &ApplyPlan,
+        report: &ApplyReport,
+        source: Source,
+        cause: Cause,
+    ) -> Self {
         let mut releases: BTreeMap<String, ReleaseRecord> = BTreeMap::new();
         for (i, object) in plan.objects.iter().enumerate() {
             let record = releases
@@ -125,7 +130,7 @@ impl Revision {
     }
 
     /// The commit, shortened to 12 characters, with `+dirty` when the tree was.
-    pub fn short_commit(&self) -> String {
+    pub(crate) fn short_commit(&self) -> String {
         let short = match &self.source.commit {
             Some(c) => c.chars().take(12).collect(),
             None => "(no git)".to_string(),
@@ -137,7 +142,7 @@ impl Revision {
     }
 
     /// Why this revision cannot be rendered again, if it cannot.
-    pub fn unrenderable(&self) -> Option<String> {
+    pub(crate) fn unrenderable(&self) -> Option<String> {
         match (&self.source.commit, self.source.dirty) {
             (None, _) => Some(format!(
                 "revision {} was not applied from a git repository, so there is no commit to render again",
@@ -155,7 +160,7 @@ impl Revision {
 
 /// How a record names an object: `Kind.group/namespace/name` (`Kind.group/name` when
 /// cluster-scoped), the group-kind as ApplySets write it.
-pub fn object_key(group_kind: &str, namespace: Option<&str>, name: &str) -> String {
+pub(crate) fn object_key(group_kind: &str, namespace: Option<&str>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("{group_kind}/{ns}/{name}"),
         None => format!("{group_kind}/{name}"),
@@ -163,7 +168,7 @@ pub fn object_key(group_kind: &str, namespace: Option<&str>, name: &str) -> Stri
 }
 
 /// `user@host` of this process (the lock's identity without the pid).
-pub fn user_at_host() -> String {
+pub(crate) fn user_at_host() -> String {
     let identity = super::lock::identity();
     match identity.rsplit_once(" pid ") {
         Some((who, _)) => who.to_string(),
@@ -173,27 +178,27 @@ pub fn user_at_host() -> String {
 
 /// Revisions of one environment, oldest first.
 #[derive(Debug, Clone, Default)]
-pub struct History {
+pub(crate) struct History {
     pub revisions: Vec<Revision>,
 }
 
 impl History {
     /// `revisions` sorted by number.
-    pub fn new(mut revisions: Vec<Revision>) -> History {
+    pub(crate) fn new(mut revisions: Vec<Revision>) -> History {
         revisions.sort_by_key(|r| r.revision);
         History { revisions }
     }
 
-    pub fn latest(&self) -> Option<&Revision> {
+    pub(crate) fn latest(&self) -> Option<&Revision> {
         self.revisions.last()
     }
 
-    pub fn get(&self, revision: u64) -> Option<&Revision> {
+    pub(crate) fn get(&self, revision: u64) -> Option<&Revision> {
         self.revisions.iter().find(|r| r.revision == revision)
     }
 
     /// The latest revision that recorded `release`, before revision `before`.
-    pub fn last_with(&self, release: &str, before: u64) -> Option<&Revision> {
+    pub(crate) fn last_with(&self, release: &str, before: u64) -> Option<&Revision> {
         self.revisions
             .iter()
             .rev()
@@ -203,7 +208,7 @@ impl History {
 
     /// The releases of `revision` whose objects differ from the previous revision that
     /// recorded them (or that no earlier revision recorded).
-    pub fn changed(&self, revision: &Revision) -> Vec<String> {
+    pub(crate) fn changed(&self, revision: &Revision) -> Vec<String> {
         revision
             .releases
             .iter()
@@ -219,7 +224,7 @@ impl History {
     /// What `rollback` goes back to without `--to`: the latest succeeded revision
     /// before the latest one that covers every release of `releases` (every release
     /// when empty).
-    pub fn previous_success(&self, releases: &[String]) -> Option<&Revision> {
+    pub(crate) fn previous_success(&self, releases: &[String]) -> Option<&Revision> {
         let latest = self.latest()?;
         self.revisions
             .iter()
@@ -230,7 +235,7 @@ impl History {
 
     /// The latest revision in which `release` became ready, before revision `before`:
     /// what `apply --atomic` restores.
-    pub fn last_ready(&self, release: &str, before: u64) -> Option<&Revision> {
+    pub(crate) fn last_ready(&self, release: &str, before: u64) -> Option<&Revision> {
         self.revisions
             .iter()
             .rev()

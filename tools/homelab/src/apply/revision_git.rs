@@ -17,7 +17,7 @@ use super::revision::Source;
 
 /// Why git could not answer.
 #[derive(Debug, thiserror::Error)]
-pub enum GitError {
+pub(crate) enum GitError {
     #[error("Failed to start `git` (install git, or put it on PATH)")]
     Start(#[source] std::io::Error),
     #[error("`git {args}` failed: {stderr}")]
@@ -53,7 +53,7 @@ fn git(root: &Path, args: &[&std::ffi::OsStr]) -> Result<String, GitError> {
 
 /// The commit of `HEAD` at `root` and whether anything (tracked or untracked, not
 /// ignored) differs from it; no commit outside a git repository or without git.
-pub fn source(root: &Path) -> Source {
+pub(crate) fn source(root: &Path) -> Source {
     let args = [
         "status",
         "--porcelain=v2",
@@ -85,7 +85,7 @@ fn is_commit_id(c: &str) -> bool {
 
 /// A detached work tree of one commit in a private temporary folder, removed (from
 /// disk and from git's list of work trees) when dropped.
-pub struct Checkout {
+pub(crate) struct Checkout {
     repo: PathBuf,
     tree: PathBuf,
     /// The lab root inside the work tree (the lab may be a sub-folder of the repository).
@@ -95,7 +95,7 @@ pub struct Checkout {
 
 impl Checkout {
     /// Checks out `commit` of the repository holding `lab_root`.
-    pub fn new(lab_root: &Path, commit: &str) -> Result<Checkout, GitError> {
+    pub(crate) fn new(lab_root: &Path, commit: &str) -> Result<Checkout, GitError> {
         if !is_commit_id(commit) {
             return Err(GitError::BadCommit(commit.to_string()));
         }

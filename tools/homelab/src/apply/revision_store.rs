@@ -22,18 +22,18 @@ use crate::render::ownership::{
     APPLYSET_PARENT_NAMESPACE, ENVIRONMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
 
-pub const REVISION_LABEL: &str = "homelab.dev/revision";
-pub const OUTCOME_LABEL: &str = "homelab.dev/outcome";
-pub const COMMIT_LABEL: &str = "homelab.dev/commit";
+pub(crate) const REVISION_LABEL: &str = "homelab.dev/revision";
+pub(crate) const OUTCOME_LABEL: &str = "homelab.dev/outcome";
+pub(crate) const COMMIT_LABEL: &str = "homelab.dev/commit";
 /// The ConfigMap key holding the record.
-pub const RECORD_KEY: &str = "revision.json";
+pub(crate) const RECORD_KEY: &str = "revision.json";
 /// Marks a ConfigMap as a revision (besides the environment label every member has).
-pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+pub(crate) const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 const COMPONENT_VALUE: &str = "homelab-revision";
 
 /// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("Failed to read the revisions of environment `{env}` from kube-system")]
     List {
         env: String,
@@ -61,7 +61,7 @@ fn configmaps() -> Resource {
 }
 
 /// The ConfigMap name of `revision`'s slot.
-pub fn slot_name(env: &str, revision: u64, keep: u32) -> String {
+pub(crate) fn slot_name(env: &str, revision: u64, keep: u32) -> String {
     format!(
         "homelab-{env}-revision-{}",
         revision % u64::from(keep.max(1))
@@ -73,7 +73,7 @@ fn selector(env: &str) -> String {
 }
 
 /// The ConfigMap recording `revision`.
-pub fn body(revision: &Revision, keep: u32) -> Value {
+pub(crate) fn body(revision: &Revision, keep: u32) -> Value {
     let record = serde_json::to_string_pretty(revision).unwrap_or_default();
     let mut labels = json!({
         MANAGED_BY_LABEL: MANAGED_BY_VALUE,
@@ -122,7 +122,7 @@ async fn list_named(client: &ApiClient, env: &str) -> Result<Vec<(String, Revisi
 }
 
 /// The environment's history (an empty one when nothing was recorded yet).
-pub async fn read(client: &ApiClient, env: &str) -> Result<History, StoreError> {
+pub(crate) async fn read(client: &ApiClient, env: &str) -> Result<History, StoreError> {
     Ok(History::new(
         list_named(client, env)
             .await?
@@ -134,7 +134,7 @@ pub async fn read(client: &ApiClient, env: &str) -> Result<History, StoreError> 
 
 /// Numbers `revision` after the latest recorded one, stores it in its slot, and drops
 /// revisions that fell out of the last `keep`. Returns the number given.
-pub async fn record(
+pub(crate) async fn record(
     client: &ApiClient,
     mut revision: Revision,
     keep: u32,

@@ -251,7 +251,7 @@ pub async fn apply(
 }
 
 /// The run's last event: what happened to the objects, and the requests sent in all.
-pub fn finished(report: &ApplyReport) -> Event {
+pub(crate) fn finished(report: &ApplyReport) -> Event {
     let count = |a: Action| report.count(|s| *s == ObjectStatus::Applied(a));
     Event::Finished {
         ok: report.ok,
@@ -832,7 +832,7 @@ fn served_versions(crd: &Value) -> Vec<String> {
 }
 
 /// The conflicts of a 409 from server-side apply, one per field and manager.
-pub fn field_conflicts(error: &RequestError) -> Option<Vec<FieldConflict>> {
+pub(crate) fn field_conflicts(error: &RequestError) -> Option<Vec<FieldConflict>> {
     let RequestError::Api {
         code: 409, causes, ..
     } = error

@@ -99,7 +99,7 @@ pub(crate) struct Outcome {
 
 impl Session {
     /// Connects to `context` on a runtime of its own, to apply `plan` (made from `set`).
-    pub fn connect(
+    pub(crate) fn connect(
         set: RenderedSet,
         plan: ApplyPlan,
         context: &ResolvedContext,
@@ -122,17 +122,17 @@ impl Session {
     }
 
     /// Runs `future` (hooks, tests) on the session's runtime, where its cluster lives.
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
-    pub fn options(&self) -> &SessionOptions {
+    pub(crate) fn options(&self) -> &SessionOptions {
         &self.options
     }
 
     /// What applying would change: a server dry run diffed against the live objects,
     /// and the members pruning would delete (none listed when pruning is off).
-    pub fn diff(&self) -> DiffReport {
+    pub(crate) fn diff(&self) -> DiffReport {
         let apply = &self.options.apply;
         let mut report = self.runtime.block_on(diff(
             &self.cluster,
@@ -153,7 +153,7 @@ impl Session {
     /// # Errors
     /// Only when the lock could not be taken; everything that went wrong while applying
     /// is in the report (see [`Session::problems`]).
-    pub fn apply(&self, reporter: &dyn Reporter) -> Result<Outcome, SessionError> {
+    pub(crate) fn apply(&self, reporter: &dyn Reporter) -> Result<Outcome, SessionError> {
         let cancel = Arc::new(AtomicBool::new(false));
         let options = ApplyOptions {
             cancel: Some(cancel.clone()),
@@ -228,7 +228,7 @@ impl Session {
     /// One sentence per problem of a failed run, secrets redacted: each failed or
     /// conflicting object, each object not ready, each failed prune, the run's own
     /// error, and what the run left undone.
-    pub fn problems(&self, report: &ApplyReport) -> Vec<String> {
+    pub(crate) fn problems(&self, report: &ApplyReport) -> Vec<String> {
         let mut out = Vec::new();
         for (object, status) in self.plan.objects.iter().zip(&report.status) {
             match status {

@@ -13,7 +13,7 @@ use super::resource::Resource;
 
 /// One object to wait for; `id` is the caller's (the plan index).
 #[derive(Debug, Clone)]
-pub struct WaitTarget {
+pub(crate) struct WaitTarget {
     pub id: usize,
     pub resource: Resource,
     pub namespace: Option<String>,
@@ -38,7 +38,7 @@ const EVENTS_SHOWN: usize = 5;
 
 /// Polls until every target is ready, has failed, `timeout` passed or `stop` says so.
 /// Calls `ready` for each target as it becomes ready. Returns those that did not.
-pub async fn wait_ready(
+pub(crate) async fn wait_ready(
     client: &ApiClient,
     targets: &[WaitTarget],
     label_selector: &str,
@@ -181,7 +181,7 @@ fn event_time(e: &Value) -> &str {
 
 /// An object being deleted; `id` is the caller's.
 #[derive(Debug, Clone)]
-pub struct GoneTarget {
+pub(crate) struct GoneTarget {
     pub id: usize,
     pub resource: Resource,
     pub namespace: Option<String>,
@@ -193,7 +193,7 @@ pub struct GoneTarget {
 /// `label_selector` (what deleted objects still carry), so waiting for N objects of k
 /// kinds costs k requests a round, whatever N. Returns those still there, each with
 /// what holds it: its finalizers, or that its deletion has not started.
-pub async fn wait_gone(
+pub(crate) async fn wait_gone(
     client: &ApiClient,
     targets: &[GoneTarget],
     label_selector: &str,
@@ -245,14 +245,14 @@ fn live_of<'a>(items: &'a [Value], t: &GoneTarget) -> Option<&'a Value> {
 }
 
 /// Whether the server is deleting `object` (its `deletionTimestamp` is set).
-pub fn is_terminating(object: &Value) -> bool {
+pub(crate) fn is_terminating(object: &Value) -> bool {
     object
         .pointer("/metadata/deletionTimestamp")
         .is_some_and(|t| !t.is_null())
 }
 
 /// The finalizers of `object`.
-pub fn finalizers(object: &Value) -> Vec<String> {
+pub(crate) fn finalizers(object: &Value) -> Vec<String> {
     object
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)

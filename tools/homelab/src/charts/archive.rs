@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 /// Helm's limit on a chart's decompressed size.
-pub const MAX_UNPACKED_BYTES: u64 = 100 * 1024 * 1024;
+pub(crate) const MAX_UNPACKED_BYTES: u64 = 100 * 1024 * 1024;
 /// Far above any real chart (rook-ceph has a few hundred files).
-pub const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = 10_000;
 
 const BLOCK: usize = 512;
 
@@ -32,7 +32,7 @@ pub enum ArchiveError {
 }
 
 /// Checks every entry of the `.tgz` in `bytes`.
-pub fn check(bytes: &[u8]) -> Result<(), ArchiveError> {
+pub(crate) fn check(bytes: &[u8]) -> Result<(), ArchiveError> {
     check_within(bytes, MAX_UNPACKED_BYTES, MAX_ENTRIES)
 }
 
@@ -202,7 +202,7 @@ pub(crate) mod tests {
     use std::io::Write;
 
     /// One tar entry: a ustar header (checksum included) and its padded content.
-    pub fn entry(name: &str, kind: u8, content: &[u8]) -> Vec<u8> {
+    pub(crate) fn entry(name: &str, kind: u8, content: &[u8]) -> Vec<u8> {
         let mut header = [0u8; BLOCK];
         header[..name.len().min(100)].copy_from_slice(&name.as_bytes()[..name.len().min(100)]);
         header[100..107].copy_from_slice(b"0000644");
@@ -219,7 +219,7 @@ pub(crate) mod tests {
         out
     }
 
-    pub fn tgz(entries: &[Vec<u8>]) -> Vec<u8> {
+    pub(crate) fn tgz(entries: &[Vec<u8>]) -> Vec<u8> {
         let mut tar: Vec<u8> = entries.concat();
         tar.extend_from_slice(&[0u8; 2 * BLOCK]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -2,4 +2,4 @@
 //! `homelab_secrets::atomic`; the chart cache, `releases.lock`, `release.toml`
 //! rewrites, `render --out` and exports reach it through this path.
 
-pub use homelab_secrets::atomic::write;
+pub(crate) use homelab_secrets::atomic::write;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{atomic, digest};
 
 /// Overrides the whole cache folder (tests point it at a temp dir).
-pub const CACHE_ENV: &str = "HOMELAB_CACHE_DIR";
+pub(crate) const CACHE_ENV: &str = "HOMELAB_CACHE_DIR";
 
 #[derive(Debug, Clone)]
 pub struct ChartCache {

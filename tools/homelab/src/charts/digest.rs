@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// The `sha256:<hex>` digest of `bytes`.
-pub fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
@@ -11,7 +11,7 @@ pub fn sha256(bytes: &[u8]) -> String {
 
 /// The hex part of a digest written either way, lowercased; `None` if it is not a
 /// sha256 digest.
-pub fn hex_part(digest: &str) -> Option<String> {
+pub(crate) fn hex_part(digest: &str) -> Option<String> {
     let hex = digest
         .strip_prefix("sha256:")
         .unwrap_or(digest)

@@ -8,13 +8,13 @@ const MAX_BODY: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 #[error("Failed to download {url}: {message}")]
-pub struct FetchError {
+pub(crate) struct FetchError {
     pub url: String,
     pub message: String,
 }
 
 /// GETs `url` and returns its body.
-pub fn get(url: &str) -> Result<Vec<u8>, FetchError> {
+pub(crate) fn get(url: &str) -> Result<Vec<u8>, FetchError> {
     let error = |message: String| FetchError {
         url: url.to_string(),
         message,

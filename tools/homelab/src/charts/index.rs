@@ -127,7 +127,7 @@ impl IndexEntry {
 }
 
 /// The index URL of a repository.
-pub fn index_url(repository: &str) -> String {
+pub(crate) fn index_url(repository: &str) -> String {
     format!("{}/index.yaml", repository.trim_end_matches('/'))
 }
 

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::atomic;
 
 /// Where the lock file lives, relative to the lab root.
-pub const LOCK_PATH: &str = "releases/releases.lock";
+pub(crate) const LOCK_PATH: &str = "releases/releases.lock";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockFile {
+pub(crate) struct LockFile {
     #[serde(default, rename = "chart")]
     pub charts: Vec<LockedChart>,
 }
@@ -20,7 +20,7 @@ pub struct LockFile {
 /// One pinned chart archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockedChart {
+pub(crate) struct LockedChart {
     pub release: String,
     pub repository: String,
     pub name: String,
@@ -52,7 +52,7 @@ pub enum LockError {
 
 impl LockFile {
     /// Reads `root/releases/releases.lock`; a missing file is an empty lock.
-    pub fn read(root: &Path) -> Result<LockFile, LockError> {
+    pub(crate) fn read(root: &Path) -> Result<LockFile, LockError> {
         let path = root.join(LOCK_PATH);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -71,7 +71,7 @@ impl LockFile {
     }
 
     /// Writes the lock atomically, sorted by release.
-    pub fn write(&self, root: &Path) -> Result<(), LockError> {
+    pub(crate) fn write(&self, root: &Path) -> Result<(), LockError> {
         let mut sorted = self.clone();
         sorted.charts.sort_by(|a, b| a.release.cmp(&b.release));
         let body = toml::to_string_pretty(&sorted).unwrap_or_default();
@@ -84,12 +84,12 @@ impl LockFile {
         })
     }
 
-    pub fn get(&self, release: &str) -> Option<&LockedChart> {
+    pub(crate) fn get(&self, release: &str) -> Option<&LockedChart> {
         self.charts.iter().find(|c| c.release == release)
     }
 
     /// Replaces or adds the entry for `chart.release`.
-    pub fn upsert(&mut self, chart: LockedChart) {
+    pub(crate) fn upsert(&mut self, chart: LockedChart) {
         match self.charts.iter_mut().find(|c| c.release == chart.release) {
             Some(existing) => *existing = chart,
             None => self.charts.push(chart),

@@ -2,15 +2,15 @@
 //! content-addressed cache, and fetching. Rendering reads only the cache ([`cache::ChartCache::archive`]);
 //! only `homelab charts lock|pull|update` touch the network.
 
-pub mod archive;
-pub mod atomic;
-pub mod cache;
-pub mod digest;
-pub mod fetch;
+pub(crate) mod archive;
+pub(crate) mod atomic;
+pub(crate) mod cache;
+pub(crate) mod digest;
+pub(crate) mod fetch;
 pub mod index;
-pub mod lock;
+pub(crate) mod lock;
 pub mod oci;
-pub mod ops;
+pub(crate) mod ops;
 
 pub use cache::ChartCache;
-pub use lock::{LockFile, LockedChart, LOCK_PATH};
+pub(crate) use lock::{LockFile, LOCK_PATH};

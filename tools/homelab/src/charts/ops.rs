@@ -16,7 +16,7 @@ use super::oci::{self, OciError, OciRef, Registry};
 
 /// A release's repository chart, as release.toml pins it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoChart {
+pub(crate) struct RepoChart {
     pub release: String,
     pub repository: String,
     pub name: String,
@@ -24,7 +24,7 @@ pub struct RepoChart {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ChartsError {
+pub(crate) enum ChartsError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error(transparent)]
@@ -99,7 +99,7 @@ impl Indexes {
 
 /// Resolves every chart against its repository index and writes releases.lock with
 /// exactly these releases. Returns the lock written.
-pub fn lock(root: &Path, charts: &[RepoChart]) -> Result<LockFile, ChartsError> {
+pub(crate) fn lock(root: &Path, charts: &[RepoChart]) -> Result<LockFile, ChartsError> {
     let mut indexes = Indexes::default();
     let mut lock = LockFile::default();
     for chart in charts {
@@ -149,7 +149,10 @@ fn resolve(indexes: &mut Indexes, chart: &RepoChart) -> Result<LockedChart, Char
 }
 
 /// The lock entry for `chart`, refusing one that no longer matches release.toml.
-pub fn locked<'a>(lock: &'a LockFile, chart: &RepoChart) -> Result<&'a LockedChart, ChartsError> {
+pub(crate) fn locked<'a>(
+    lock: &'a LockFile,
+    chart: &RepoChart,
+) -> Result<&'a LockedChart, ChartsError> {
     let entry = lock
         .get(&chart.release)
         .ok_or_else(|| ChartsError::NotLocked {
@@ -173,14 +176,14 @@ pub fn locked<'a>(lock: &'a LockFile, chart: &RepoChart) -> Result<&'a LockedCha
 
 /// What `pull` did for one chart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pulled {
+pub(crate) enum Pulled {
     AlreadyCached(PathBuf),
     Downloaded(PathBuf),
 }
 
 /// Downloads every locked chart missing from the cache, verifying each archive against
 /// releases.lock and against the repository index before storing it.
-pub fn pull(
+pub(crate) fn pull(
     root: &Path,
     charts: &[RepoChart],
     cache: &ChartCache,
@@ -251,7 +254,7 @@ fn pull_oci(registry: &mut Registry, entry: &LockedChart) -> Result<Vec<u8>, Cha
 /// Moves `chart` to `version` (or the newest stable version in its index): rewrites the
 /// `version` line of release.toml's `[chart]` table, keeping every other byte, and
 /// updates its releases.lock entry. Returns the new version.
-pub fn update(
+pub(crate) fn update(
     root: &Path,
     release_toml: &Path,
     chart: &RepoChart,

@@ -22,7 +22,7 @@ use super::{GlobalArgs, OutputFormat};
 
 /// How to reach the cluster; shared by `apply` and `diff`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct KubeArgs {
+pub(crate) struct KubeArgs {
     /// The environment (a key of releases/environments.toml)
     #[arg(short = 'e', long = "env", value_name = "ENV")]
     pub env: String,
@@ -38,7 +38,7 @@ pub struct KubeArgs {
 
 /// Which kubeconfig and context; `deploy` takes the same for its cluster layer.
 #[derive(Debug, Clone, clap::Args)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// The kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -52,7 +52,7 @@ pub struct TargetArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     pub kube: KubeArgs,
     /// Server-side dry run: the server validates every object and stores nothing
@@ -69,7 +69,7 @@ pub struct Args {
 /// How an apply behaves; `homelab deploy` takes the same flags for its cluster layer.
 /// The defaults are [`SessionOptions::default`]'s.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ApplyFlags {
+pub(crate) struct ApplyFlags {
     /// Take over fields that other field managers own
     #[arg(long)]
     pub force_conflicts: bool,
@@ -195,7 +195,7 @@ pub(crate) fn resolve_context(kube: &KubeArgs, lab: &Lab) -> anyhow::Result<Reso
     Ok(resolved)
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = args
         .flags
         .session_options(args.dry_run, args.kube.concurrency);

@@ -13,13 +13,13 @@ use crate::Lab;
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     pub command: ChartsCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum ChartsCommand {
+pub(crate) enum ChartsCommand {
     /// Resolve every repository chart in its index.yaml (or its OCI registry's manifest)
     /// and write releases/releases.lock (archive URL or pinned manifest, version, sha256)
     Lock,
@@ -38,7 +38,7 @@ pub enum ChartsCommand {
 }
 
 /// Every release's repository chart, in the lab's order.
-pub fn repo_charts(lab: &Lab) -> Vec<RepoChart> {
+pub(super) fn repo_charts(lab: &Lab) -> Vec<RepoChart> {
     lab.releases
         .iter()
         .filter_map(|r| match &r.release().chart {
@@ -57,7 +57,7 @@ pub fn repo_charts(lab: &Lab) -> Vec<RepoChart> {
         .collect()
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

@@ -9,9 +9,9 @@ use super::{GlobalArgs, OutputFormat};
 #[command(
     after_help = "Examples:\n  homelab check\n  homelab check --output json\n  homelab check --inventory inventory.json"
 )]
-pub struct Args {}
+pub(crate) struct Args {}
 
-pub fn run(_args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(_args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

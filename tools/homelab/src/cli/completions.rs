@@ -10,12 +10,12 @@ use clap_complete::Shell;
 #[command(
     after_help = "Example:\n  homelab completions bash > ~/.local/share/bash-completion/completions/homelab"
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// The shell to generate completions for
     pub shell: Shell,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut command = super::Cli::command();
     clap_complete::generate(args.shell, &mut command, "homelab", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)

@@ -41,7 +41,7 @@ use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment to deploy (a key of releases/environments.toml); hosts are the
     /// same for every environment, so `--hosts-only` does not need it
     #[arg(short, long, value_name = "ENV")]
@@ -115,7 +115,7 @@ pub struct Args {
 
 /// How the cluster layer is reached and applied; the same options as `homelab apply`.
 #[derive(Debug, clap::Args)]
-pub struct ClusterArgs {
+pub(crate) struct ClusterArgs {
     #[command(flatten)]
     pub target: super::apply::TargetArgs,
     #[command(flatten)]
@@ -140,7 +140,7 @@ impl ClusterArgs {
     }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     if args.env.is_none() && !args.hosts_only {
         eprintln!(
             "error: Deploying the cluster needs an environment: pass `-e ENV`, or `--hosts-only` to rebuild only the hosts"

@@ -39,7 +39,7 @@ use super::final_event;
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment, the releases (`-l`) and how to reach the cluster, as for apply
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -81,7 +81,7 @@ impl Args {
     }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut requests = 0;
     let result = destroy(args, global, &mut requests);

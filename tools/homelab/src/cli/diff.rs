@@ -16,7 +16,7 @@ use super::paint::{paint_for, Paint};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     pub kube: KubeArgs,
     /// Exit with 2 when there are changes
@@ -30,7 +30,7 @@ pub struct Args {
     pub allow_data_loss: bool,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = SessionOptions {
         concurrency: args.kube.concurrency,
         apply: ApplyOptions {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// A command-line duration; `Display` writes the largest unit that divides it evenly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DurationArg(pub Duration);
+pub(crate) struct DurationArg(pub Duration);
 
 impl FromStr for DurationArg {
     type Err = String;

@@ -12,13 +12,13 @@ use crate::render::{self, LabInput, RenderOptions};
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     pub target: Target,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Target {
+pub(crate) enum Target {
     /// Write helmfile.yaml, values and manifests that real Helmfile can sync
     Helmfile {
         /// The environment to export
@@ -30,7 +30,7 @@ pub enum Target {
     },
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Target::Helmfile { env, out } = &args.target;
     let lab = match global.load_lab() {
         Ok(lab) => lab,

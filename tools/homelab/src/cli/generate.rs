@@ -12,14 +12,14 @@ use crate::generate::{self, files, ReleaseInput};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Change nothing: list stale, missing and obsolete files with a unified diff, and
     /// exit 1 when there is any
     #[arg(long)]
     pub check: bool,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

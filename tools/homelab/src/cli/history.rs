@@ -15,7 +15,7 @@ use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment, the releases (`-l`: only revisions that applied them) and how
     /// to reach the cluster, as for apply
     #[command(flatten)]
@@ -37,7 +37,7 @@ pub(crate) fn connect(
     Ok((runtime, cluster))
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     settle(history(args, global))
 }
 

@@ -12,13 +12,13 @@ use crate::import::{self, WriteError};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     pub source: Source,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Source {
+pub(crate) enum Source {
     /// Read a Helmfile (with helm-secrets) and write releases/<name>/ for each release
     Helmfile {
         /// helmfile.yaml, or the folder holding it
@@ -33,7 +33,7 @@ pub enum Source {
     },
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let Source::Helmfile {
         path,
         dry_run,

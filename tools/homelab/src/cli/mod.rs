@@ -44,12 +44,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use report::{print_diagnostics, render_diagnostics};
+pub(crate) use report::print_diagnostics;
+pub use report::render_diagnostics;
 
 /// Declare a NixOS + Kubernetes home lab in one repository; render, diff and apply it.
 #[derive(Debug, Parser)]
 #[command(name = "homelab", version, about, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -58,7 +59,7 @@ pub struct Cli {
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// The lab repository [default: the nearest folder upwards with releases/environments.toml]
     #[arg(
         short = 'C',
@@ -78,13 +79,13 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Validate the inventory, environments and releases, and summarise the lab
     Check(check::Args),
     /// Write the hosts' generated configs (generated/hosts/<host>/…) from the inventory and releases
@@ -176,7 +177,7 @@ pub fn main() -> ExitCode {
 impl GlobalArgs {
     /// The lab root: `--root`, or the nearest folder upwards holding
     /// `releases/environments.toml`, or the current directory.
-    pub fn lab_root(&self) -> PathBuf {
+    pub(crate) fn lab_root(&self) -> PathBuf {
         if let Some(root) = &self.root {
             return root.clone();
         }
@@ -186,14 +187,14 @@ impl GlobalArgs {
             .map_or(cwd.clone(), PathBuf::from)
     }
 
-    pub fn load_options(&self) -> crate::LoadOptions {
+    pub(crate) fn load_options(&self) -> crate::LoadOptions {
         crate::LoadOptions {
             inventory_json: self.inventory.clone(),
         }
     }
 
     /// Loads the lab, printing its problems when it is invalid.
-    pub fn load_lab(&self) -> Result<crate::Lab, ExitCode> {
+    pub(crate) fn load_lab(&self) -> Result<crate::Lab, ExitCode> {
         crate::Lab::load(&self.lab_root(), &self.load_options()).map_err(|problems| {
             print_diagnostics(&problems, self.output);
             ExitCode::from(1)

@@ -14,24 +14,24 @@ impl Paint {
             text.to_string()
         }
     }
-    pub fn green(&self, t: &str) -> String {
+    pub(super) fn green(&self, t: &str) -> String {
         self.wrap("32", t)
     }
-    pub fn red(&self, t: &str) -> String {
+    pub(super) fn red(&self, t: &str) -> String {
         self.wrap("31", t)
     }
-    pub fn yellow(&self, t: &str) -> String {
+    pub(super) fn yellow(&self, t: &str) -> String {
         self.wrap("33", t)
     }
-    pub fn cyan(&self, t: &str) -> String {
+    pub(super) fn cyan(&self, t: &str) -> String {
         self.wrap("36", t)
     }
-    pub fn bold(&self, t: &str) -> String {
+    pub(super) fn bold(&self, t: &str) -> String {
         self.wrap("1", t)
     }
 
     /// Colours a unified diff: `+` green, `-` red, `@@` cyan, headers bold.
-    pub fn diff(&self, text: &str) -> String {
+    pub(super) fn diff(&self, text: &str) -> String {
         if !self.color {
             return text.to_string();
         }

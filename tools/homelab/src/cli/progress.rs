@@ -165,7 +165,8 @@ mod tests {
     use indicatif::InMemoryTerm;
 
     use super::*;
-    use crate::apply::{Action, StageKind};
+    use crate::apply::plan::StageKind;
+    use crate::apply::Action;
 
     fn applied(object: &str) -> Event {
         Event::Applied {

@@ -37,7 +37,7 @@ Exit codes: 0 all rendered, 1 any selected release failed (then nothing is print
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = CONTEXT_HELP)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment to render (a key of releases/environments.toml)
     #[arg(short = 'e', long = "env", value_name = "ENV")]
     pub env: String,
@@ -55,7 +55,7 @@ pub struct Args {
 }
 
 /// Parses `-l` values: `name=a,name=b`, or bare names.
-pub fn parse_selector(raw: &[String]) -> anyhow::Result<Vec<String>> {
+pub(super) fn parse_selector(raw: &[String]) -> anyhow::Result<Vec<String>> {
     let mut names = Vec::new();
     for part in raw
         .iter()
@@ -74,7 +74,7 @@ pub fn parse_selector(raw: &[String]) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),
@@ -111,7 +111,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Warnings and per-release problems on stderr (or as JSON on stdout with `--out`).
-pub fn report(set: &RenderedSet, format: OutputFormat) {
+pub(super) fn report(set: &RenderedSet, format: OutputFormat) {
     if format == OutputFormat::Json {
         let summary = json!({
             "environment": set.environment,

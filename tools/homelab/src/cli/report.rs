@@ -35,7 +35,7 @@ pub fn render_diagnostics(problems: &Diagnostics, color: bool) -> String {
 }
 
 /// Prints diagnostics to stderr, or as a JSON document to stdout with `--output json`.
-pub fn print_diagnostics(problems: &Diagnostics, format: OutputFormat) {
+pub(crate) fn print_diagnostics(problems: &Diagnostics, format: OutputFormat) {
     match format {
         OutputFormat::Json => {
             let report = JsonReport {

@@ -15,7 +15,7 @@ use super::revision::render_revision;
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment, the releases (`-l`) and how to reach the cluster, as for apply
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -30,7 +30,7 @@ pub struct Args {
     pub flags: ApplyFlags,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     settle(rollback(args, global))
 }
 

@@ -15,13 +15,13 @@ use homelab_secrets::{
 use super::confirm::{self, Decision, StdioPrompt};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     pub command: SecretsCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum SecretsCommand {
+pub(crate) enum SecretsCommand {
     /// Write a new age identity (mode 0600) and print its public key
     Keygen {
         /// Where to write it [default: $XDG_CONFIG_HOME/sops/age/keys.txt]; never overwritten
@@ -155,7 +155,7 @@ fn confirm(yes: bool) -> anyhow::Result<bool> {
     }
 }
 
-pub fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &super::GlobalArgs) -> anyhow::Result<ExitCode> {
     let keys = KeySources::from_env();
     match &args.command {
         SecretsCommand::Keygen { out } => keygen(out.as_ref(), &keys)?,

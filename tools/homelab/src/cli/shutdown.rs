@@ -15,7 +15,7 @@ use super::duration::DurationArg;
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment whose cluster the nodes belong to (a key of releases/environments.toml)
     #[arg(short, long, value_name = "ENV")]
     pub env: String,
@@ -32,7 +32,7 @@ pub struct Args {
     pub target: TargetArgs,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

@@ -12,7 +12,7 @@ use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Only this environment (every environment when absent)
     #[arg(short = 'e', long = "env", value_name = "ENV")]
     pub env: Vec<String>,
@@ -21,7 +21,7 @@ pub struct Args {
     pub kubeconfig: Option<PathBuf>,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     settle(status(args, global))
 }
 

@@ -18,7 +18,7 @@ use super::exit::{settle, Reported};
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The environment, the releases (`-l`) and how to reach the cluster, as for apply
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -38,7 +38,7 @@ impl Reporter for Lines {
     }
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     settle(
         prepare(&args.kube, global, SessionOptions::default())
             .and_then(|session| run_tests(&session, args).map_err(|code| Reported(code).into())),

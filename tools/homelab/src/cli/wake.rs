@@ -13,7 +13,7 @@ use super::duration::DurationArg;
 use super::GlobalArgs;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The hosts to wake (names in hosts/inventory.nix, each with a `mac`)
     #[arg(required = true, value_name = "HOST")]
     pub hosts: Vec<String>,
@@ -34,7 +34,7 @@ pub struct Args {
     pub send_to: Option<IpAddr>,
 }
 
-pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lab = match global.load_lab() {
         Ok(lab) => lab,
         Err(code) => return Ok(code),

@@ -24,11 +24,11 @@ const ACTIVATE: &str = "sw/bin/homelab-activate";
 
 /// A NixOS system in the Nix store, as `nix build` printed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SystemPath(String);
+pub(crate) struct SystemPath(String);
 
 impl SystemPath {
     /// `/nix/store/<name>` with a name of store path characters only (`[A-Za-z0-9+._?=-]`).
-    pub fn parse(s: &str) -> Result<SystemPath, String> {
+    pub(crate) fn parse(s: &str) -> Result<SystemPath, String> {
         let name = s
             .strip_prefix("/nix/store/")
             .ok_or_else(|| format!("`{}` is not in /nix/store", s.escape_debug()))?;
@@ -42,7 +42,7 @@ impl SystemPath {
         Ok(SystemPath(s.to_string()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
@@ -53,7 +53,7 @@ impl SystemPath {
 
 /// `nix copy` arguments that send `system`'s closure to the host (with `NIX_SSHOPTS`
 /// for a port).
-pub fn copy_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
+pub(crate) fn copy_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
     vec![
         "copy".into(),
         "--to".into(),
@@ -64,7 +64,7 @@ pub fn copy_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
 }
 
 /// `ssh` arguments running `words` as root on the host (`sudo` for another login).
-pub fn as_root(host: &HostTarget, words: &[&str]) -> Vec<OsString> {
+pub(crate) fn as_root(host: &HostTarget, words: &[&str]) -> Vec<OsString> {
     let mut command: Vec<&str> = Vec::new();
     if host.ssh.user() != Some("root") {
         command.push("sudo");
@@ -75,21 +75,25 @@ pub fn as_root(host: &HostTarget, words: &[&str]) -> Vec<OsString> {
 
 /// Switches to `system` with `switch-to-configuration test`, after arming the timer
 /// that switches back after `timeout` unless confirmed.
-pub fn activate_args(host: &HostTarget, system: &SystemPath, timeout: Duration) -> Vec<OsString> {
+pub(crate) fn activate_args(
+    host: &HostTarget,
+    system: &SystemPath,
+    timeout: Duration,
+) -> Vec<OsString> {
     let seconds = timeout.as_secs().max(1).to_string();
     let script = system.join(ACTIVATE);
     as_root(host, &[&script, "activate", system.as_str(), &seconds])
 }
 
 /// Confirms `system`: stops the timer, sets the system profile and the boot entry.
-pub fn confirm_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
+pub(crate) fn confirm_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
     let script = system.join(ACTIVATE);
     as_root(host, &[&script, "confirm", system.as_str()])
 }
 
 /// Switches back to the generation that ran before `system` was activated, confirmed
 /// or not (its profile and boot entry too).
-pub fn rollback_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
+pub(crate) fn rollback_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
     let script = system.join(ACTIVATE);
     as_root(host, &[&script, "rollback", system.as_str()])
 }
@@ -99,7 +103,7 @@ const BOOT_PARTS: [&str; 3] = ["kernel", "initrd", "kernel-modules"];
 
 /// One round trip: the running system, then the booted system's and `system`'s
 /// kernel, initrd and kernel modules, resolved.
-pub fn state_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
+pub(crate) fn state_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
     let mut words = vec![
         "readlink".to_string(),
         "-f".into(),
@@ -113,14 +117,14 @@ pub fn state_args(host: &HostTarget, system: &SystemPath) -> Vec<OsString> {
 
 /// What a host runs, read by [`state_args`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostState {
+pub(crate) struct HostState {
     pub current: String,
     /// The boot parts (`kernel`, …) that differ between the booted and the new system.
     pub reboot_for: Vec<&'static str>,
 }
 
 impl HostState {
-    pub fn parse(lines: &[String]) -> Result<HostState, String> {
+    pub(crate) fn parse(lines: &[String]) -> Result<HostState, String> {
         if lines.len() != 1 + 2 * BOOT_PARTS.len() {
             return Err(format!(
                 "expected {} lines from `readlink -f`, got {}",
@@ -143,12 +147,12 @@ impl HostState {
 }
 
 /// Reboots the host (its boot entry is the confirmed system).
-pub fn reboot_args(host: &HostTarget) -> Vec<OsString> {
+pub(crate) fn reboot_args(host: &HostTarget) -> Vec<OsString> {
     as_root(host, &["systemctl", "reboot"])
 }
 
 /// Powers the host off.
-pub fn poweroff_args(host: &HostTarget) -> Vec<OsString> {
+pub(crate) fn poweroff_args(host: &HostTarget) -> Vec<OsString> {
     as_root(host, &["systemctl", "poweroff"])
 }
 

@@ -21,7 +21,7 @@ use super::hosts::{nix_ssh_options, ssh_args, HostPlan, HostTarget};
 
 /// How the closures are built and read.
 #[derive(Debug, Clone)]
-pub struct ClosureOptions {
+pub(crate) struct ClosureOptions {
     /// The flake holding `nixosConfigurations` (the lab's root folder).
     pub flake: OsString,
     /// `nix`, found on PATH unless a path is given.
@@ -33,7 +33,7 @@ pub struct ClosureOptions {
 }
 
 impl ClosureOptions {
-    pub fn new(flake: OsString) -> ClosureOptions {
+    pub(crate) fn new(flake: OsString) -> ClosureOptions {
         ClosureOptions {
             flake,
             nix: "nix".into(),
@@ -45,7 +45,7 @@ impl ClosureOptions {
 
 /// What a switch would do to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostChange {
+pub(crate) enum HostChange {
     /// The host already runs this system.
     Unchanged { current: String },
     /// The host runs `current`; the switch would activate `next`.
@@ -57,12 +57,12 @@ pub enum HostChange {
 }
 
 impl HostChange {
-    pub fn is_change(&self) -> bool {
+    pub(crate) fn is_change(&self) -> bool {
         matches!(self, HostChange::Changes { .. })
     }
 
     /// Whether the plan for this host is incomplete.
-    pub fn is_problem(&self) -> bool {
+    pub(crate) fn is_problem(&self) -> bool {
         matches!(
             self,
             HostChange::Unreachable { .. } | HostChange::BuildFailed { .. }
@@ -71,7 +71,7 @@ impl HostChange {
 }
 
 /// `nix build` arguments for a host's system toplevel.
-pub fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsString> {
+pub(crate) fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsString> {
     let mut installable = options.flake.clone();
     installable.push(format!(
         "#nixosConfigurations.{}.config.system.build.toplevel",
@@ -94,13 +94,16 @@ pub fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsString> 
 }
 
 /// `ssh` arguments that print the system a host runs now.
-pub fn current_system_args(host: &HostTarget) -> Vec<OsString> {
+pub(crate) fn current_system_args(host: &HostTarget) -> Vec<OsString> {
     ssh_args(host, &["readlink", "-f", "/run/current-system"])
 }
 
 /// Each planned host with what a switch would do to it, in plan order. Hosts are
 /// looked at in parallel; nothing on them changes.
-pub fn plan_closures(plan: &HostPlan, options: &ClosureOptions) -> Vec<(String, HostChange)> {
+pub(crate) fn plan_closures(
+    plan: &HostPlan,
+    options: &ClosureOptions,
+) -> Vec<(String, HostChange)> {
     let hosts: Vec<&HostTarget> = plan.hosts().collect();
     thread::scope(|s| {
         let handles: Vec<_> = hosts

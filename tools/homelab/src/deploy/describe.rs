@@ -10,7 +10,7 @@ use super::hosts::{nix_ssh_options, probe_args, rebuild_args, HostPlan, HostTarg
 use super::hosts_run::{Gate, RunOptions};
 
 /// The commands a deploy would run, in order, without running them.
-pub fn describe(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>) -> String {
+pub(crate) fn describe(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>) -> String {
     let mut out = String::new();
     for host in plan.hosts() {
         out.push_str(&format!(

@@ -17,7 +17,7 @@ use crate::apply::ApiClient;
 const ROUND: Duration = Duration::from_millis(250);
 
 /// Evicts the pods of `node` that a drain moves, and waits until they are gone.
-pub async fn drain(
+pub(crate) async fn drain(
     api: &ApiClient,
     node: &str,
     timeout: Duration,

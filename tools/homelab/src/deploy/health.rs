@@ -25,7 +25,7 @@ const POLL: Duration = Duration::from_millis(200);
 
 /// What one host must show to be healthy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct HostHealth {
+pub(crate) struct HostHealth {
     pub api: bool,
     pub node: Option<NodeExpectation>,
     /// Where CoreDNS answers and the name asked for.
@@ -35,7 +35,7 @@ pub struct HostHealth {
 
 /// The Node as the inventory declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeExpectation {
+pub(crate) struct NodeExpectation {
     pub name: String,
     pub kubelet_version: String,
     pub labels: BTreeMap<String, String>,
@@ -45,13 +45,13 @@ pub struct NodeExpectation {
 /// Where the DNS and ingress checks connect instead of the inventory's addresses (for
 /// tests on loopback; hidden options of `deploy`).
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub dns: Option<SocketAddr>,
     pub ingress_address: Option<IpAddr>,
 }
 
 /// The checks for host `name`; `ingress_ports` are the entry points' listen ports.
-pub fn expectations(
+pub(crate) fn expectations(
     inventory: &Inventory,
     name: &str,
     ingress_ports: &[u16],
@@ -96,7 +96,7 @@ pub fn expectations(
 }
 
 /// Polls every check until all pass or `timeout` ends; `Err` names the last failure.
-pub fn wait_healthy(
+pub(crate) fn wait_healthy(
     health: &HostHealth,
     nodes: Option<&dyn NodeOps>,
     timeout: Duration,
@@ -114,7 +114,7 @@ pub fn wait_healthy(
 }
 
 /// Every check once, in order; the first failure.
-pub fn check_once(health: &HostHealth, nodes: Option<&dyn NodeOps>) -> Result<(), String> {
+pub(crate) fn check_once(health: &HostHealth, nodes: Option<&dyn NodeOps>) -> Result<(), String> {
     if let Some(nodes) = nodes {
         if health.api {
             nodes.readyz()?;
@@ -137,7 +137,7 @@ pub fn check_once(health: &HostHealth, nodes: Option<&dyn NodeOps>) -> Result<()
 }
 
 /// Ready, the expected kubelet, and the inventory's labels and taints present.
-pub fn node_matches(node: &Value, expected: &NodeExpectation) -> Result<(), String> {
+pub(crate) fn node_matches(node: &Value, expected: &NodeExpectation) -> Result<(), String> {
     let name = &expected.name;
     let ready = node["status"]["conditions"]
         .as_array()
@@ -215,7 +215,7 @@ fn dns_answers(at: SocketAddr, name: &str) -> Result<(), String> {
 }
 
 /// A standard query (recursion desired) for `name`, type A, class IN.
-pub fn dns_query(id: u16, name: &str) -> Vec<u8> {
+pub(crate) fn dns_query(id: u16, name: &str) -> Vec<u8> {
     let mut q = Vec::with_capacity(18 + name.len());
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);

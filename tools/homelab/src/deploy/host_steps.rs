@@ -22,7 +22,7 @@ use super::nodes::NodeOps;
 use super::remote::{self, Failure, Log, Step};
 
 /// What a host deploy needs besides the host.
-pub struct HostContext<'a> {
+pub(crate) struct HostContext<'a> {
     pub options: &'a RunOptions,
     pub nodes: Option<&'a dyn NodeOps>,
     pub health: HostHealth,
@@ -33,7 +33,7 @@ pub struct HostContext<'a> {
 const ROLLBACK_GRACE: Duration = Duration::from_secs(2);
 
 /// Deploys `host` and says how it ended.
-pub fn deploy(host: &HostTarget, ctx: &HostContext<'_>, log: Log<'_>) -> Outcome {
+pub(crate) fn deploy(host: &HostTarget, ctx: &HostContext<'_>, log: Log<'_>) -> Outcome {
     let started = Instant::now();
     match steps(host, ctx, log) {
         Ok(note) => {

@@ -14,7 +14,7 @@ use crate::names::SshTarget;
 
 /// One host to rebuild.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostTarget {
+pub(crate) struct HostTarget {
     pub name: String,
     /// Parsed, so it can never start with `-`: `nixos-rebuild` hands `--target-host`'s
     /// value to `ssh` without a `--`.
@@ -23,25 +23,25 @@ pub struct HostTarget {
 
 /// Hosts in stages: every host of a stage finishes before the next stage starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPlan {
+pub(crate) struct HostPlan {
     pub stages: Vec<Stage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stage {
+pub(crate) struct Stage {
     /// What the stage is, for progress and summaries ("control plane", "other hosts").
     pub label: &'static str,
     pub hosts: Vec<HostTarget>,
 }
 
 impl HostPlan {
-    pub fn hosts(&self) -> impl Iterator<Item = &HostTarget> {
+    pub(crate) fn hosts(&self) -> impl Iterator<Item = &HostTarget> {
         self.stages.iter().flat_map(|s| &s.hosts)
     }
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum HostPlanError {
+pub(crate) enum HostPlanError {
     #[error(
         "Host `{name}` is not in hosts/inventory.nix{suggestion}\n  help: the hosts are {known}"
     )]
@@ -57,7 +57,7 @@ pub enum HostPlanError {
 /// The hosts to rebuild: `selected` by name (all hosts when empty), control plane
 /// first, the rest sorted by name. A target `check` would refuse is refused here too,
 /// so no caller can hand one to a program.
-pub fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, HostPlanError> {
+pub(crate) fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, HostPlanError> {
     for name in selected {
         if !inventory.hosts.contains_key(name) {
             let known: Vec<&str> = inventory.hosts.keys().map(String::as_str).collect();
@@ -107,7 +107,7 @@ pub fn plan(inventory: &Inventory, selected: &[String]) -> Result<HostPlan, Host
 
 /// How each host is rebuilt.
 #[derive(Debug, Clone)]
-pub struct RebuildOptions {
+pub(crate) struct RebuildOptions {
     /// The flake holding `nixosConfigurations` (the lab's root folder).
     pub flake: OsString,
     /// Build on the target instead of locally (`--build-host` = `--target-host`), e.g.
@@ -116,7 +116,7 @@ pub struct RebuildOptions {
 }
 
 impl RebuildOptions {
-    pub fn for_root(root: &Path) -> RebuildOptions {
+    pub(crate) fn for_root(root: &Path) -> RebuildOptions {
         RebuildOptions {
             flake: root.as_os_str().to_owned(),
             build_on_target: false,
@@ -125,7 +125,7 @@ impl RebuildOptions {
 }
 
 /// The `nixos-rebuild` arguments for one host.
-pub fn rebuild_args(host: &HostTarget, options: &RebuildOptions) -> Vec<OsString> {
+pub(crate) fn rebuild_args(host: &HostTarget, options: &RebuildOptions) -> Vec<OsString> {
     let mut flake = options.flake.clone();
     flake.push("#");
     flake.push(&host.name);
@@ -150,7 +150,7 @@ pub fn rebuild_args(host: &HostTarget, options: &RebuildOptions) -> Vec<OsString
 
 /// `NIX_SSHOPTS` for `nixos-rebuild` and `nix` when the target names a port: neither
 /// takes one in the target itself. The port is a number, so it stays one option.
-pub fn nix_ssh_options(host: &HostTarget) -> Option<OsString> {
+pub(crate) fn nix_ssh_options(host: &HostTarget) -> Option<OsString> {
     let port = host.ssh.port()?;
     let mut options = std::env::var_os("NIX_SSHOPTS").unwrap_or_default();
     if !options.is_empty() {
@@ -162,7 +162,7 @@ pub fn nix_ssh_options(host: &HostTarget) -> Option<OsString> {
 
 /// `ssh` options then `--` and the destination: nothing from the inventory can be
 /// read as an option, whatever it holds.
-pub fn ssh_args(host: &HostTarget, command: &[&str]) -> Vec<OsString> {
+pub(crate) fn ssh_args(host: &HostTarget, command: &[&str]) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     if let Some(port) = host.ssh.port() {
         args.push("-p".into());
@@ -179,7 +179,7 @@ pub fn ssh_args(host: &HostTarget, command: &[&str]) -> Vec<OsString> {
 }
 
 /// The `ssh` arguments that check a host is reachable without changing anything.
-pub fn probe_args(host: &HostTarget) -> Vec<OsString> {
+pub(crate) fn probe_args(host: &HostTarget) -> Vec<OsString> {
     ssh_args(host, &["true"])
 }
 

@@ -27,14 +27,14 @@ use super::hosts::{
 };
 use super::nodes::NodeOps;
 use super::remote::{self, lock, Log, Step};
-pub use super::report::{Outcome, Report};
+pub(crate) use super::report::{Outcome, Report};
 
 /// The confirm timeout when neither the inventory nor `--confirm-timeout` gives one.
-pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a host deploy runs and how.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub jobs: NonZeroUsize,
     pub rebuild: RebuildOptions,
     /// `nixos-rebuild` (only with `--no-rollback`), found on PATH unless a path is given.
@@ -53,7 +53,7 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    pub fn new(rebuild: RebuildOptions, jobs: NonZeroUsize) -> RunOptions {
+    pub(crate) fn new(rebuild: RebuildOptions, jobs: NonZeroUsize) -> RunOptions {
         RunOptions {
             jobs,
             rebuild,
@@ -70,7 +70,7 @@ impl RunOptions {
 }
 
 /// Per-host facts from the inventory and the cluster the gate asks.
-pub struct Gate<'a> {
+pub(crate) struct Gate<'a> {
     pub nodes: Option<&'a dyn NodeOps>,
     pub health: BTreeMap<String, HostHealth>,
     /// Hosts' own `confirmTimeout`.
@@ -79,7 +79,7 @@ pub struct Gate<'a> {
 
 impl Gate<'_> {
     /// `--confirm-timeout`, else the host's `confirmTimeout`, else 30 s.
-    pub fn confirm_timeout(&self, host: &str, options: &RunOptions) -> Duration {
+    pub(crate) fn confirm_timeout(&self, host: &str, options: &RunOptions) -> Duration {
         options
             .confirm_timeout
             .or_else(|| self.confirm_timeouts.get(host).copied())
@@ -89,7 +89,7 @@ impl Gate<'_> {
 
 /// Probes every host, then deploys stage by stage. `log` receives progress and every
 /// line of the children's output.
-pub fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: Log<'_>) -> Report {
+pub(crate) fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: Log<'_>) -> Report {
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
     log(&format!(
         "== probing {} host(s) over SSH",

@@ -13,17 +13,17 @@
 //! The cluster layer itself is the apply engine ([`crate::apply`]), run exactly as
 //! `homelab apply` runs it.
 
-pub mod activate;
-pub mod closures;
-pub mod describe;
-pub mod drain;
-pub mod health;
-pub mod host_steps;
-pub mod hosts;
-pub mod hosts_run;
-pub mod nodes;
-pub mod plan;
-pub mod power;
-pub mod probe;
-pub mod remote;
-pub mod report;
+pub(crate) mod activate;
+pub(crate) mod closures;
+pub(crate) mod describe;
+pub(crate) mod drain;
+pub(crate) mod health;
+pub(crate) mod host_steps;
+pub(crate) mod hosts;
+pub(crate) mod hosts_run;
+pub(crate) mod nodes;
+pub(crate) mod plan;
+pub(crate) mod power;
+pub(crate) mod probe;
+pub(crate) mod remote;
+pub(crate) mod report;

@@ -12,7 +12,7 @@ use crate::apply::retry::RetryPolicy;
 use crate::apply::{ApiClient, ResolvedContext};
 
 /// The cluster as the host deploy sees it. Errors are sentences for the report.
-pub trait NodeOps: Sync {
+pub(crate) trait NodeOps: Sync {
     /// `GET /readyz` answered 200.
     fn readyz(&self) -> Result<(), String>;
     /// The Node object, `None` when the node has not registered.
@@ -30,7 +30,7 @@ pub trait NodeOps: Sync {
 }
 
 /// [`NodeOps`] over a kube context.
-pub struct KubeNodes {
+pub(crate) struct KubeNodes {
     runtime: tokio::runtime::Runtime,
     client: kube::Client,
     api: ApiClient,
@@ -38,7 +38,7 @@ pub struct KubeNodes {
 
 impl KubeNodes {
     /// Connects to `context`; nothing is sent yet.
-    pub fn connect(context: &ResolvedContext) -> Result<KubeNodes, String> {
+    pub(crate) fn connect(context: &ResolvedContext) -> Result<KubeNodes, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -14,7 +14,7 @@ use crate::apply::{Change, DiffReport};
 
 /// The cluster layer of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClusterPlan {
+pub(crate) enum ClusterPlan {
     /// The diff ran: one entry per object that would change, then the summary.
     Diff {
         entries: Vec<PlanEntry>,
@@ -29,7 +29,7 @@ pub enum ClusterPlan {
 
 /// One cluster object the plan would touch, or could not plan.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PlanEntry {
+pub(crate) struct PlanEntry {
     /// `create`, `change`, `prune`, `keep` (a prune the data-loss guard holds back),
     /// `conflict` or `error`.
     pub action: &'static str,
@@ -60,7 +60,7 @@ impl std::fmt::Display for PlanEntry {
 }
 
 impl ClusterPlan {
-    pub fn from_diff(report: &DiffReport) -> ClusterPlan {
+    pub(crate) fn from_diff(report: &DiffReport) -> ClusterPlan {
         let mut entries = Vec::new();
         for object in &report.objects {
             let name = &object.object;
@@ -141,21 +141,21 @@ impl ClusterPlan {
 
 /// Both layers; a layer left out by `--hosts-only` or `--cluster-only` is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployPlan {
+pub(crate) struct DeployPlan {
     pub env: String,
     pub hosts: Option<Vec<(String, HostChange)>>,
     pub cluster: Option<ClusterPlan>,
 }
 
 impl DeployPlan {
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         let hosts = self.hosts.iter().flatten().any(|(_, c)| c.is_change());
         hosts || self.cluster_changes()
     }
 
     /// Hosts that could not be planned, cluster objects whose dry run failed, or a
     /// cluster that could not be diffed.
-    pub fn problems(&self) -> usize {
+    pub(crate) fn problems(&self) -> usize {
         let hosts = self
             .hosts
             .iter()
@@ -172,7 +172,7 @@ impl DeployPlan {
 
     /// `hosts` narrowed to the hosts this plan found changed, stages kept in order:
     /// after a plan, hosts that already run their system are not switched again.
-    pub fn hosts_to_switch(&self, hosts: &HostPlan) -> HostPlan {
+    pub(crate) fn hosts_to_switch(&self, hosts: &HostPlan) -> HostPlan {
         let changed = |name: &str| {
             self.hosts
                 .iter()
@@ -197,11 +197,11 @@ impl DeployPlan {
     }
 
     /// Whether the cluster layer has anything to apply or prune.
-    pub fn cluster_changes(&self) -> bool {
+    pub(crate) fn cluster_changes(&self) -> bool {
         matches!(self.cluster, Some(ClusterPlan::Diff { changes: true, .. }))
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         if let Some(hosts) = &self.hosts {
             let width = hosts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
@@ -244,7 +244,7 @@ impl DeployPlan {
 
     /// The plan as one JSON object (`"event": "plan"`), a line of the same JSON-lines
     /// stream that `--output json` gives for apply.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let hosts = self.hosts.as_ref().map(|hosts| {
             hosts
                 .iter()

@@ -18,10 +18,10 @@ use super::probe::{probe_host, HostProbe};
 use super::remote::{self, Log, Step};
 
 /// The UDP port magic packets go to unless told otherwise.
-pub const WAKE_PORT: u16 = 9;
+pub(crate) const WAKE_PORT: u16 = 9;
 
 /// 6 × `0xFF`, then `mac` 16 times: 102 bytes.
-pub fn magic_packet(mac: [u8; 6]) -> Vec<u8> {
+pub(crate) fn magic_packet(mac: [u8; 6]) -> Vec<u8> {
     let mut packet = vec![0xFF; 6];
     for _ in 0..16 {
         packet.extend_from_slice(&mac);
@@ -30,7 +30,7 @@ pub fn magic_packet(mac: [u8; 6]) -> Vec<u8> {
 }
 
 /// The LAN's broadcast address; IPv6 has none, so an IPv6 LAN is refused.
-pub fn broadcast(lan: &IpNet) -> Result<Ipv4Addr, String> {
+pub(crate) fn broadcast(lan: &IpNet) -> Result<Ipv4Addr, String> {
     match lan {
         IpNet::V4(net) => Ok(net.broadcast()),
         IpNet::V6(_) => Err(format!(
@@ -41,7 +41,7 @@ pub fn broadcast(lan: &IpNet) -> Result<Ipv4Addr, String> {
 
 /// Sends the magic packet for `mac` to `to` (the LAN broadcast and port 9, or a test's
 /// loopback socket).
-pub fn send_magic_packet(mac: [u8; 6], to: SocketAddr) -> Result<(), String> {
+pub(crate) fn send_magic_packet(mac: [u8; 6], to: SocketAddr) -> Result<(), String> {
     let bind: SocketAddr = match to.ip() {
         IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -57,7 +57,11 @@ pub fn send_magic_packet(mac: [u8; 6], to: SocketAddr) -> Result<(), String> {
 }
 
 /// Polls the host over SSH until it answers, within `timeout`.
-pub fn wait_for_ssh(host: &HostTarget, ssh: &OsStr, timeout: Duration) -> Result<(), String> {
+pub(crate) fn wait_for_ssh(
+    host: &HostTarget,
+    ssh: &OsStr,
+    timeout: Duration,
+) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     loop {
         match probe_host(host, ssh) {
@@ -75,7 +79,7 @@ pub fn wait_for_ssh(host: &HostTarget, ssh: &OsStr, timeout: Duration) -> Result
 }
 
 /// Cordons and drains the node (when there is a cluster), then powers the host off.
-pub fn shutdown(
+pub(crate) fn shutdown(
     host: &HostTarget,
     ssh: &OsStr,
     nodes: Option<&dyn NodeOps>,

@@ -9,7 +9,7 @@ use super::remote::{self, Step};
 
 /// What [`probe_host`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostProbe {
+pub(crate) enum HostProbe {
     /// The host did not answer over SSH; the reason is `ssh`'s.
     Unreachable { reason: String },
     Reachable {
@@ -21,12 +21,6 @@ pub enum HostProbe {
         /// the booted and the current system: a reboot is needed when any does.
         reboot_for: Vec<&'static str>,
     },
-}
-
-impl HostProbe {
-    pub fn reboot_needed(&self) -> bool {
-        matches!(self, HostProbe::Reachable { reboot_for, .. } if !reboot_for.is_empty())
-    }
 }
 
 /// The words of the one remote command: the current system, then the booted and the
@@ -114,7 +108,9 @@ mod tests {
                 reboot_for: vec!["kernel"],
             }
         );
-        assert!(probe.reboot_needed());
+        assert!(
+            matches!(&probe, HostProbe::Reachable { reboot_for, .. } if !reboot_for.is_empty())
+        );
         let gone = probe_host(&host, OsStr::new("/nonexistent/ssh"));
         assert!(matches!(gone, HostProbe::Unreachable { .. }));
     }

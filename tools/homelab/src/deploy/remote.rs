@@ -13,11 +13,11 @@ use std::thread;
 const TAIL_LINES: usize = 20;
 
 /// The sink for progress and output lines; shared by the hosts of a stage.
-pub type Log<'a> = &'a (dyn Fn(&str) + Sync);
+pub(crate) type Log<'a> = &'a (dyn Fn(&str) + Sync);
 
 /// Why a command failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub reason: String,
     pub tail: Vec<String>,
     /// `ssh` exits with 255 when the connection itself failed (not the remote command).
@@ -25,7 +25,7 @@ pub struct Failure {
 }
 
 /// One command to run.
-pub struct Step<'a> {
+pub(crate) struct Step<'a> {
     pub program: &'a OsStr,
     pub args: Vec<OsString>,
     /// `NIX_SSHOPTS`, for `nix` and `nixos-rebuild` when the target names a port.
@@ -37,7 +37,7 @@ pub struct Step<'a> {
 }
 
 /// Runs `step` and returns its stdout lines, or why it failed.
-pub fn run(step: Step<'_>, log: Log<'_>) -> Result<Vec<String>, Failure> {
+pub(crate) fn run(step: Step<'_>, log: Log<'_>) -> Result<Vec<String>, Failure> {
     let shown = step.program.to_string_lossy().into_owned();
     let mut command = Command::new(step.program);
     if let Some(options) = &step.nix_ssh_options {
@@ -105,7 +105,7 @@ pub fn run(step: Step<'_>, log: Log<'_>) -> Result<Vec<String>, Failure> {
     }
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking log sink must not hide the other hosts' results.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// What happened to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Succeeded {
         took: Duration,
         note: String,
@@ -22,14 +22,14 @@ pub enum Outcome {
 
 /// Every planned host with its outcome, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub hosts: Vec<(String, Outcome)>,
     /// Whether the deploy stopped at the SSH probe, before any host changed.
     pub unreachable: bool,
 }
 
 impl Report {
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.hosts
             .iter()
             .all(|(_, o)| matches!(o, Outcome::Succeeded { .. }))
@@ -45,7 +45,7 @@ impl Report {
 
     /// The closing summary: what succeeded, what rolled back or failed (with the last
     /// lines of its output) and what was not started.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let ok = self.names(|o| matches!(o, Outcome::Succeeded { .. }));
         if self.succeeded() {
             return format!(

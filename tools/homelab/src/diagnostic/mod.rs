@@ -11,8 +11,8 @@ mod suggest;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use source::{SourceFile, Span};
-pub use suggest::{did_you_mean, unknown_field_help};
+pub(crate) use source::{SourceFile, Span};
+pub(crate) use suggest::{did_you_mean, unknown_field_help};
 
 /// One problem: what is wrong, where, and how to fix it when that is obvious.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! "Did you mean …?" for misspelt keys and names.
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -15,7 +15,7 @@ pub fn did_you_mean<'a>(
 
 /// Help for serde's "unknown field `x`, expected one of `a`, `b`" messages: the
 /// nearest valid key, or the whole list when none is close.
-pub fn unknown_field_help(message: &str) -> Option<String> {
+pub(crate) fn unknown_field_help(message: &str) -> Option<String> {
     let (rest, what) = if let Some(rest) = message.strip_prefix("unknown field `") {
         (rest, "keys")
     } else {

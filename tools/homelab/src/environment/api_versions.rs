@@ -9,7 +9,7 @@ use crate::names;
 /// Checks `text` is `group/version[/Kind]`: the group a DNS subdomain, the version a
 /// DNS label starting with a letter (`v1`, `v1beta1`), the kind a letter-led
 /// alphanumeric name starting upper-case. The reason when it is not.
-pub fn check(text: &str) -> Result<(), String> {
+pub(crate) fn check(text: &str) -> Result<(), String> {
     let parts: Vec<&str> = text.split('/').collect();
     let (group, version, kind) = match parts.as_slice() {
         [g, v] => (*g, *v, None),

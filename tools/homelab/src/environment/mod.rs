@@ -1,18 +1,19 @@
 //! The environments (clusters) releases are applied to, from `releases/environments.toml`.
 
-pub mod api_versions;
-pub mod model;
+pub(crate) mod api_versions;
+pub(crate) mod model;
 
 use std::path::Path;
 
-pub use model::{Environment, EnvironmentsFile, MAX_KEEP_REVISIONS};
+pub(crate) use model::MAX_KEEP_REVISIONS;
+pub use model::{Environment, EnvironmentsFile};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::names;
 use crate::toml_file::TomlFile;
 
 /// Where the environments file lives, relative to the repository root.
-pub const ENVIRONMENTS_PATH: &str = "releases/environments.toml";
+pub(crate) const ENVIRONMENTS_PATH: &str = "releases/environments.toml";
 
 /// Reads and checks `releases/environments.toml`.
 pub fn load(root: &Path) -> Result<TomlFile<EnvironmentsFile>, Diagnostics> {

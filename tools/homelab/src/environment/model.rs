@@ -31,7 +31,7 @@ pub struct Environment {
 
 /// The most revisions an environment may keep: each is a ConfigMap of up to a few
 /// hundred kilobytes in kube-system.
-pub const MAX_KEEP_REVISIONS: u32 = 100;
+pub(crate) const MAX_KEEP_REVISIONS: u32 = 100;
 
 impl Environment {
     /// Revisions kept in the cluster.

@@ -19,14 +19,14 @@ const TTL: u32 = 60;
 
 /// What the home domain resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HomeAnswer {
+pub(super) struct HomeAnswer {
     pub zone: String,
     pub v4: Option<IpAddr>,
     pub v6: Option<IpAddr>,
 }
 
 impl HomeAnswer {
-    pub fn from_inventory(inventory: &Inventory) -> Result<HomeAnswer, GenerateError> {
+    pub(super) fn from_inventory(inventory: &Inventory) -> Result<HomeAnswer, GenerateError> {
         let Some((name, ingress)) = inventory
             .hosts
             .iter()
@@ -67,7 +67,7 @@ fn tailscale_addresses(host: &Host) -> (Option<IpAddr>, Option<IpAddr>) {
 
 /// The Corefile for dns host `name`. Every name written is checked against its grammar,
 /// so none can open or close a block.
-pub fn render(
+pub(super) fn render(
     inventory: &Inventory,
     name: &str,
     answer: &HomeAnswer,

@@ -10,7 +10,7 @@ use super::{GenerateError, Origin, ReleaseInput};
 
 /// One forwarded port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryPointRef {
+pub(crate) struct EntryPointRef {
     pub listen: u16,
     pub node_port: u16,
     pub origin: Origin,
@@ -18,14 +18,14 @@ pub struct EntryPointRef {
 
 /// The ingress host and the ports its proxy forwards, ordered by listen port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngressRoutes {
+pub(crate) struct IngressRoutes {
     pub host: String,
     pub routes: Vec<EntryPointRef>,
 }
 
 impl IngressRoutes {
     /// `None` when the lab has neither an ingress host nor a `listen` entry point.
-    pub fn find(
+    pub(crate) fn find(
         inventory: &Inventory,
         releases: &[ReleaseInput<'_>],
     ) -> Result<Option<IngressRoutes>, GenerateError> {

@@ -19,15 +19,16 @@ use std::path::{Path, PathBuf};
 use crate::inventory::{Inventory, Role};
 use crate::release::Release;
 
-pub use error::{GenerateError, Origin};
-pub use ingress::{EntryPointRef, IngressRoutes};
+pub use error::GenerateError;
+pub(crate) use error::Origin;
+pub(crate) use ingress::IngressRoutes;
 pub use nginx_stream::{StreamOptions, StreamTarget};
 
 /// Where generated files live, relative to the repository root.
-pub const GENERATED_DIR: &str = "generated";
+pub(crate) const GENERATED_DIR: &str = "generated";
 
 /// Where the inventory is shown in headers and messages.
-pub const INVENTORY_DISPLAY: &str = "hosts/inventory.nix";
+pub(crate) const INVENTORY_DISPLAY: &str = "hosts/inventory.nix";
 
 /// A release and the path its `release.toml` is shown as (for headers and messages).
 #[derive(Debug, Clone, Copy)]
@@ -83,7 +84,7 @@ pub fn plan_with(
 }
 
 /// `generated/hosts/<host>/<file>`.
-pub fn host_file(host: &str, file: &str) -> PathBuf {
+pub(crate) fn host_file(host: &str, file: &str) -> PathBuf {
     Path::new(GENERATED_DIR).join("hosts").join(host).join(file)
 }
 

@@ -34,7 +34,7 @@ pub struct StreamTarget {
 /// The stream block's contents (nginx wraps them in `stream { … }`). Release names,
 /// entry point names and paths are checked against their grammar, so none can end a
 /// comment line or add a directive.
-pub fn render(
+pub(super) fn render(
     inventory: &Inventory,
     routes: &IngressRoutes,
     options: &StreamOptions,

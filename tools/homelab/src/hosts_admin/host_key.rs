@@ -10,7 +10,7 @@ use sha2::{Digest, Sha512};
 
 /// A new host key: the OpenSSH private key file's text (never written by us), the
 /// public key line and the age recipient.
-pub struct HostKey {
+pub(crate) struct HostKey {
     pub private_openssh: SecretString,
     pub public_openssh: String,
     pub age_recipient: String,
@@ -19,10 +19,10 @@ pub struct HostKey {
 /// Why no key could be made.
 #[derive(Debug, thiserror::Error)]
 #[error("Cannot get random bytes from the operating system for the host key: {0}")]
-pub struct RandomError(String);
+pub(crate) struct RandomError(String);
 
 /// Makes a key pair from the operating system's randomness.
-pub fn generate(comment: &str) -> Result<HostKey, RandomError> {
+pub(super) fn generate(comment: &str) -> Result<HostKey, RandomError> {
     let mut seed = zeroed();
     let mut check = [0u8; 4];
     getrandom::getrandom(&mut seed).map_err(|e| RandomError(e.to_string()))?;
@@ -38,7 +38,7 @@ fn zeroed() -> [u8; 32] {
 
 /// The key pair of an ed25519 seed (RFC 8032: the scalar is the clamped first half of
 /// SHA-512 of the seed).
-pub fn from_seed(seed: &[u8; 32], comment: &str, checkint: u32) -> HostKey {
+pub(super) fn from_seed(seed: &[u8; 32], comment: &str, checkint: u32) -> HostKey {
     let mut hash = Sha512::digest(seed);
     let mut scalar = [0u8; 32];
     scalar.copy_from_slice(&hash[..32]);
@@ -58,7 +58,7 @@ pub fn from_seed(seed: &[u8; 32], comment: &str, checkint: u32) -> HostKey {
 }
 
 /// `ssh-to-age` of an ed25519 public key; `None` when the bytes are not a curve point.
-pub fn age_recipient(ed25519_public: &[u8; 32]) -> Option<String> {
+pub(crate) fn age_recipient(ed25519_public: &[u8; 32]) -> Option<String> {
     use bech32::ToBase32;
     let point = CompressedEdwardsY(*ed25519_public).decompress()?;
     let montgomery = point.to_montgomery().to_bytes();

@@ -1,35 +1,62 @@
 //! `homelab host add NAME` and `homelab host remove NAME`: the files a host needs
 //! besides its inventory entry — `hosts/<name>/default.nix`, a `.sops.yaml` rule with
 //! the host's age recipient, and `secrets/hosts/<name>.yaml` holding every key its
-//! roles read — made (or removed) together. Nothing is ever overwritten; the host's
-//! private key is returned to the caller and never written.
+//! roles read — made (or removed) together, with the host's entry in
+//! `hosts/inventory.nix` when it is not there yet (or is to go). Everything is
+//! computed and the edited inventory evaluated and validated before the first write.
+//! Nothing is ever overwritten; the host's private key is returned to the caller and
+//! never written.
 
 mod host_key;
+mod host_nix;
+mod inventory_edit;
+mod inventory_text;
+mod nix_tokens;
 mod sops_rules;
 
 use std::path::{Path, PathBuf};
 
 use homelab_secrets::{CreationRule, Format};
 
-pub use host_key::{age_recipient, HostKey, RandomError};
+pub(crate) use host_key::{HostKey, RandomError};
+pub(crate) use inventory_edit::NewHost;
 
-use crate::inventory::Inventory;
+use crate::diagnostic::Diagnostics;
+use crate::inventory::LoadedInventory;
 use crate::lab::hosts::{
     admin_recipients, host_module, host_secrets_file, HostSecretSpec, SOPS_CONFIG,
 };
+use crate::lab::INVENTORY_PATH;
 
 /// The value every new host secret starts with; `homelab check` cannot tell it from
 /// a real one, so `host add` names each key to set.
-pub const PLACEHOLDER: &str = "CHANGE-ME";
+pub(crate) const PLACEHOLDER: &str = "CHANGE-ME";
 
 #[derive(Debug, thiserror::Error)]
-pub enum HostAdminError {
+pub(crate) enum HostAdminError {
     #[error("`{0}` is not a host name: use lowercase letters, digits and `-` (at most 63), starting and ending with a letter or digit")]
     BadName(String),
-    #[error("Host `{0}` is not in hosts/inventory.nix; add it there first (system, roles, lanAddress, ssh), then run `homelab host add {0}` again")]
+    #[error("Host `{0}` is not in the inventory, and an inventory given as JSON cannot be edited; add it to hosts/inventory.nix, or run without --inventory")]
     NotInInventory(String),
-    #[error("Host `{0}` is still in hosts/inventory.nix; remove it there first, then run `homelab host remove {0}` again")]
+    #[error("Host `{0}` is in the inventory, and an inventory given as JSON cannot be edited; remove it from hosts/inventory.nix, or run without --inventory")]
     StillInInventory(String),
+    #[error("Host `{0}` is already in hosts/inventory.nix, so --system, --role, --lan-address, --tailscale-address, --ssh and --label have nothing to describe; run `homelab host add {0}` alone to make its files, or change its entry there")]
+    OptionsForExisting(String),
+    #[error("No free LAN address follows the highest one in use; choose one with --lan-address")]
+    NoFreeAddress,
+    #[error("{place}: cannot {action} host `{host}` there: {problem}; {action} its entry by hand (`{host} = {{ … }};` inside `hosts`), then run `homelab host {action} {host}` again")]
+    InventoryText {
+        place: String,
+        problem: String,
+        action: &'static str,
+        host: String,
+    },
+    #[error("With host `{host}` {change}, the inventory does not pass its checks; nothing was written (the places below are in the edited copy)")]
+    Invalid {
+        host: String,
+        change: &'static str,
+        problems: Diagnostics,
+    },
     #[error("{what} already exists; `homelab host add` never overwrites (undo with `homelab host remove {host}` once the host is out of the inventory, or remove it by hand)")]
     Exists { what: String, host: String },
     #[error("Host `{0}` has no files to remove (no hosts/{0}/, secrets/hosts/{0}.yaml or .sops.yaml rule)")]
@@ -54,9 +81,11 @@ pub enum HostAdminError {
 }
 
 /// What `add` did.
-pub struct Added {
+pub(crate) struct Added {
     /// Files created or changed, relative to the lab root.
     pub changed: Vec<String>,
+    /// The entry added to the inventory's `hosts`, when the host was not there.
+    pub entry: Option<String>,
     /// The keys in the new secrets file, each holding the placeholder.
     pub placeholders: Vec<String>,
     pub key: HostKey,
@@ -83,29 +112,38 @@ fn io<'a>(
     }
 }
 
-/// Writes `text` to `path` through a temporary file in the same folder.
+/// Writes through the workspace's one atomic writer.
 fn write_atomic(path: &Path, text: &str) -> Result<(), HostAdminError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("write in", dir))?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io("write", path))?;
-    tmp.persist(path).map_err(|e| HostAdminError::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    homelab_secrets::atomic::write(path, text.as_bytes()).map_err(io("write", path))
 }
 
-/// Makes the host's folder, key pair, `.sops.yaml` rule and secrets file.
-pub fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, HostAdminError> {
+/// Makes the host's folder, key pair, `.sops.yaml` rule and secrets file, and its
+/// inventory entry from `new` when the inventory (`loaded`, read from Nix when
+/// `editable`) does not have it.
+pub(crate) fn add(
+    root: &Path,
+    loaded: &LoadedInventory,
+    editable: bool,
+    name: &str,
+    new: &NewHost,
+) -> Result<Added, HostAdminError> {
     if !valid_name(name) {
         return Err(HostAdminError::BadName(name.to_string()));
     }
-    let host = inventory
-        .hosts
-        .get(name)
-        .ok_or_else(|| HostAdminError::NotInInventory(name.to_string()))?;
+    let edited = match loaded.inventory.hosts.get(name) {
+        Some(_) if new.is_given() => return Err(HostAdminError::OptionsForExisting(name.into())),
+        Some(_) => None,
+        None if !editable => return Err(HostAdminError::NotInInventory(name.to_string())),
+        None => {
+            let host = new.host(&loaded.inventory, name)?;
+            let entry = host_nix::render(name, &host, "");
+            Some((inventory_edit::add(root, name, &host)?, entry))
+        }
+    };
+    let inventory = edited
+        .as_ref()
+        .map_or(&loaded.inventory, |(e, _)| &e.loaded.inventory);
+    let host = &inventory.hosts[name];
     let folder = format!("hosts/{name}");
     let secrets = host_secrets_file(name);
     let config_path = root.join(SOPS_CONFIG);
@@ -144,43 +182,61 @@ pub fn add(root: &Path, inventory: &Inventory, name: &str) -> Result<Added, Host
     write_atomic(&root.join(host_module(name)), &host_module_text(name))?;
     write_atomic(&root.join(&secrets), &encrypted)?;
     write_atomic(&config_path, &new_config)?;
+    let mut changed = vec![host_module(name), secrets, SOPS_CONFIG.to_string()];
+    let entry = match edited {
+        Some((edited, entry)) => {
+            write_atomic(&root.join(INVENTORY_PATH), &edited.text)?;
+            changed.push(format!("{INVENTORY_PATH} (host `{name}` added)"));
+            Some(entry)
+        }
+        None => None,
+    };
     Ok(Added {
-        changed: vec![host_module(name), secrets, SOPS_CONFIG.to_string()],
+        changed,
+        entry,
         placeholders,
         key,
     })
 }
 
-/// Removes what `add` made for a host that is no longer in the inventory; returns the
-/// paths removed or changed.
-pub fn remove(
+/// Removes what `add` made, and the host's inventory entry when the inventory (read
+/// from Nix when `editable`) still has it; returns the paths removed or changed.
+pub(crate) fn remove(
     root: &Path,
-    inventory: &Inventory,
+    loaded: &LoadedInventory,
+    editable: bool,
     name: &str,
 ) -> Result<Vec<String>, HostAdminError> {
     if !valid_name(name) {
         return Err(HostAdminError::BadName(name.to_string()));
     }
-    if inventory.hosts.contains_key(name) {
-        return Err(HostAdminError::StillInInventory(name.to_string()));
-    }
+    let edited = match loaded.inventory.hosts.contains_key(name) {
+        true if !editable => return Err(HostAdminError::StillInInventory(name.to_string())),
+        true => Some(inventory_edit::remove(root, name)?),
+        false => None,
+    };
+    let secrets = host_secrets_file(name);
+    let config_path = root.join(SOPS_CONFIG);
+    let new_config = std::fs::read_to_string(&config_path)
+        .ok()
+        .and_then(|config| sops_rules::remove_rule(&config, name));
     let mut changed = Vec::new();
     let folder = root.join("hosts").join(name);
     if folder.is_dir() {
         std::fs::remove_dir_all(&folder).map_err(io("remove", &folder))?;
         changed.push(format!("hosts/{name}/ (removed)"));
     }
-    let secrets = host_secrets_file(name);
     if root.join(&secrets).is_file() {
         std::fs::remove_file(root.join(&secrets)).map_err(io("remove", &root.join(&secrets)))?;
         changed.push(format!("{secrets} (removed)"));
     }
-    let config_path = root.join(SOPS_CONFIG);
-    if let Ok(config) = std::fs::read_to_string(&config_path) {
-        if let Some(new_config) = sops_rules::remove_rule(&config, name) {
-            write_atomic(&config_path, &new_config)?;
-            changed.push(format!("{SOPS_CONFIG} (rule for {secrets} removed)"));
-        }
+    if let Some(new_config) = new_config {
+        write_atomic(&config_path, &new_config)?;
+        changed.push(format!("{SOPS_CONFIG} (rule for {secrets} removed)"));
+    }
+    if let Some(edited) = edited {
+        write_atomic(&root.join(INVENTORY_PATH), &edited.text)?;
+        changed.push(format!("{INVENTORY_PATH} (host `{name}` removed)"));
     }
     if changed.is_empty() {
         return Err(HostAdminError::NothingToRemove(name.to_string()));

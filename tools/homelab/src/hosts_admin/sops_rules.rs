@@ -8,7 +8,7 @@ fn regex_line(name: &str) -> String {
 }
 
 /// Whether `.sops.yaml` already has a rule for the host's file.
-pub fn has_rule(text: &str, name: &str) -> bool {
+pub(super) fn has_rule(text: &str, name: &str) -> bool {
     let line = regex_line(name);
     text.lines()
         .any(|l| l.trim_start().trim_start_matches("- ") == line)
@@ -16,7 +16,7 @@ pub fn has_rule(text: &str, name: &str) -> bool {
 
 /// `text` with the host's rule inserted at the top of `creation_rules`; `None` when
 /// the file has no `creation_rules:` line.
-pub fn insert_rule(text: &str, name: &str, recipients: &[String]) -> Option<String> {
+pub(super) fn insert_rule(text: &str, name: &str, recipients: &[String]) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let at = lines
         .iter()
@@ -43,7 +43,7 @@ pub fn insert_rule(text: &str, name: &str, recipients: &[String]) -> Option<Stri
 
 /// `text` without the host's rule (and the comment lines right above it); `None` when
 /// there is no such rule.
-pub fn remove_rule(text: &str, name: &str) -> Option<String> {
+pub(super) fn remove_rule(text: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let wanted = format!("- {}", regex_line(name));
     let start = lines.iter().position(|l| l.trim() == wanted)?;

@@ -12,7 +12,7 @@ use crate::release::model::{ChartSource, Overlay, Release};
 
 /// The release folder's files (relative to the lab root) for one release, given its form
 /// in each environment it is installed in, out of `all_envs`.
-pub fn combine(
+pub(super) fn combine(
     tree: &Tree,
     forms: &[(String, EnvRelease)],
     all_envs: &[String],

@@ -16,13 +16,13 @@ use serde_json::Value;
 
 /// Why a template was not translated; `line` is 1-based within the template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsupported {
+pub(super) struct Unsupported {
     pub line: usize,
     pub message: String,
 }
 
 /// The data one evaluation sees.
-pub struct Scope<'a> {
+pub(super) struct Scope<'a> {
     pub env_name: &'a str,
     /// The environment's state values (non-secret).
     pub values: &'a Value,
@@ -35,7 +35,7 @@ pub struct Scope<'a> {
 }
 
 /// Evaluates `text` with `scope`.
-pub fn render(text: &str, scope: &Scope<'_>) -> Result<String, Unsupported> {
+pub(super) fn render(text: &str, scope: &Scope<'_>) -> Result<String, Unsupported> {
     let mut out = String::new();
     let mut rest = text;
     let mut offset = 0;

@@ -20,14 +20,14 @@ const MAX_DEPTH: usize = 8;
 
 /// A chart repository; `url` carries `oci://` for OCI registries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repository {
+pub(super) struct Repository {
     pub name: String,
     pub url: String,
 }
 
 /// One release entry as written, with where it was written.
 #[derive(Debug, Clone)]
-pub struct ReleaseEntry {
+pub(super) struct ReleaseEntry {
     pub fields: Map<String, Value>,
     /// The helmfile it is in, relative to the tree; its paths are relative to this file.
     pub file: String,
@@ -38,7 +38,7 @@ pub struct ReleaseEntry {
 
 /// A Helmfile as seen from one environment.
 #[derive(Debug, Clone, Default)]
-pub struct EnvState {
+pub(super) struct EnvState {
     pub name: String,
     pub values: Value,
     pub secret_paths: BTreeSet<String>,
@@ -51,7 +51,7 @@ pub struct EnvState {
 }
 
 /// The environments a Helmfile declares (`default` when it declares none).
-pub fn environment_names(tree: &Tree, file: &str) -> Vec<String> {
+pub(super) fn environment_names(tree: &Tree, file: &str) -> Vec<String> {
     let mut names = Vec::new();
     collect_env_names(tree, file, 0, &mut names);
     if names.is_empty() {
@@ -122,7 +122,7 @@ fn parts(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// YAML with merge keys (`<<: *defaults`, common in Helmfiles) applied.
-pub fn parse_yaml(text: &str) -> Result<Value, (Option<usize>, String)> {
+pub(super) fn parse_yaml(text: &str) -> Result<Value, (Option<usize>, String)> {
     let mut doc: serde_norway::Value = serde_norway::from_str(text)
         .map_err(|e| (e.location().map(|l| l.line()), e.to_string()))?;
     doc.apply_merge().map_err(|e| (None, e.to_string()))?;
@@ -135,14 +135,14 @@ pub fn parse_yaml(text: &str) -> Result<Value, (Option<usize>, String)> {
 }
 
 /// The 1-based line of the first line in `text` containing `needle`, else `fallback`.
-pub fn line_of(text: &str, needle: &str, fallback: usize) -> usize {
+pub(super) fn line_of(text: &str, needle: &str, fallback: usize) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .map_or(fallback, |i| i + 1)
 }
 
 /// Loads the Helmfile at `file` as environment `env` sees it.
-pub fn load(tree: &Tree, file: &str, env: &str, report: &mut Report) -> EnvState {
+pub(super) fn load(tree: &Tree, file: &str, env: &str, report: &mut Report) -> EnvState {
     let mut state = EnvState {
         name: env.to_string(),
         values: Value::Object(Map::new()),
@@ -434,7 +434,7 @@ fn load_nested(
 }
 
 /// `readFile` from a template in `from`: only files inside the tree.
-pub fn read_in_tree(tree: &Tree, from: &str, path: &str) -> Result<String, String> {
+pub(super) fn read_in_tree(tree: &Tree, from: &str, path: &str) -> Result<String, String> {
     let resolved = tree.resolve(from, 1, path).map_err(|e| e.message)?;
     std::fs::read_to_string(tree.path(&resolved)).map_err(|e| format!("cannot read `{path}`: {e}"))
 }

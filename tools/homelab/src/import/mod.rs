@@ -24,8 +24,9 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use report::{ImportedRelease, Located, Report};
-pub use write::{write, WriteError};
+pub(crate) use report::{Located, Report};
+pub(crate) use write::write;
+pub(crate) use write::WriteError;
 
 /// One file the import writes, relative to the lab root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl PlannedFile {
 
 /// One entry of `releases/environments.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedEnvironment {
+pub(crate) struct PlannedEnvironment {
     pub name: String,
     pub context: String,
     /// The environment's helm-secrets file, copied whole to `secrets/<env>.yaml`.
@@ -60,7 +61,7 @@ pub struct Plan {
     pub files: Vec<PlannedFile>,
     /// `releases/<name>` for every imported release.
     pub release_dirs: Vec<String>,
-    pub environments: Vec<PlannedEnvironment>,
+    pub(crate) environments: Vec<PlannedEnvironment>,
 }
 
 /// Why a Helmfile could not be read at all.

@@ -14,7 +14,7 @@ use super::tree::Tree;
 
 /// Where the chart comes from, as our `[chart]` table will say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Chart {
+pub(super) enum Chart {
     Repository {
         repository: String,
         name: String,
@@ -26,7 +26,7 @@ pub enum Chart {
 
 /// One values layer; layers are compared by kind, name and content across environments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layer {
+pub(super) struct Layer {
     /// The file name it will have (before de-duplication).
     pub hint: String,
     pub content: String,
@@ -36,7 +36,7 @@ pub struct Layer {
 
 /// A release in one environment.
 #[derive(Debug, Clone)]
-pub struct EnvRelease {
+pub(super) struct EnvRelease {
     pub name: String,
     pub namespace: String,
     pub chart: Chart,
@@ -69,7 +69,7 @@ const RUN_OPTIONS: &[&str] = &[
 
 /// The release as `state`'s environment sees it; `None` when it is not installed there
 /// or cannot be imported (the reason is in `report`).
-pub fn read(
+pub(super) fn read(
     tree: &Tree,
     entry: &ReleaseEntry,
     state: &EnvState,

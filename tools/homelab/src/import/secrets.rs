@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::release::model::SecretRef;
 
 /// The dotted paths of every leaf of a SOPS file, without decrypting it.
-pub fn sops_key_paths(text: &str) -> Result<BTreeSet<String>, String> {
+pub(super) fn sops_key_paths(text: &str) -> Result<BTreeSet<String>, String> {
     let doc = super::helmfile::parse_yaml(text).map_err(|(_, m)| format!("is not YAML: {m}"))?;
     let Value::Object(mut map) = doc else {
         return Err("is not a SOPS file (not a map)".into());
@@ -76,7 +76,7 @@ const KNOWN: &[KnownChart] = &[
 
 /// What the secret values of one release become.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SecretMapping {
+pub(super) struct SecretMapping {
     pub secret: Option<SecretRef>,
     /// The chart options that point at the Secret, as a values layer.
     pub values: Option<Value>,
@@ -87,7 +87,7 @@ pub struct SecretMapping {
 }
 
 /// Maps the secret value paths of `release` (chart `chart`) onto our design.
-pub fn map_secrets(release: &str, chart: &str, paths: &BTreeSet<String>) -> SecretMapping {
+pub(super) fn map_secrets(release: &str, chart: &str, paths: &BTreeSet<String>) -> SecretMapping {
     let mut mapping = SecretMapping::default();
     let known = KNOWN.iter().find(|k| k.chart == chart);
     let name = format!("{release}-secrets");
@@ -115,7 +115,7 @@ pub fn map_secrets(release: &str, chart: &str, paths: &BTreeSet<String>) -> Secr
 }
 
 /// Sets a dotted path in a values map, creating maps on the way.
-pub fn set_path(values: &mut Value, path: &str, value: Value) {
+pub(super) fn set_path(values: &mut Value, path: &str, value: Value) {
     let mut at = values;
     let keys: Vec<&str> = path.split('.').collect();
     for (i, key) in keys.iter().enumerate() {

@@ -8,13 +8,13 @@ use super::report::Located;
 
 /// The folder an import reads from.
 #[derive(Debug, Clone)]
-pub struct Tree {
+pub(super) struct Tree {
     /// Canonical: symlinks resolved, so a prefix check is meaningful.
     root: PathBuf,
 }
 
 impl Tree {
-    pub fn new(root: &Path) -> std::io::Result<Tree> {
+    pub(super) fn new(root: &Path) -> std::io::Result<Tree> {
         Ok(Tree {
             root: root.canonicalize()?,
         })
@@ -23,7 +23,7 @@ impl Tree {
     /// `name` as written in `from` (a path relative to the tree) at `line`, as a path
     /// relative to the tree. Absolute paths, `..` above the tree and symlinks leading out
     /// of it are refused.
-    pub fn resolve(&self, from: &str, line: usize, name: &str) -> Result<String, Located> {
+    pub(super) fn resolve(&self, from: &str, line: usize, name: &str) -> Result<String, Located> {
         let refuse = |why: &str| Located::new(from, line, format!("`{name}` {why}"));
         if name.is_empty() {
             return Err(refuse("is an empty path"));
@@ -62,24 +62,24 @@ impl Tree {
     }
 
     /// The full path of a tree-relative path.
-    pub fn path(&self, relative: &str) -> PathBuf {
+    pub(super) fn path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
     }
 
     /// Reads a tree-relative file named at `from:line`.
-    pub fn read(&self, from: &str, line: usize, relative: &str) -> Result<String, Located> {
+    pub(super) fn read(&self, from: &str, line: usize, relative: &str) -> Result<String, Located> {
         std::fs::read_to_string(self.path(relative))
             .map_err(|e| Located::new(from, line, format!("cannot read `{relative}`: {e}")))
     }
 
     /// Whether a tree-relative path is a folder.
-    pub fn is_dir(&self, relative: &str) -> bool {
+    pub(super) fn is_dir(&self, relative: &str) -> bool {
         self.path(relative).is_dir()
     }
 
     /// Every file under a tree-relative folder, as (path inside the folder, bytes), sorted.
     /// Symlinks are refused wherever they point, so a chart cannot smuggle a file in.
-    pub fn files_under(
+    pub(super) fn files_under(
         &self,
         from: &str,
         line: usize,

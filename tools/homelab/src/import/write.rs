@@ -9,7 +9,7 @@ use crate::environment::{EnvironmentsFile, ENVIRONMENTS_PATH};
 
 /// Why the plan was not written.
 #[derive(Debug, thiserror::Error)]
-pub enum WriteError {
+pub(crate) enum WriteError {
     #[error("Release folder(s) already exist: {}; pass --force to replace them", dirs.join(", "))]
     Exists { dirs: Vec<String> },
     #[error("Cannot write `{}`", path.display())]
@@ -30,7 +30,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 }
 
 /// Writes `plan` into the lab at `root`; returns what it wrote, relative to `root`.
-pub fn write(plan: &Plan, root: &Path, force: bool) -> Result<Vec<String>, WriteError> {
+pub(crate) fn write(plan: &Plan, root: &Path, force: bool) -> Result<Vec<String>, WriteError> {
     let existing: Vec<String> = plan
         .release_dirs
         .iter()

@@ -11,7 +11,7 @@ use super::restricted;
 use crate::diagnostic::{unknown_field_help, Diagnostic, Location, SourceFile, Span};
 
 /// Overrides the `nix-instantiate` program (tests point it at a missing file).
-pub const NIX_INSTANTIATE_ENV: &str = "HOMELAB_NIX_INSTANTIATE";
+pub(crate) const NIX_INSTANTIATE_ENV: &str = "HOMELAB_NIX_INSTANTIATE";
 
 /// Where the inventory comes from.
 #[derive(Debug, Clone)]

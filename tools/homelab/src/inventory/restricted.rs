@@ -21,11 +21,11 @@ use std::path::Path;
 use std::process::Command;
 
 /// The `--argstr` carrying the inventory's absolute path into [`super::positions::EXPRESSION`].
-pub const PATH_ARGUMENT: &str = "inventoryPath";
+pub(super) const PATH_ARGUMENT: &str = "inventoryPath";
 
 /// `nix-instantiate` set up to evaluate `expression` over the file `inventory`, reading
 /// nothing outside `root`.
-pub fn command(program: &OsStr, root: &Path, inventory: &Path, expression: &str) -> Command {
+pub(super) fn command(program: &OsStr, root: &Path, inventory: &Path, expression: &str) -> Command {
     let mut command = Command::new(program);
     command
         .env_remove("NIX_PATH")
@@ -52,7 +52,7 @@ fn search_path_entry(root: &Path) -> std::ffi::OsString {
 
 /// Nix's error without its warnings, stack trace and `--show-trace` advice: the lines
 /// from the first `error:` up to the trace.
-pub fn error_text(stderr: &str) -> String {
+pub(super) fn error_text(stderr: &str) -> String {
     let mut lines = Vec::new();
     for line in stderr.lines().skip_while(|l| !l.starts_with("error:")) {
         let trimmed = line.trim_start();
@@ -72,7 +72,7 @@ pub fn error_text(stderr: &str) -> String {
 
 /// What the restriction refused, as a sentence and a hint, when `message` (the text after
 /// `error: `) is one of nix's refusals.
-pub fn refusal(message: &str) -> Option<(String, &'static str)> {
+pub(super) fn refusal(message: &str) -> Option<(String, &'static str)> {
     let quoted = |prefix: &str| {
         let rest = message.strip_prefix(prefix)?;
         let end = rest.find('\'')?;

@@ -13,7 +13,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::names;
 
 /// The Nix systems the lab's modules are written for.
-pub const SYSTEMS: [&str; 2] = ["x86_64-linux", "aarch64-linux"];
+pub(super) const SYSTEMS: [&str; 2] = ["x86_64-linux", "aarch64-linux"];
 
 /// Collects problems, each located at an attribute path of the inventory.
 struct Report<'a> {

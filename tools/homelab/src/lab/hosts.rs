@@ -16,25 +16,25 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inventory::{Host, Inventory, Role};
 
 /// Which keys each host's SOPS file holds; `nix/lib.nix` reads the same file.
-pub const HOST_SECRETS_SPEC: &str = "nix/host-secrets.json";
+pub(crate) const HOST_SECRETS_SPEC: &str = "nix/host-secrets.json";
 /// The flake whose presence says the lab builds NixOS hosts.
-pub const FLAKE: &str = "flake.nix";
-pub const SOPS_CONFIG: &str = ".sops.yaml";
+pub(crate) const FLAKE: &str = "flake.nix";
+pub(crate) const SOPS_CONFIG: &str = ".sops.yaml";
 
 /// `hosts/<name>/default.nix`, the module `flake.nix` imports for a host.
-pub fn host_module(name: &str) -> String {
+pub(crate) fn host_module(name: &str) -> String {
     format!("hosts/{name}/default.nix")
 }
 
 /// `secrets/hosts/<name>.yaml`, the file `modules/base.nix` points sops-nix at.
-pub fn host_secrets_file(name: &str) -> String {
+pub(crate) fn host_secrets_file(name: &str) -> String {
     format!("secrets/hosts/{name}.yaml")
 }
 
 /// `nix/host-secrets.json`: secret id → the key path and which hosts read it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
-pub struct HostSecretSpec(BTreeMap<String, SpecEntry>);
+pub(crate) struct HostSecretSpec(BTreeMap<String, SpecEntry>);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +52,7 @@ enum Applies {
 }
 
 impl HostSecretSpec {
-    pub fn load(root: &Path) -> Result<HostSecretSpec, Diagnostic> {
+    pub(crate) fn load(root: &Path) -> Result<HostSecretSpec, Diagnostic> {
         let path = root.join(HOST_SECRETS_SPEC);
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostic::in_file(
@@ -71,7 +71,7 @@ impl HostSecretSpec {
     }
 
     /// The key paths (`a/b/c`) a host's SOPS file must hold, sorted.
-    pub fn keys_for(&self, inventory: &Inventory, host: &Host) -> Vec<String> {
+    pub(crate) fn keys_for(&self, inventory: &Inventory, host: &Host) -> Vec<String> {
         let node = host.has_role(Role::ControlPlane) || host.has_role(Role::Worker);
         let mut keys = BTreeSet::new();
         for entry in self.0.values() {
@@ -94,7 +94,7 @@ impl HostSecretSpec {
 }
 
 /// Every problem of the host side; nothing when the lab has no `flake.nix`.
-pub fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
+pub(crate) fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
     let mut problems = Diagnostics::default();
     if !root.join(FLAKE).is_file() {
         return problems;
@@ -240,7 +240,7 @@ fn leaf_paths(items: &[Item], prefix: &str, out: &mut Vec<String>) {
 
 /// The admins' recipients: those `.sops.yaml` gives the environments' files, which
 /// only admins read (the design: hosts never decrypt cluster secrets).
-pub fn admin_recipients(root: &Path) -> BTreeSet<String> {
+pub(crate) fn admin_recipients(root: &Path) -> BTreeSet<String> {
     let config = root.join(SOPS_CONFIG);
     let files: Vec<String> = crate::environment::load(root)
         .map(|envs| {

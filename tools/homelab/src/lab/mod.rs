@@ -1,6 +1,6 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
-pub mod hosts;
+pub(crate) mod hosts;
 mod release_files;
 mod secret_paths;
 
@@ -14,7 +14,7 @@ use crate::release::{self, LoadedRelease};
 use crate::toml_file::TomlFile;
 
 /// Where the inventory lives, relative to the repository root.
-pub const INVENTORY_PATH: &str = "hosts/inventory.nix";
+pub(crate) const INVENTORY_PATH: &str = "hosts/inventory.nix";
 
 /// How to load a lab.
 #[derive(Debug, Clone, Default)]

@@ -8,7 +8,7 @@ use crate::release::LoadedRelease;
 
 use crate::paths::{self, PathError};
 
-pub fn check(root: &std::path::Path, releases: &[LoadedRelease]) -> Diagnostics {
+pub(super) fn check(root: &std::path::Path, releases: &[LoadedRelease]) -> Diagnostics {
     let mut problems = Diagnostics::default();
     for r in releases {
         let rel = r.release();

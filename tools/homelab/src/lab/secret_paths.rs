@@ -15,7 +15,7 @@ use crate::toml_file::TomlFile;
 
 /// Checks that every secrets file a release uses parses as SOPS and holds every path the
 /// release's `[[secrets]]` name. Missing files are reported elsewhere.
-pub fn check(
+pub(super) fn check(
     root: &Path,
     envs: &TomlFile<EnvironmentsFile>,
     releases: &[LoadedRelease],

@@ -13,7 +13,7 @@ fn is_path_char(b: u8) -> bool {
 
 /// `/dev/…`: at most 255 characters from a conservative set (no whitespace, quotes or
 /// `#`), no empty, `.` or `..` component.
-pub fn check_disk_path(s: &str) -> Result<(), String> {
+pub(crate) fn check_disk_path(s: &str) -> Result<(), String> {
     let Some(rest) = s.strip_prefix("/dev/") else {
         return Err("must start with `/dev/`".into());
     };

@@ -9,7 +9,7 @@ const YAML_WORDS: [&str; 9] = ["y", "yes", "n", "no", "true", "false", "on", "of
 
 /// The user's domain: dot-separated DNS-1123 labels whose last label (the TLD) starts
 /// with a letter, as every top-level domain does.
-pub fn check_domain(s: &str) -> Result<(), String> {
+pub(crate) fn check_domain(s: &str) -> Result<(), String> {
     check_dns_subdomain(s)?;
     let tld = s.rsplit('.').next().unwrap_or(s);
     if !tld.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -19,7 +19,7 @@ pub fn check_domain(s: &str) -> Result<(), String> {
 }
 
 /// `cluster.name`: a DNS-1123 label starting with a letter that YAML reads as a string.
-pub fn check_cluster_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_cluster_name(s: &str) -> Result<(), String> {
     check_dns_label(s)?;
     starts_with_a_letter(s)?;
     not_a_yaml_word(s)
@@ -27,7 +27,7 @@ pub fn check_cluster_name(s: &str) -> Result<(), String> {
 
 /// `cluster.dnsDomain`: DNS-1123 labels each starting with a letter (`cluster.local`),
 /// that YAML reads as a string.
-pub fn check_cluster_domain(s: &str) -> Result<(), String> {
+pub(crate) fn check_cluster_domain(s: &str) -> Result<(), String> {
     check_dns_subdomain(s)?;
     s.split('.').try_for_each(|label| {
         starts_with_a_letter(label).map_err(|e| format!("label `{label}` {e}"))

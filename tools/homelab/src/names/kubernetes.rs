@@ -3,7 +3,7 @@
 //! server's 422.
 
 /// A DNS-1123 label: host names, release names, namespaces.
-pub fn check_dns_label(s: &str) -> Result<(), String> {
+pub(crate) fn check_dns_label(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 63 {
         return Err(format!("must be 1–63 characters long, not {}", s.len()));
     }
@@ -20,7 +20,7 @@ pub fn check_dns_label(s: &str) -> Result<(), String> {
 }
 
 /// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
-pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
+pub(crate) fn check_dns_subdomain(s: &str) -> Result<(), String> {
     if s.len() > 253 {
         return Err(format!(
             "must be at most 253 characters long, not {}",
@@ -33,7 +33,7 @@ pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
 
 /// A label key: an optional DNS subdomain prefix and `/`, then a name of at most 63
 /// alphanumerics, `-`, `_` or `.`, starting and ending alphanumeric.
-pub fn check_label_key(key: &str) -> Result<(), String> {
+pub(crate) fn check_label_key(key: &str) -> Result<(), String> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
@@ -45,7 +45,7 @@ pub fn check_label_key(key: &str) -> Result<(), String> {
 }
 
 /// A label value: empty, or like a label key's name part.
-pub fn check_label_value(value: &str) -> Result<(), String> {
+pub(crate) fn check_label_value(value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Ok(());
     }
@@ -55,7 +55,7 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
 /// A port name (`IANA_SVC_NAME`): entry points become Service and container port names.
 /// 1–15 lowercase letters, digits and '-', at least one letter, no leading, trailing or
 /// doubled '-'.
-pub fn check_port_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_port_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {
         return Err(format!("must be 1–15 characters long, not {}", s.len()));
     }
@@ -75,7 +75,7 @@ pub fn check_port_name(s: &str) -> Result<(), String> {
 }
 
 /// A Secret or ConfigMap data key: 1–253 letters, digits, '-', '_' and '.'.
-pub fn check_config_key(s: &str) -> Result<(), String> {
+pub(crate) fn check_config_key(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 253 {
         return Err(format!("must be 1–253 characters long, not {}", s.len()));
     }

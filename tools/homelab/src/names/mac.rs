@@ -4,7 +4,7 @@
 
 /// Six two-digit hex bytes separated by `:` (either case); the broadcast and all-zero
 /// addresses name no card, and a group address (low bit of the first byte) none either.
-pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+pub(crate) fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     let parts: Vec<&str> = s.split(':').collect();
     let hex = |p: &&str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit());
     if parts.len() != 6 || !parts.iter().all(hex) {
@@ -23,13 +23,13 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     Ok(mac)
 }
 
-pub fn check_mac(s: &str) -> Result<(), String> {
+pub(crate) fn check_mac(s: &str) -> Result<(), String> {
     parse_mac(s).map(drop)
 }
 
 /// A Linux interface name as NixOS configures it: 1 to 15 characters, lowercase
 /// letters, digits, `_`, `.` and `-`, starting with a letter (`enp1s0`, `end0`, `eth0`).
-pub fn check_interface(s: &str) -> Result<(), String> {
+pub(crate) fn check_interface(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {
         return Err(format!("must be 1 to 15 characters long, not {}", s.len()));
     }

@@ -10,14 +10,14 @@ mod kubernetes;
 mod mac;
 mod ssh;
 
-pub use disk::check_disk_path;
-pub use dns::{check_cluster_domain, check_cluster_name, check_domain};
-pub use kubernetes::{
+pub(crate) use disk::check_disk_path;
+pub(crate) use dns::{check_cluster_domain, check_cluster_name, check_domain};
+pub(crate) use kubernetes::{
     check_config_key, check_dns_label, check_dns_subdomain, check_label_key, check_label_value,
     check_port_name,
 };
-pub use mac::{check_interface, check_mac, parse_mac};
-pub use ssh::{check_ssh_public_key, check_user_name, SshTarget};
+pub(crate) use mac::{check_interface, check_mac, parse_mac};
+pub(crate) use ssh::{check_ssh_public_key, check_user_name, SshTarget};
 
 #[cfg(test)]
 mod vectors;

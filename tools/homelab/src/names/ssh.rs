@@ -21,14 +21,14 @@ const KEY_TYPES: [&str; 7] = [
 /// A parsed `[user@]host[:port]`. It cannot start with `-`, so no program reads it as an
 /// option, and it holds no whitespace or control character.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshTarget {
+pub(crate) struct SshTarget {
     user: Option<String>,
     host: String,
     port: Option<u16>,
 }
 
 impl SshTarget {
-    pub fn parse(s: &str) -> Result<SshTarget, String> {
+    pub(crate) fn parse(s: &str) -> Result<SshTarget, String> {
         if s.starts_with('-') {
             return Err("must not start with '-' (ssh would read it as an option)".into());
         }
@@ -52,7 +52,7 @@ impl SshTarget {
     }
 
     /// `user@host` or `host`: what `ssh` and `--target-host` take.
-    pub fn destination(&self) -> String {
+    pub(crate) fn destination(&self) -> String {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         match &self.user {
             Some(user) => format!("{user}@{host}"),
@@ -60,11 +60,11 @@ impl SshTarget {
         }
     }
 
-    pub fn port(&self) -> Option<u16> {
+    pub(crate) fn port(&self) -> Option<u16> {
         self.port
     }
 
-    pub fn user(&self) -> Option<&str> {
+    pub(crate) fn user(&self) -> Option<&str> {
         self.user.as_deref()
     }
 }
@@ -134,7 +134,7 @@ fn check_host(host: &str) -> Result<(), String> {
 
 /// A login name (`useradd`'s default rule): 1–32 lowercase letters, digits, '_' and
 /// '-', starting with a letter or '_'.
-pub fn check_user_name(s: &str) -> Result<(), String> {
+pub(crate) fn check_user_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 32 {
         return Err(format!("must be 1–32 characters long, not {}", s.len()));
     }
@@ -153,7 +153,7 @@ pub fn check_user_name(s: &str) -> Result<(), String> {
 /// One `authorized_keys` line without options: `TYPE BASE64 [comment]`, a known type,
 /// base64 that decodes to a key of that same type, and a comment without control
 /// characters.
-pub fn check_ssh_public_key(s: &str) -> Result<(), String> {
+pub(crate) fn check_ssh_public_key(s: &str) -> Result<(), String> {
     if let Some(c) = s.chars().find(|c| c.is_control()) {
         return Err(format!(
             "must be one line without control characters, found {c:?}"

@@ -10,7 +10,9 @@ use crate::diagnostic::Diagnostic;
 ///
 /// # Errors
 /// Only for cycles; unknown `needs` targets must be checked first (they are ignored here).
-pub fn dependency_order(releases: Vec<LoadedRelease>) -> Result<Vec<LoadedRelease>, Diagnostic> {
+pub(crate) fn dependency_order(
+    releases: Vec<LoadedRelease>,
+) -> Result<Vec<LoadedRelease>, Diagnostic> {
     let index: BTreeMap<&str, usize> = releases
         .iter()
         .enumerate()

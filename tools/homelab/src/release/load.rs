@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::paths;
 use crate::toml_file::TomlFile;
 
-pub const RELEASES_DIR: &str = "releases";
+pub(crate) const RELEASES_DIR: &str = "releases";
 
 /// A parsed release and where it lives.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ impl LoadedRelease {
 
 /// Parses every release folder under `root/releases`, sorted by folder name. Problems
 /// in one release do not hide those in others.
-pub fn load_all(root: &Path) -> Result<Vec<LoadedRelease>, Diagnostics> {
+pub(crate) fn load_all(root: &Path) -> Result<Vec<LoadedRelease>, Diagnostics> {
     let dir = root.join(RELEASES_DIR);
     let entries = std::fs::read_dir(&dir).map_err(|e| {
         Diagnostic::in_file(RELEASES_DIR, format!("Failed to read the releases folder: {e}"))

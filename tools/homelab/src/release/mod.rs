@@ -2,10 +2,10 @@
 
 mod graph;
 mod load;
-pub mod model;
+pub(crate) mod model;
 mod validate;
 
-pub use graph::dependency_order;
-pub use load::{load_all, LoadedRelease, RELEASES_DIR};
+pub(crate) use graph::dependency_order;
+pub(crate) use load::{load_all, LoadedRelease, RELEASES_DIR};
 pub use model::*;
-pub use validate::{validate, NODE_PORT_RANGE};
+pub use validate::validate;

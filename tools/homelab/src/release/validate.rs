@@ -12,7 +12,7 @@ use crate::diagnostic::{did_you_mean, Diagnostics};
 use crate::names;
 
 /// Kubernetes' default NodePort range (`--service-node-port-range`).
-pub const NODE_PORT_RANGE: RangeInclusive<u16> = 30000..=32767;
+pub(crate) const NODE_PORT_RANGE: RangeInclusive<u16> = 30000..=32767;
 
 /// What the rules share: the lab's release and environment names, what earlier
 /// releases claimed, and the problems found so far.

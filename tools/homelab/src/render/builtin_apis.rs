@@ -200,7 +200,7 @@ const SERVED: &[Served] = &[
 /// `group/version` and `group/version/Kind` (core: `v1`, `v1/Pod`) of every API a
 /// server of `kube_version` (`v1.34.1` or `1.34.1`) serves by default. A version
 /// that is not `1.MINOR…` serves nothing known: the inventory's check reports it.
-pub fn served_by(kube_version: &str) -> Vec<String> {
+pub(crate) fn served_by(kube_version: &str) -> Vec<String> {
     let Some(minor) = minor_of(kube_version) else {
         return Vec::new();
     };

@@ -18,14 +18,14 @@ use crate::environment::api_versions;
 
 /// The API versions one round of rendering hands to Helm, sorted and unique.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Capabilities {
+pub(crate) struct Capabilities {
     versions: Vec<String>,
 }
 
 impl Capabilities {
     /// The cluster's built-in APIs plus the environment's `extra` list (already checked
     /// at load; checked again here since it reaches a program).
-    pub fn base(kube_version: &str, extra: &[String]) -> Self {
+    pub(crate) fn base(kube_version: &str, extra: &[String]) -> Self {
         let mut versions = builtin_apis::served_by(kube_version);
         versions.extend(
             extra
@@ -37,12 +37,15 @@ impl Capabilities {
     }
 
     /// These plus the group versions and kinds of the CRDs among `objects`.
-    pub fn with_crds<'a>(&self, objects: impl IntoIterator<Item = &'a RenderedObject>) -> Self {
+    pub(crate) fn with_crds<'a>(
+        &self,
+        objects: impl IntoIterator<Item = &'a RenderedObject>,
+    ) -> Self {
         self.with_crd_bodies(objects.into_iter().map(|o| &o.body))
     }
 
     /// These plus the group versions and kinds of the CRDs among `bodies`.
-    pub fn with_crd_bodies<'a>(&self, bodies: impl IntoIterator<Item = &'a Value>) -> Self {
+    pub(crate) fn with_crd_bodies<'a>(&self, bodies: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut versions = self.versions.clone();
         for body in bodies {
             versions.extend(crd_api_versions(body));
@@ -50,7 +53,7 @@ impl Capabilities {
         Capabilities::from(versions)
     }
 
-    pub fn api_versions(&self) -> &[String] {
+    pub(crate) fn api_versions(&self) -> &[String] {
         &self.versions
     }
 }
@@ -65,7 +68,7 @@ impl From<Vec<String>> for Capabilities {
 
 /// `group/version` and `group/version/Kind` for each served version of `body` when it
 /// is a CustomResourceDefinition; nothing otherwise.
-pub fn crd_api_versions(body: &Value) -> Vec<String> {
+pub(crate) fn crd_api_versions(body: &Value) -> Vec<String> {
     let is_crd = body["kind"] == "CustomResourceDefinition"
         && body["apiVersion"]
             .as_str()
@@ -98,7 +101,7 @@ pub fn crd_api_versions(body: &Value) -> Vec<String> {
 }
 
 /// The value as the `--api-versions` option carries it (one value per option).
-pub fn option(value: &str) -> String {
+pub(crate) fn option(value: &str) -> String {
     format!("--api-versions={value}")
 }
 

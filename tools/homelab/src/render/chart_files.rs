@@ -12,11 +12,11 @@ use crate::charts::archive::{MAX_ENTRIES, MAX_UNPACKED_BYTES};
 const BLOCK: usize = 512;
 
 /// A chart's files: (path inside the chart, content).
-pub type Files = Vec<(String, Vec<u8>)>;
+pub(crate) type Files = Vec<(String, Vec<u8>)>;
 
 /// The chart's files as (path inside the chart, content); `None` when they cannot be
 /// read (callers then assume the worst).
-pub fn read(path: &Path) -> Option<Files> {
+pub(crate) fn read(path: &Path) -> Option<Files> {
     if path.is_dir() {
         let mut out = Vec::new();
         folder(path, "", &mut out, 0)?;
@@ -34,7 +34,7 @@ pub fn read(path: &Path) -> Option<Files> {
 /// Whether the chart may test for one of `groups` in `.Capabilities.APIVersions`: a file
 /// mentions `APIVersions` and one of the groups (a chart tests a literal such as
 /// `"monitoring.coreos.com/v1"`), or it holds a packed subchart not read here.
-pub fn may_test_for(files: &[(String, Vec<u8>)], groups: &[&str]) -> bool {
+pub(crate) fn may_test_for(files: &[(String, Vec<u8>)], groups: &[&str]) -> bool {
     let has = |bytes: &[u8], needle: &[u8]| {
         !needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle)
     };
@@ -50,7 +50,7 @@ pub fn may_test_for(files: &[(String, Vec<u8>)], groups: &[&str]) -> bool {
 
 /// The texts of the YAML and JSON files in the chart's `crds/` folders (its own and
 /// each subchart's, as `--include-crds` prints them).
-pub fn crd_files(files: &[(String, Vec<u8>)]) -> Vec<String> {
+pub(crate) fn crd_files(files: &[(String, Vec<u8>)]) -> Vec<String> {
     files
         .iter()
         .filter(|(name, _)| in_crds_folder(name))

@@ -19,14 +19,14 @@ use crate::release::model::Release;
 
 /// The parts of the context shared by every release of one environment.
 #[derive(Debug, Clone)]
-pub struct SharedContext {
+pub(crate) struct SharedContext {
     pub env: String,
     pub inventory: Value,
     pub releases: Value,
 }
 
 impl SharedContext {
-    pub fn new<'a>(
+    pub(crate) fn new<'a>(
         env: &str,
         inventory: &Inventory,
         releases: impl IntoIterator<Item = &'a Release>,
@@ -51,7 +51,7 @@ impl SharedContext {
     }
 
     /// The host map with names, for the `host` and `hosts_with_role` helpers.
-    pub fn hosts(&self) -> Value {
+    pub(crate) fn hosts(&self) -> Value {
         self.inventory
             .get("hosts")
             .cloned()
@@ -59,7 +59,7 @@ impl SharedContext {
     }
 
     /// The context for one release's values files.
-    pub fn for_values(&self, release: &Release) -> Value {
+    pub(crate) fn for_values(&self, release: &Release) -> Value {
         json!({
             "env": self.env,
             "inventory": self.inventory,
@@ -69,7 +69,7 @@ impl SharedContext {
     }
 
     /// The context for one release's manifests: the values context plus merged `values`.
-    pub fn for_manifests(&self, release: &Release, values: &Value) -> Value {
+    pub(crate) fn for_manifests(&self, release: &Release, values: &Value) -> Value {
         let mut context = self.for_values(release);
         context["values"] = values.clone();
         context

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Environment variable naming the helm program to run.
-pub const HELM_ENV: &str = "HOMELAB_HELM";
+pub(crate) const HELM_ENV: &str = "HOMELAB_HELM";
 
 /// How to run helm.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use serde_json::Value;
 /// A hint for `stderr` of a failed `helm template`, when a value of `merged` holds
 /// template text that could be what failed. `files` are the release's values files
 /// (as shown to the user, with their text), searched for the failing expression.
-pub fn hint(stderr: &str, merged: &Value, files: &[(String, String)]) -> Option<String> {
+pub(crate) fn hint(stderr: &str, merged: &Value, files: &[(String, String)]) -> Option<String> {
     if !is_template_error(stderr) {
         return None;
     }

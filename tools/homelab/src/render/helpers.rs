@@ -18,7 +18,7 @@ use super::yaml;
 use super::yaml_scalar::double_quoted;
 
 /// The names [`register`] registers.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "default",
     "required",
     "b64enc",
@@ -35,7 +35,7 @@ pub const NAMES: &[&str] = &[
 
 /// Registers every homelab helper; `hosts` is the inventory's host map with `name` added
 /// to each host, for `host` and `hosts_with_role`.
-pub fn register(registry: &mut Handlebars<'_>, hosts: Value) {
+pub(crate) fn register(registry: &mut Handlebars<'_>, hosts: Value) {
     let value = |f: HelperFn| {
         Box::new(FnHelper {
             f,

@@ -15,27 +15,27 @@
 //! - A release that fails does not stop the others: its problem lands in
 //!   [`RenderedSet::errors`] and callers that apply must refuse an incomplete set.
 
-pub mod builtin_apis;
-pub mod capabilities;
-pub mod chart_files;
-pub mod context;
+pub(crate) mod builtin_apis;
+pub(crate) mod capabilities;
+pub(crate) mod chart_files;
+pub(crate) mod context;
 pub mod documents;
 pub mod emit;
-pub mod helm;
-pub mod helm_hint;
-pub mod helpers;
-pub mod object;
-pub mod order;
+pub(crate) mod helm;
+pub(crate) mod helm_hint;
+pub(crate) mod helpers;
+pub(crate) mod object;
+pub(crate) mod order;
 pub mod ownership;
 mod release;
 mod rounds;
-pub mod scope;
+pub(crate) mod scope;
 pub mod secrets;
-pub mod sops_source;
+pub(crate) mod sops_source;
 pub mod template;
-pub mod typed_output;
-pub mod validate;
-pub mod values;
+pub(crate) mod typed_output;
+pub(crate) mod validate;
+pub(crate) mod values;
 pub mod yaml;
 pub mod yaml_scalar;
 
@@ -54,11 +54,11 @@ pub use crate::charts::ChartCache;
 pub use helm::Helm;
 pub use object::RenderedObject;
 pub use secrets::{Redactor, SecretSource, SecretValue};
-pub use sops_source::SopsSecrets;
-pub use validate::Warning;
+pub(crate) use sops_source::SopsSecrets;
+pub(crate) use validate::Warning;
 
 /// The lab as rendering needs it; [`LabInput::from_lab`] builds it from a loaded lab.
-pub struct LabInput<'a> {
+pub(crate) struct LabInput<'a> {
     pub root: &'a Path,
     pub inventory: &'a Inventory,
     pub environments: &'a EnvironmentsFile,
@@ -68,7 +68,7 @@ pub struct LabInput<'a> {
 
 impl<'a> LabInput<'a> {
     /// The view of a loaded, validated lab.
-    pub fn from_lab(lab: &'a crate::Lab) -> Self {
+    pub(crate) fn from_lab(lab: &'a crate::Lab) -> Self {
         LabInput {
             root: &lab.root,
             inventory: lab.inventory(),
@@ -192,7 +192,7 @@ pub enum RenderError {
 }
 
 /// Renders environment `env` of `lab`.
-pub fn render(
+pub(crate) fn render(
     lab: &LabInput<'_>,
     env: &str,
     options: &RenderOptions<'_>,
@@ -256,11 +256,11 @@ pub fn render(
 }
 
 /// A release's name and its merged values, or why they could not be built.
-pub type ReleaseValues = (String, Result<serde_json::Value, RenderProblem>);
+pub(crate) type ReleaseValues = (String, Result<serde_json::Value, RenderProblem>);
 
 /// Each selected release's merged values (base then overlay, templated, nulls kept as
 /// helm needs them), for handing to other tools such as Helmfile.
-pub fn release_values(
+pub(crate) fn release_values(
     lab: &LabInput<'_>,
     env: &str,
     options: &RenderOptions<'_>,

@@ -5,7 +5,7 @@
 use super::object::RenderedObject;
 
 /// A kind's place in apply order (lower first); Helm hooks of one weight follow it too.
-pub fn kind_rank(kind: &str) -> u8 {
+pub(crate) fn kind_rank(kind: &str) -> u8 {
     match kind {
         "CustomResourceDefinition" => 0,
         "Namespace" => 1,
@@ -23,7 +23,7 @@ pub fn kind_rank(kind: &str) -> u8 {
 }
 
 /// Sorts one release's objects into apply order.
-pub fn sort_release(objects: &mut [RenderedObject]) {
+pub(crate) fn sort_release(objects: &mut [RenderedObject]) {
     objects.sort_by(|a, b| {
         (
             kind_rank(a.kind()),

@@ -6,16 +6,16 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "homelab";
-pub const RELEASE_LABEL: &str = "homelab.dev/release";
-pub const ENVIRONMENT_LABEL: &str = "homelab.dev/environment";
+pub(crate) const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub(crate) const MANAGED_BY_VALUE: &str = "homelab";
+pub(crate) const RELEASE_LABEL: &str = "homelab.dev/release";
+pub(crate) const ENVIRONMENT_LABEL: &str = "homelab.dev/environment";
 pub const PART_OF_LABEL: &str = "applyset.kubernetes.io/part-of";
 /// The namespace of each environment's ApplySet parent Secret.
-pub const APPLYSET_PARENT_NAMESPACE: &str = "kube-system";
+pub(crate) const APPLYSET_PARENT_NAMESPACE: &str = "kube-system";
 
 /// The name of the environment's ApplySet parent Secret.
-pub fn applyset_parent_name(env: &str) -> String {
+pub(crate) fn applyset_parent_name(env: &str) -> String {
     format!("homelab-{env}")
 }
 

@@ -37,7 +37,7 @@ pub(super) struct Rendered {
 
 impl Job<'_> {
     /// Renders one release, its chart seeing `capabilities`.
-    pub fn render(
+    pub(super) fn render(
         &self,
         input: &ReleaseInput<'_>,
         capabilities: &Capabilities,
@@ -91,7 +91,7 @@ impl Job<'_> {
     }
 
     /// The release's merged values, as [`super::release_values`] reports them.
-    pub fn release_values(&self, input: &ReleaseInput<'_>) -> Result<Value, RenderProblem> {
+    pub(super) fn release_values(&self, input: &ReleaseInput<'_>) -> Result<Value, RenderProblem> {
         let release = input.release;
         let display_dir = PathBuf::from("releases").join(&release.name);
         self.values(input.dir, &display_dir, release)
@@ -141,7 +141,10 @@ impl Job<'_> {
 
     /// The release's chart files, `None` without a chart; `Some(None)` for a chart that
     /// cannot be read (callers then assume it reads everything).
-    pub fn chart_files(&self, input: &ReleaseInput<'_>) -> Option<Option<chart_files::Files>> {
+    pub(super) fn chart_files(
+        &self,
+        input: &ReleaseInput<'_>,
+    ) -> Option<Option<chart_files::Files>> {
         let chart = input.release.chart.as_ref()?;
         Some(
             self.chart_path(input.dir, input.release, chart)
@@ -152,7 +155,7 @@ impl Job<'_> {
 
     /// The CRDs the release's chart ships in `crds/` (printed whatever the values),
     /// known before anything renders.
-    pub fn shipped_crds(&self, input: &ReleaseInput<'_>) -> Vec<Value> {
+    pub(super) fn shipped_crds(&self, input: &ReleaseInput<'_>) -> Vec<Value> {
         let Some(chart) = &input.release.chart else {
             return Vec::new();
         };
@@ -282,7 +285,10 @@ impl Job<'_> {
 
     /// A redactor knowing the plaintext of every `[[secrets]]` value of `releases` (all
     /// of the environment, not only the selected ones), when the mode reads plaintexts.
-    pub fn redactor(&self, releases: &[&ReleaseInput<'_>]) -> (Redactor, Vec<RenderProblem>) {
+    pub(super) fn redactor(
+        &self,
+        releases: &[&ReleaseInput<'_>],
+    ) -> (Redactor, Vec<RenderProblem>) {
         let mut redactor = Redactor::default();
         let mut problems = Vec::new();
         let source = match self.options.secrets {

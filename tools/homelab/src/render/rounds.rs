@@ -20,7 +20,7 @@ use super::release::{Job, Rendered};
 use super::{run_parallel, ReleaseInput, RenderProblem};
 
 /// Rounds before giving up on a set that keeps changing.
-pub const MAX_ROUNDS: usize = 4;
+pub(super) const MAX_ROUNDS: usize = 4;
 
 /// Each release's render (in `releases`' order) with the settled capabilities, or the
 /// problem of a set that would not settle.

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use super::object::RenderedObject;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     Namespaced,
     Cluster,
 }
 
 /// Where a kind's scope was learnt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Known {
+pub(crate) enum Known {
     BuiltIn,
     WellKnownCustom,
     RenderedCrd,
@@ -111,13 +111,13 @@ const WELL_KNOWN_CUSTOM: &[(&str, &str, Scope)] = &[
 
 /// Scope lookups for one render.
 #[derive(Debug, Default)]
-pub struct ScopeTable {
+pub(crate) struct ScopeTable {
     crds: BTreeMap<(String, String), Scope>,
 }
 
 impl ScopeTable {
     /// Learns the scope of every CustomResourceDefinition among `objects`.
-    pub fn with_crds<'a>(objects: impl IntoIterator<Item = &'a RenderedObject>) -> Self {
+    pub(crate) fn with_crds<'a>(objects: impl IntoIterator<Item = &'a RenderedObject>) -> Self {
         let mut crds = BTreeMap::new();
         for o in objects {
             if o.kind() != "CustomResourceDefinition" || o.group() != "apiextensions.k8s.io" {
@@ -140,7 +140,7 @@ impl ScopeTable {
     }
 
     /// The scope of `group`/`kind` and where it is known from; `None` for an unknown kind.
-    pub fn lookup(&self, group: &str, kind: &str) -> Option<(Scope, Known)> {
+    pub(crate) fn lookup(&self, group: &str, kind: &str) -> Option<(Scope, Known)> {
         let key = (group, kind);
         if CLUSTER.contains(&key) {
             return Some((Scope::Cluster, Known::BuiltIn));

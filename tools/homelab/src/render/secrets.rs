@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::release::model::SecretRef;
 
-pub const REDACTED: &str = "<redacted>";
-pub const SECRET_HASH_ANNOTATION: &str = "homelab.dev/secret-hash";
+pub(crate) const REDACTED: &str = "<redacted>";
+pub(crate) const SECRET_HASH_ANNOTATION: &str = "homelab.dev/secret-hash";
 
 /// A plaintext secret value: zeroised on drop, never shown by `Debug`.
 #[derive(Clone)]
@@ -48,14 +48,14 @@ pub trait SecretSource: Sync {
 /// Why a Secret object could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Secret `{secret}` key `{key}`: {message}")]
-pub struct SecretError {
+pub(crate) struct SecretError {
     pub secret: String,
     pub key: String,
     pub message: String,
 }
 
 /// The ciphertext of dotted `path` in a SOPS file's text: the `ENC[…]` string.
-pub fn ciphertext_at(file_text: &str, path: &str) -> Result<String, String> {
+pub(crate) fn ciphertext_at(file_text: &str, path: &str) -> Result<String, String> {
     let tree = super::yaml::parse_value(file_text)
         .map_err(|e| format!("the secrets file is not YAML or JSON: {e}"))?;
     let mut node = &tree;
@@ -77,7 +77,7 @@ pub fn ciphertext_at(file_text: &str, path: &str) -> Result<String, String> {
 
 /// Builds the Secret object for `entry` in `namespace`. `file_text` is the environment's
 /// SOPS file; `real` supplies plaintexts for apply.
-pub fn build(
+pub(crate) fn build(
     entry: &SecretRef,
     namespace: &str,
     secrets_file: &Path,

@@ -11,12 +11,12 @@ use homelab_secrets::{ExposeSecret, SecretTree};
 use super::secrets::{SecretSource, SecretValue};
 
 #[derive(Default)]
-pub struct SopsSecrets {
+pub(crate) struct SopsSecrets {
     trees: Mutex<HashMap<PathBuf, Arc<SecretTree>>>,
 }
 
 impl SopsSecrets {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SopsSecrets::default()
     }
 

@@ -26,11 +26,11 @@ use serde_json::Value;
 use super::yaml_scalar::{double_quoted_body, is_printable, string_scalar};
 
 /// Helpers whose output is YAML text, written unescaped.
-pub const FRAGMENT_HELPERS: &[&str] = &["toYaml", "indent", "nindent", "quote"];
+pub(crate) const FRAGMENT_HELPERS: &[&str] = &["toYaml", "indent", "nindent", "quote"];
 
 /// Where an expression stands in its YAML line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quoting {
+pub(crate) enum Quoting {
     /// Where a value starts (`key: {{x}}`): the value prints as a whole scalar.
     Plain,
     /// After other text of a plain scalar (`host: cloud.{{x}}`): only text that cannot
@@ -52,7 +52,7 @@ impl Quoting {
 }
 
 /// Registers the three typed helpers.
-pub fn register(registry: &mut Handlebars<'_>) {
+pub(crate) fn register(registry: &mut Handlebars<'_>) {
     for quoting in [
         Quoting::Plain,
         Quoting::PlainInside,
@@ -75,7 +75,7 @@ fn is_helper(name: &str) -> bool {
 }
 
 /// Rewrites every escaped expression of `template` into a typed helper call.
-pub fn rewrite(template: &mut Template) {
+pub(crate) fn rewrite(template: &mut Template) {
     let mut line = String::new();
     rewrite_elements(&mut template.elements, &mut line);
 }
@@ -142,7 +142,7 @@ fn wrapped(ht: &HelperTemplate) -> Parameter {
 /// Whether the end of `line` is inside a single- or double-quoted scalar, where a value
 /// starts, or inside a plain scalar. A quote opens a scalar only where a value may start:
 /// at the line's start, after `- `, `? `, `: `, or after `[`, `{`, `,`.
-pub fn quoting(line: &str) -> Quoting {
+pub(crate) fn quoting(line: &str) -> Quoting {
     let mut state = Quoting::Plain;
     let mut chars = line.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -221,7 +221,11 @@ impl HelperDef for Typed {
 }
 
 /// The text `value` prints as in `quoting`, or why it cannot be printed there.
-pub fn print(quoting: Quoting, value: &Value, shown: &str) -> Result<String, RenderErrorReason> {
+pub(crate) fn print(
+    quoting: Quoting,
+    value: &Value,
+    shown: &str,
+) -> Result<String, RenderErrorReason> {
     let refuse = |message: String| Err(RenderErrorReason::Other(message));
     match (value, quoting) {
         (Value::Object(_) | Value::Array(_), _) => refuse(format!(

@@ -33,7 +33,7 @@ impl std::fmt::Display for Warning {
 /// Checks one object against its built-in type. `Ok(warnings)` lists unknown fields;
 /// `Err` says why the object cannot be what its kind claims. Kinds without a type here
 /// pass unchecked.
-pub fn check_typed(object: &RenderedObject) -> Result<Vec<String>, String> {
+pub(crate) fn check_typed(object: &RenderedObject) -> Result<Vec<String>, String> {
     let Some(round_trip) = typed_round_trip(object.api_version(), object.kind(), &object.body)
     else {
         return Ok(Vec::new());
@@ -112,7 +112,7 @@ fn typed_round_trip(api_version: &str, kind: &str, body: &Value) -> Option<Resul
 }
 
 /// Same kind, namespace and name twice: one message per clash, naming both sources.
-pub fn duplicates<'a>(objects: impl IntoIterator<Item = &'a RenderedObject>) -> Vec<String> {
+pub(crate) fn duplicates<'a>(objects: impl IntoIterator<Item = &'a RenderedObject>) -> Vec<String> {
     let mut seen: BTreeMap<(String, String, String, String), &RenderedObject> = BTreeMap::new();
     let mut out = Vec::new();
     for o in objects {
@@ -140,7 +140,10 @@ pub fn duplicates<'a>(objects: impl IntoIterator<Item = &'a RenderedObject>) -> 
 }
 
 /// Warns about custom resources whose kind nothing defines.
-pub fn unknown_kind_warning(object: &RenderedObject, scopes: &ScopeTable) -> Option<Warning> {
+pub(crate) fn unknown_kind_warning(
+    object: &RenderedObject,
+    scopes: &ScopeTable,
+) -> Option<Warning> {
     match scopes.lookup(object.group(), object.kind()) {
         Some((_, Known::BuiltIn | Known::RenderedCrd | Known::WellKnownCustom)) => None,
         None => Some(Warning {

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 /// Merges `layer` over `base` in place.
-pub fn merge(base: &mut Value, layer: Value) {
+pub(crate) fn merge(base: &mut Value, layer: Value) {
     match (base, layer) {
         (Value::Object(base), Value::Object(layer)) => {
             for (key, value) in layer {
@@ -28,7 +28,7 @@ pub fn merge(base: &mut Value, layer: Value) {
 }
 
 /// Merges layers in order, later over earlier, starting from an empty map.
-pub fn merge_layers(layers: impl IntoIterator<Item = Value>) -> Value {
+pub(crate) fn merge_layers(layers: impl IntoIterator<Item = Value>) -> Value {
     let mut merged = Value::Object(Map::new());
     for layer in layers {
         if !layer.is_null() {
@@ -39,7 +39,7 @@ pub fn merge_layers(layers: impl IntoIterator<Item = Value>) -> Value {
 }
 
 /// The same values with every null-valued map key removed, at any depth.
-pub fn without_nulls(value: Value) -> Value {
+pub(crate) fn without_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()

@@ -31,7 +31,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 }
 
 /// Parses one document (a values file). An empty file is an empty map.
-pub fn parse_value(text: &str) -> Result<Value, YamlError> {
+pub(crate) fn parse_value(text: &str) -> Result<Value, YamlError> {
     let mut docs = parse_documents(text)?;
     match docs.len() {
         0 => Ok(Value::Object(Map::new())),

@@ -12,7 +12,7 @@
 const SPECIAL_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
 
 /// `text` as a YAML scalar that reads back as exactly `text`, a string.
-pub fn string_scalar(text: &str) -> String {
+pub(crate) fn string_scalar(text: &str) -> String {
     if is_safe_plain(text) {
         text.to_string()
     } else {
@@ -21,12 +21,12 @@ pub fn string_scalar(text: &str) -> String {
 }
 
 /// A YAML double-quoted scalar holding exactly `text`.
-pub fn double_quoted(text: &str) -> String {
+pub(crate) fn double_quoted(text: &str) -> String {
     format!("\"{}\"", double_quoted_body(text))
 }
 
 /// `text` escaped for the inside of a double-quoted scalar.
-pub fn double_quoted_body(text: &str) -> String {
+pub(crate) fn double_quoted_body(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -20,7 +20,7 @@ use crate::render::ownership::{
 
 /// One release in the cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ReleaseStatus {
+pub(crate) struct ReleaseStatus {
     pub name: String,
     pub ready: usize,
     pub total: usize,
@@ -32,7 +32,7 @@ pub struct ReleaseStatus {
 
 /// One node of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NodeStatus {
+pub(crate) struct NodeStatus {
     pub name: String,
     pub ready: bool,
     pub cordoned: bool,
@@ -41,7 +41,7 @@ pub struct NodeStatus {
 
 /// What a reachable cluster holds for one environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ClusterStatus {
+pub(crate) struct ClusterStatus {
     pub lock_holder: Option<String>,
     pub latest_revision: Option<u64>,
     pub releases: Vec<ReleaseStatus>,
@@ -57,7 +57,7 @@ struct Member {
 }
 
 /// Reads `env`'s status from `cluster`; a failed request is the whole answer's error.
-pub async fn read(cluster: &Cluster, env: &str) -> Result<ClusterStatus, String> {
+pub(crate) async fn read(cluster: &Cluster, env: &str) -> Result<ClusterStatus, String> {
     let client = &cluster.client;
     let history = revision_store::read(client, env)
         .await

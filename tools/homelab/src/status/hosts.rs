@@ -13,7 +13,7 @@ use super::cluster::NodeStatus;
 
 /// One host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HostStatus {
+pub(crate) struct HostStatus {
     pub name: String,
     pub ssh: String,
     pub reachable: bool,
@@ -32,7 +32,7 @@ pub struct HostStatus {
 }
 
 /// What one SSH round trip to a host tells; an unreachable host is data.
-pub fn probe_host(ssh: &OsStr, host: &HostTarget) -> HostStatus {
+pub(crate) fn probe_host(ssh: &OsStr, host: &HostTarget) -> HostStatus {
     let (error, system, reboot_for) = match probe::probe_host(host, ssh) {
         HostProbe::Unreachable { reason } => (Some(reason), None, Vec::new()),
         HostProbe::Reachable {

@@ -7,8 +7,8 @@
 //!   answer, never an error of the command.
 //! - Reading changes nothing: no lock, no write, one LIST or GET per question.
 
-pub mod cluster;
-pub mod hosts;
+pub(crate) mod cluster;
+pub(crate) mod hosts;
 
 use std::ffi::OsString;
 use std::time::Duration;
@@ -22,12 +22,12 @@ use crate::apply::{ApiClient, Cluster};
 use crate::deploy::hosts::plan;
 use crate::Lab;
 
-pub use cluster::{ClusterStatus, NodeStatus, ReleaseStatus};
-pub use hosts::{probe_host, HostStatus};
+pub(crate) use cluster::ClusterStatus;
+pub(crate) use hosts::{probe_host, HostStatus};
 
 /// How `status` reaches things.
 #[derive(Debug, Clone)]
-pub struct StatusOptions {
+pub(crate) struct StatusOptions {
     /// The environments to show (every environment when empty).
     pub environments: Vec<String>,
     /// The kubeconfig file (`KUBECONFIG` or `~/.kube/config` when absent).
@@ -40,7 +40,7 @@ pub struct StatusOptions {
 
 /// One environment: its context and what its cluster says, or why it could not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvironmentStatus {
+pub(crate) struct EnvironmentStatus {
     pub name: String,
     pub context: String,
     pub reachable: bool,
@@ -52,13 +52,13 @@ pub struct EnvironmentStatus {
 
 /// The whole lab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     pub hosts: Vec<HostStatus>,
     pub environments: Vec<EnvironmentStatus>,
 }
 
 /// Probes the hosts (in parallel) and reads each environment's cluster.
-pub fn gather(lab: &Lab, options: &StatusOptions) -> Status {
+pub(crate) fn gather(lab: &Lab, options: &StatusOptions) -> Status {
     let environments: Vec<EnvironmentStatus> = lab
         .environments
         .value

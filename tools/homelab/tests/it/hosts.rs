@@ -154,7 +154,11 @@ fn texts(dir: &Path, out: &mut Vec<(String, String)>) {
 #[test]
 fn second_lab_through_host_add_check_generate_and_the_nix_checks() {
     let lab = full_reference();
-    lab.write("hosts/inventory.nix", SECOND_LAB)
+    // hinoki comes in through `host add`, the others are written in the inventory.
+    let hinoki = SECOND_LAB.find("    hinoki = {").expect("hinoki's entry");
+    let end = hinoki + SECOND_LAB[hinoki..].find("    };\n").expect("its end") + 7;
+    let without = format!("{}{}", &SECOND_LAB[..hinoki], &SECOND_LAB[end..]);
+    lab.write("hosts/inventory.nix", &without)
         .remove("generated/hosts");
     let mut outputs = Vec::new();
     for old in ["hanaakari", "tokiwa", "yomogi"] {
@@ -162,7 +166,20 @@ fn second_lab_through_host_add_check_generate_and_the_nix_checks() {
         run.expect_code(0);
     }
     for name in NEW_HOSTS {
-        let run = lab.run(&["host", "add", name]);
+        let mut args = vec!["host", "add", name];
+        if name == "hinoki" {
+            args.extend([
+                "--lan-address",
+                "10.77.0.9",
+                "--tailscale-address",
+                "100.77.0.9",
+                "--ssh-target",
+                "root@10.77.0.9",
+                "--label",
+                "role=application",
+            ]);
+        }
+        let run = lab.run(&args);
         run.expect_code(0);
         assert!(
             run.stdout
@@ -285,4 +302,148 @@ fn ssh_keygen_agrees(private: &str, stderr: &str) {
         stderr.contains(&body),
         "printed public key differs from ssh-keygen's {body}\n{stderr}"
     );
+}
+
+/// The lines `after` has in place of `before`'s (one edit in the middle).
+fn inserted(before: &str, after: &str) -> String {
+    let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    let head = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let tail = b[head..]
+        .iter()
+        .rev()
+        .zip(a[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a[head..a.len() - tail].join("\n")
+}
+
+#[test]
+fn host_add_grows_the_inventory_and_host_remove_takes_it_back() {
+    let lab = full_reference();
+    let before = lab.read("hosts/inventory.nix");
+    let run = lab.run(&[
+        "host",
+        "add",
+        "kiri",
+        "--role",
+        "worker",
+        "--label",
+        "role=application",
+        "--label",
+        "homelab.dev/board=n100",
+    ]);
+    run.expect_code(0);
+    let after = lab.read("hosts/inventory.nix");
+    // Everything but the new entry is byte for byte what it was, comments included.
+    insta::assert_snapshot!("host_add_inventory_entry", inserted(&before, &after));
+    assert!(
+        run.stderr
+            .contains("hosts/inventory.nix (host `kiri` added)"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("lanAddress = \"192.168.10.23\";"),
+        "{run}"
+    );
+    lab.run(&["check"]).expect_code(0);
+
+    let again = lab.run(&["host", "add", "kiri", "--role", "dns"]);
+    again.expect_code(1);
+    assert!(
+        again.stderr.contains("already in hosts/inventory.nix"),
+        "{again}"
+    );
+
+    let removed = lab.run(&["host", "remove", "kiri"]);
+    removed.expect_code(0);
+    assert_eq!(lab.read("hosts/inventory.nix"), before, "{removed}");
+    assert!(!lab.path().join("hosts/kiri").exists(), "{removed}");
+    assert!(!lab.path().join("secrets/hosts/kiri.yaml").exists());
+    assert!(!lab.read(".sops.yaml").contains("kiri"), "{removed}");
+    lab.run(&["check"]).expect_code(0);
+}
+
+/// Every file the host commands may touch, to show that a refusal changed nothing.
+fn host_side(lab: &crate::support::TestLab) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for dir in ["hosts", "secrets"] {
+        texts(&lab.path().join(dir), &mut files);
+    }
+    files.push((".sops.yaml".into(), lab.read(".sops.yaml")));
+    files.sort();
+    files
+}
+
+#[test]
+fn host_add_refuses_what_it_cannot_place_or_validate_and_writes_nothing() {
+    let lab = full_reference();
+    lab.replace(
+        "hosts/inventory.nix",
+        "  hosts = {\n",
+        "  hosts = with builtins; {\n",
+    );
+    let before = host_side(&lab);
+    let run = lab.run(&["host", "add", "kiri"]);
+    run.expect_code(1);
+    for wanted in [
+        "hosts/inventory.nix:44:3: cannot add host `kiri` there",
+        "not written as `hosts = { … };`",
+        "by hand",
+    ] {
+        assert!(run.stderr.contains(wanted), "`{wanted}` missing\n{run}");
+    }
+    assert_eq!(host_side(&lab), before);
+
+    let lab = full_reference();
+    let before = host_side(&lab);
+    let run = lab.run(&["host", "add", "kiri", "--lan-address", "10.9.9.9"]);
+    run.expect_code(1);
+    for wanted in [
+        "With host `kiri` added, the inventory does not pass its checks; nothing was written",
+        "10.9.9.9 is outside lanCidr",
+    ] {
+        assert!(run.stderr.contains(wanted), "`{wanted}` missing\n{run}");
+    }
+    assert_eq!(host_side(&lab), before);
+}
+
+#[test]
+fn host_remove_refuses_an_entry_edited_out_of_shape() {
+    let lab = full_reference();
+    lab.replace(
+        "hosts/inventory.nix",
+        "      ssh = \"root@tokiwa\";\n    };\n",
+        "      ssh = \"root@tokiwa\";\n    }; # the small one\n",
+    );
+    let before = host_side(&lab);
+    let run = lab.run(&["host", "remove", "tokiwa"]);
+    run.expect_code(1);
+    for wanted in [
+        "hosts/inventory.nix:68:5: cannot remove host `tokiwa` there",
+        "on lines of its own",
+        "`homelab host remove tokiwa` again",
+    ] {
+        assert!(run.stderr.contains(wanted), "`{wanted}` missing\n{run}");
+    }
+    assert_eq!(host_side(&lab), before);
+}
+
+#[test]
+fn an_ipv6_lan_goes_through_check_and_generate() {
+    let lab = crate::support::TestLab::reference();
+    let inventory = SECOND_LAB
+        .replace("10.77.0.0/24", "fd00:77::/64")
+        .replace("root@10.77.0.", "root@n")
+        .replace("\"10.77.0.", "\"fd00:77::");
+    lab.write("hosts/inventory.nix", &inventory);
+    lab.run(&["check"]).expect_code(0);
+    let generate = lab.run(&["generate"]);
+    generate.expect_code(0);
+    let stream = lab.read("generated/hosts/tsubaki/nginx-stream.conf");
+    assert!(stream.contains("server [fd00:77::7]:"), "{stream}");
+    assert!(!stream.contains("10.77.0."), "{stream}");
+    for dns in ["kaede", "sumire"] {
+        let corefile = lab.read(&format!("generated/hosts/{dns}/Corefile"));
+        assert!(corefile.contains("bind 100.77.0."), "{corefile}");
+    }
 }

@@ -12,7 +12,7 @@ const CHART_LAYER: [&str; 2] = [
 const HELM_CONFIG: &str = "application/vnd.cncf.helm.config.v1+json";
 /// A chart's manifest: its own digest and its archive layer's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChartManifest {
+pub(crate) struct ChartManifest {
     pub digest: String,
     pub archive: String,
 }

@@ -14,13 +14,14 @@
 //! (logins and challenges).
 
 pub mod auth;
-pub mod manifest;
-pub mod reference;
-pub mod registry;
+pub(crate) mod manifest;
+pub(crate) mod reference;
+pub(crate) mod registry;
 
-pub use manifest::{parse_manifest, ChartManifest};
-pub use reference::{tag_of, OciRef};
-pub use registry::Registry;
+pub use manifest::parse_manifest;
+pub(crate) use reference::tag_of;
+pub use reference::OciRef;
+pub(crate) use registry::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OciError {

@@ -106,7 +106,7 @@ impl OciRef {
 }
 
 /// Helm writes a version's `+` as `_` in tags, which cannot hold `+`.
-pub fn tag_of(version: &str) -> String {
+pub(crate) fn tag_of(version: &str) -> String {
     version.replace('+', "_")
 }
 

@@ -19,14 +19,14 @@ const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
 const MAX_BLOB: u64 = 256 * 1024 * 1024;
 
 /// A client for the registries of one run: tokens are fetched once per repository.
-pub struct Registry {
+pub(crate) struct Registry {
     agent: ureq::Agent,
     credentials: Credentials,
     tokens: BTreeMap<String, SecretString>,
 }
 
 impl Registry {
-    pub fn new(credentials: Credentials) -> Registry {
+    pub(crate) fn new(credentials: Credentials) -> Registry {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
@@ -42,7 +42,11 @@ impl Registry {
 
     /// The manifest for `reference` (a tag or `sha256:` digest), checked to be a chart
     /// and, when asked for by digest, to hash to that digest.
-    pub fn manifest(&mut self, at: &OciRef, reference: &str) -> Result<ChartManifest, OciError> {
+    pub(crate) fn manifest(
+        &mut self,
+        at: &OciRef,
+        reference: &str,
+    ) -> Result<ChartManifest, OciError> {
         let url = at.url(&format!("manifests/{reference}"));
         let body = match self.get(at, &url, Some(MANIFEST), MAX_MANIFEST) {
             Err(OciError::Status { status: 404, .. }) if !reference.starts_with("sha256:") => {
@@ -81,13 +85,13 @@ impl Registry {
     }
 
     /// The blob `digest` (the caller verifies it).
-    pub fn blob(&mut self, at: &OciRef, digest: &str) -> Result<Vec<u8>, OciError> {
+    pub(crate) fn blob(&mut self, at: &OciRef, digest: &str) -> Result<Vec<u8>, OciError> {
         let url = at.url(&format!("blobs/{digest}"));
         self.get(at, &url, None, MAX_BLOB)
     }
 
     /// The repository's versions that are semver, newest first (tags `_` → `+`).
-    pub fn tags(&mut self, at: &OciRef) -> Result<Vec<String>, OciError> {
+    pub(crate) fn tags(&mut self, at: &OciRef) -> Result<Vec<String>, OciError> {
         #[derive(Deserialize)]
         struct Tags {
             #[serde(default)]
