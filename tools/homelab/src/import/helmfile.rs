@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use super::glob;
 use super::gotmpl::{self, Scope};
 use super::report::Report;
 use super::secrets::sops_key_paths;
@@ -403,34 +404,53 @@ fn load_nested(
                 continue;
             }
         };
-        if path.contains('*') {
-            report.step(
-                file,
-                line,
-                format!("`{path}` is a glob; list the helmfiles it matches one by one"),
-            );
-            continue;
-        }
-        let nested_path = match tree.resolve(file, line, path) {
-            Ok(p) => p,
+        let resolved = match glob::is_glob(path) {
+            true => glob::expand(tree, file, line, path),
+            false => tree.resolve(file, line, path).map(|p| vec![p]),
+        };
+        let nested_paths = match resolved {
+            Ok(paths) => paths,
             Err(e) => {
                 report.steps.push(e);
                 continue;
             }
         };
-        let mut nested = EnvState {
-            name: state.name.clone(),
-            values: state.values.clone(),
-            secret_paths: state.secret_paths.clone(),
-            ..EnvState::default()
-        };
-        if let Some(values) = values {
-            add_values(tree, file, line, values, &mut nested, report);
+        for nested_path in nested_paths {
+            load_one_nested(
+                tree,
+                (file, line),
+                &nested_path,
+                values,
+                state,
+                depth,
+                report,
+            );
         }
-        load_file(tree, &nested_path, &mut nested, depth + 1, report);
-        state.repositories.extend(nested.repositories);
-        state.releases.extend(nested.releases);
     }
+}
+
+/// One nested Helmfile, named at `at` (file, line), with the `values` its entry passes down.
+fn load_one_nested(
+    tree: &Tree,
+    (file, line): (&str, usize),
+    nested_path: &str,
+    values: Option<&Value>,
+    state: &mut EnvState,
+    depth: usize,
+    report: &mut Report,
+) {
+    let mut nested = EnvState {
+        name: state.name.clone(),
+        values: state.values.clone(),
+        secret_paths: state.secret_paths.clone(),
+        ..EnvState::default()
+    };
+    if let Some(values) = values {
+        add_values(tree, file, line, values, &mut nested, report);
+    }
+    load_file(tree, nested_path, &mut nested, depth + 1, report);
+    state.repositories.extend(nested.repositories);
+    state.releases.extend(nested.releases);
 }
 
 /// `readFile` from a template in `from`: only files inside the tree.

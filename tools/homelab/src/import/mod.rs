@@ -14,11 +14,13 @@
 //!   release folder is replaced only with `force`, and then whole, by rename.
 
 mod combine;
+mod glob;
 mod gotmpl;
 mod helmfile;
 mod release;
 mod report;
 mod secrets;
+mod set_key;
 mod tree;
 mod write;
 

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::gotmpl::{self, Scope};
 use super::helmfile::{read_in_tree, EnvState, ReleaseEntry};
 use super::report::{Located, Report};
-use super::secrets::{map_secrets, set_path, sops_key_paths, SecretMapping};
+use super::secrets::{map_secrets, sops_key_paths, SecretMapping};
+use super::set_key;
 use super::tree::Tree;
 
 /// Where the chart comes from, as our `[chart]` table will say.
@@ -376,10 +377,13 @@ fn set_layer(tree: &Tree, entry: &ReleaseEntry, release: &mut EnvRelease, report
                 report.step(file, line, format!("a `{key}` entry needs `name`"));
                 continue;
             };
-            if name.contains('[') || name.contains("\\.") {
-                report.step(file, line, format!("`{key}` name `{name}` (list index or escaped dot) is not translated; write it into a values file"));
-                continue;
-            }
+            let steps = match set_key::parse(name) {
+                Ok(steps) => steps,
+                Err(why) => {
+                    report.step(file, line, format!("`{key}` name `{name}` {why}"));
+                    continue;
+                }
+            };
             let value = if let Some(v) = item.get("value") {
                 v.clone()
             } else if let Some(v) = item.get("values") {
@@ -404,7 +408,7 @@ fn set_layer(tree: &Tree, entry: &ReleaseEntry, release: &mut EnvRelease, report
                 (true, other) => Value::String(other.to_string()),
                 (false, v) => v,
             };
-            set_path(&mut values, name, value);
+            set_key::set(&mut values, &steps, value);
         }
     }
     if values.as_object().is_some_and(|m| !m.is_empty()) {

@@ -1,5 +1,5 @@
 //! `homelab import helmfile`: a Helmfile tree written here with every feature the import
-//! reads (parts, bases, nested helmfiles as strings and `path:` entries, environments
+//! reads (parts, bases, nested helmfiles as strings, globs and `path:` entries, environments
 //! with values, `.gotmpl` and helm-secrets, HTTP and OCI repositories, a local chart,
 //! set/setString, needs, labels, installed, condition), imported, then checked and
 //! rendered. helm-secrets files are SOPS files made here with a throwaway key.
@@ -108,7 +108,7 @@ fn translatable() -> Helmfile {
             .tempdir()
             .unwrap(),
     };
-    hf.write("helmfile.yaml", &MAIN.replace("      - name: podAnnotations.example\\.org/build\n        value: 42\n", ""))
+    hf.write("helmfile.yaml", MAIN)
         .write("env/common.yaml", "podinfo:\n  enabled: false\n")
         .write("env/dev.yaml", "domain: dev.example.org\npodinfo:\n  enabled: true\n")
         .write("env/prod.yaml.gotmpl", "domain: {{ .Environment.Name }}.example.org\n")
@@ -243,6 +243,7 @@ fn translatable_helmfile_imports_and_passes_check_without_edits() {
             format!("value: web.{env}.example.org"),
             "replicas: 2".to_string(),
             "example.org/imported: \"yes\"".to_string(),
+            "example.org/build: \"42\"".to_string(),
             "containerPort: 8081".to_string(),
             "image: ghcr.io/example/webapp:2.0.1".to_string(),
         ] {
@@ -379,6 +380,38 @@ fn paths_out_of_the_tree_are_refused_with_file_and_line() {
     let mut everything = String::new();
     collect(lab.path(), &mut everything);
     assert!(!everything.contains("stolen"), "{everything}");
+}
+
+#[test]
+fn nested_helmfiles_may_be_globs_expanded_inside_the_tree() {
+    let hf = translatable();
+    let main = std::fs::read_to_string(hf.path().join("helmfile.yaml")).unwrap();
+    let globbed = main.replace(
+        "  - apps/helmfile.yaml\n  - path: monitoring/helmfile.yaml\n",
+        "  - \"a*/helmfile.y?ml\"\n  - path: \"**/monitoring/*.yaml\"\n",
+    );
+    assert_ne!(globbed, main, "the test's Helmfile changed shape");
+    hf.write("helmfile.yaml", &globbed);
+    let lab = empty_lab();
+    import(&lab, &hf, &[]).expect_code(0);
+    assert!(lab.path().join("releases/podinfo/release.toml").exists());
+    assert_eq!(
+        lab.read("releases/loki/values-inline.yaml"),
+        "loki:\n  retention: \"15d\"\n",
+        "the glob entry's values reach the nested Helmfile"
+    );
+
+    hf.write(
+        "helmfile.yaml",
+        &globbed.replace("\"a*/helmfile.y?ml\"", "\"nothing/*.yaml\""),
+    );
+    let none = import(&empty_lab(), &hf, &[]);
+    none.expect_code(1);
+    assert!(
+        none.stdout
+            .contains("`nothing/*.yaml` matches no file in the Helmfile's folder"),
+        "{none}"
+    );
 }
 
 #[test]
