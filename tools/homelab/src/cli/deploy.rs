@@ -32,6 +32,7 @@ use crate::deploy::hosts::{self, HostPlan, RebuildOptions};
 use crate::deploy::hosts_run::{self, Gate, RunOptions};
 use crate::deploy::nodes::{KubeNodes, NodeOps};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
+use crate::inventory::Inventory;
 use crate::Lab;
 
 use super::apply::{prepare, resolve_context, run_session, KubeArgs};
@@ -165,12 +166,9 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
     let cluster_env = args.env.as_deref().filter(|_| !args.hosts_only);
     let host_plan = match args.cluster_only {
         true => None,
-        false => match hosts::plan(lab.inventory(), &args.hosts) {
+        false => match selected_hosts(lab.inventory(), &args.hosts) {
             Ok(plan) => Some(plan),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(1));
-            }
+            Err(code) => return Ok(code),
         },
     };
     let root = std::path::absolute(&lab.root).unwrap_or_else(|_| lab.root.clone());
@@ -281,6 +279,18 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
 
 /// The host phase: prints the commands on a dry run, else rebuilds. `Err` after the
 /// failure summary has been printed; the cluster is then left alone.
+/// The inventory's hosts named on the command line (all when none is), staged for a
+/// deploy, wake or shutdown; or the exit code after saying which name is unknown.
+pub(super) fn selected_hosts(
+    inventory: &Inventory,
+    names: &[String],
+) -> Result<HostPlan, ExitCode> {
+    hosts::plan(inventory, names).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(1)
+    })
+}
+
 fn deploy_hosts(
     plan: &HostPlan,
     options: &RunOptions,

@@ -5,7 +5,6 @@
 
 use std::process::ExitCode;
 
-use crate::deploy::hosts;
 use crate::deploy::nodes::{KubeNodes, NodeOps};
 use crate::deploy::power;
 use crate::inventory::Role;
@@ -38,12 +37,9 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
         Err(code) => return Ok(code),
     };
     let inventory = lab.inventory();
-    let plan = match hosts::plan(inventory, &args.hosts) {
+    let plan = match super::deploy::selected_hosts(inventory, &args.hosts) {
         Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
-        }
+        Err(code) => return Ok(code),
     };
     // Workers first, the control plane (with --force) last.
     let mut targets: Vec<_> = plan.hosts().collect();

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use crate::deploy::hosts::{self, HostTarget};
+use crate::deploy::hosts::HostTarget;
 use crate::deploy::power::{self, WAKE_PORT};
 use crate::names;
 
@@ -40,12 +40,9 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
         Err(code) => return Ok(code),
     };
     let inventory = lab.inventory();
-    let plan = match hosts::plan(inventory, &args.hosts) {
+    let plan = match super::deploy::selected_hosts(inventory, &args.hosts) {
         Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
-        }
+        Err(code) => return Ok(code),
     };
     let broadcast = match args.send_to {
         Some(ip) => ip,
