@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
+use super::set_key::{self, Step};
 use crate::release::model::SecretRef;
 
 /// The dotted paths of every leaf of a SOPS file, without decrypting it.
@@ -114,23 +115,14 @@ pub(super) fn map_secrets(release: &str, chart: &str, paths: &BTreeSet<String>) 
     mapping
 }
 
-/// Sets a dotted path in a values map, creating maps on the way.
-pub(super) fn set_path(values: &mut Value, path: &str, value: Value) {
-    let mut at = values;
-    let keys: Vec<&str> = path.split('.').collect();
-    for (i, key) in keys.iter().enumerate() {
-        if !at.is_object() {
-            *at = Value::Object(Map::new());
-        }
-        let map = at.as_object_mut().expect("made a map above");
-        if i + 1 == keys.len() {
-            map.insert((*key).to_string(), value);
-            return;
-        }
-        at = map
-            .entry((*key).to_string())
-            .or_insert(Value::Object(Map::new()));
-    }
+/// Sets a chart option from the known-chart table (plain dotted keys) in a values map,
+/// through the same setter as `set` entries.
+fn set_path(values: &mut Value, option: &str, value: Value) {
+    let steps: Vec<Step> = option
+        .split('.')
+        .map(|k| Step::Key(k.to_string()))
+        .collect();
+    set_key::set(values, &steps, value);
 }
 
 #[cfg(test)]
