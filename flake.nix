@@ -24,6 +24,22 @@
       systems = hl.hostSystems inventory;
       forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
 
+      # Every file a host's system is built from, listed in
+      # nix/host-inputs.json. Their digest goes into each system as
+      # /etc/homelab/inputs (modules/host-inputs.nix), built from this file set
+      # alone and checked again there, so `homelab deploy` can tell a host
+      # already runs what this repository builds without evaluating it.
+      hostInputs = import ./nix/host-inputs.nix;
+      hostPaths = hostInputs.entries ./.;
+      inputs = {
+        digest = hostInputs.digest ./. hostPaths;
+        paths = hostPaths;
+        source = lib.fileset.toSource {
+          root = ./.;
+          fileset = lib.fileset.unions (map (p: ./. + "/${p}") hostPaths);
+        };
+      };
+
       mkHost =
         name: host:
         lib.nixosSystem {
@@ -34,7 +50,7 @@
             {
               nixpkgs.hostPlatform = host.system;
               homelab = {
-                inherit inventory;
+                inherit inventory inputs;
                 hostName = name;
               };
             }

@@ -22,6 +22,7 @@ in
     ./ingress.nix
     ./storage.nix
     ./deploy-rollback.nix
+    ./host-inputs.nix
   ];
 
   options.homelab = {

@@ -37,6 +37,7 @@ let
   config = {
     homelab = {
       inherit inventory hostName host;
+      inputs.digest = null;
       roles = fakeLib.genAttrs hl.roles (role: {
         enable = hl.hasRole host role;
       });

@@ -33,6 +33,7 @@ use crate::deploy::hosts_run::{self, Gate, RunOptions};
 use crate::deploy::nodes::{KubeNodes, NodeOps};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 use crate::inventory::Inventory;
+use crate::lab::host_inputs;
 use crate::Lab;
 
 use super::apply::{prepare, resolve_context, run_session, KubeArgs};
@@ -106,6 +107,11 @@ pub(crate) struct Args {
     /// Connect the health gate's ingress check to this address instead of the host (tests)
     #[arg(long, hide = true, value_name = "ADDR")]
     pub ingress_check_at: Option<std::net::IpAddr>,
+    /// Evaluate and build every host, even one whose system records the repository's
+    /// host input digest (nix/host-inputs.json): without it such a host is left alone,
+    /// found in one SSH round trip without evaluating anything
+    #[arg(long)]
+    pub rebuild: bool,
     /// Build each system on its host instead of here (e.g. an x86 laptop and an arm64 Pi),
     /// for `--plan` too
     #[arg(long)]
@@ -182,6 +188,15 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
     options.health_timeout = args.health_timeout.0;
     options.drain_timeout = args.drain_timeout.0;
     options.reboot_timeout = args.reboot_timeout.0;
+    if host_plan.is_some() && !args.rebuild {
+        match host_inputs::load(&root) {
+            Ok(inputs) => options.inputs = inputs.map(|i| i.digest),
+            Err(e) => {
+                eprintln!("error: {e}\n  help: {}", e.help());
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
 
     // The plan's rendered cluster, reused by the apply that follows it.
     let mut planned: Option<Session> = None;
@@ -191,6 +206,7 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
             hosts: host_plan.as_ref().map(|p| {
                 let options = ClosureOptions {
                     build_on_target: args.build_on_target,
+                    inputs: options.inputs.clone(),
                     ..ClosureOptions::new(root.clone().into_os_string())
                 };
                 closures::plan_closures(p, &options)

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::status::{gather, EnvironmentStatus, HostStatus, Status, StatusOptions};
+use crate::lab::host_inputs;
+use crate::status::{gather, EnvironmentStatus, Generation, HostStatus, Status, StatusOptions};
 
 use super::exit::{settle, Reported};
 use super::{GlobalArgs, OutputFormat};
@@ -36,7 +37,10 @@ fn status(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        let inputs = host_inputs::load(&lab.root)
+            .map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.help()))?;
         let options = StatusOptions {
+            inputs: inputs.map(|i| i.digest),
             environments: args.env.clone(),
             kubeconfig: args.kubeconfig.clone(),
             ssh: "ssh".into(),
@@ -72,7 +76,7 @@ fn columns(rows: &[Vec<String>]) -> String {
         .collect()
 }
 
-fn host_row(h: &HostStatus) -> Vec<String> {
+fn host_row(h: &HostStatus, compared: bool) -> Vec<String> {
     let reach = match (&h.error, h.reboot_for.is_empty()) {
         (Some(e), _) => format!("unreachable ({e})"),
         (None, true) => "reachable".to_string(),
@@ -90,7 +94,19 @@ fn host_row(h: &HostStatus) -> Vec<String> {
             }
         ),
     };
-    vec![h.name.clone(), h.ssh.clone(), reach, node]
+    let system = match (h.generation, &h.inputs) {
+        _ if h.error.is_some() || !compared => "-".to_string(),
+        (Generation::Current, _) => "current".to_string(),
+        (Generation::Outdated, Some(d)) => format!("outdated (built from {})", short(d)),
+        (_, None) => "unknown (no host input digest recorded)".to_string(),
+        (_, Some(d)) => format!("unknown (built from {})", short(d)),
+    };
+    vec![h.name.clone(), h.ssh.clone(), reach, system, node]
+}
+
+/// `v1-` and the first 12 hex digits of a digest.
+fn short(digest: &str) -> &str {
+    digest.get(..15).unwrap_or(digest)
 }
 
 fn environment_text(e: &EnvironmentStatus) -> String {
@@ -125,8 +141,15 @@ fn environment_text(e: &EnvironmentStatus) -> String {
 
 /// The status as text: hosts, then each environment.
 fn text(status: &Status) -> String {
-    let mut out = String::from("hosts\n");
-    let rows: Vec<Vec<String>> = status.hosts.iter().map(host_row).collect();
+    let mut out = match &status.inputs {
+        Some(d) => format!(
+            "hosts (the repository builds from host inputs {})\n",
+            short(d)
+        ),
+        None => "hosts (no nix/host-inputs.json: systems are not compared)\n".to_string(),
+    };
+    let compared = status.inputs.is_some();
+    let rows: Vec<Vec<String>> = status.hosts.iter().map(|h| host_row(h, compared)).collect();
     out.push_str(&columns(&rows));
     for e in &status.environments {
         out.push_str(&environment_text(e));

@@ -1,10 +1,12 @@
 //! The host layer of `homelab deploy --plan`: which hosts' system closures would
 //! change, found without changing anything.
 //!
-//! Each host's system toplevel is built here
+//! Each host is probed first ([`super::probe`], one SSH round trip). When its system
+//! records the repository's host input digest, it runs what the repository builds and
+//! nothing is evaluated. Otherwise its system toplevel is built here
 //! (`nix build --no-link --print-out-paths <flake>#nixosConfigurations.<host>.config.system.build.toplevel`)
-//! and compared with what the host runs now (`ssh <target> readlink -f /run/current-system`).
-//! Equal store paths mean the switch would activate the very same system.
+//! and compared with what the host runs now: equal store paths mean the switch would
+//! activate the very same system.
 //!
 //! # Caveats
 //! Building for another architecture (the aarch64 Pi from an x86 laptop) needs a
@@ -17,7 +19,9 @@ use std::ffi::{OsStr, OsString};
 use std::process::{Command, Stdio};
 use std::thread;
 
-use super::hosts::{nix_ssh_options, ssh_args, HostPlan, HostTarget};
+use super::hosts::{nix_ssh_options, HostPlan, HostTarget};
+use super::probe::{probe_host, HostProbe};
+use crate::lab::host_inputs::InputDigest;
 
 /// How the closures are built and read.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub(crate) struct ClosureOptions {
     pub ssh: OsString,
     /// Build in the host's store over SSH instead of here.
     pub build_on_target: bool,
+    /// The repository's host input digest; `None` evaluates every host (`--rebuild`,
+    /// or a lab without `nix/host-inputs.json`).
+    pub inputs: Option<InputDigest>,
 }
 
 impl ClosureOptions {
@@ -39,6 +46,7 @@ impl ClosureOptions {
             nix: "nix".into(),
             ssh: "ssh".into(),
             build_on_target: false,
+            inputs: None,
         }
     }
 }
@@ -46,8 +54,14 @@ impl ClosureOptions {
 /// What a switch would do to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum HostChange {
-    /// The host already runs this system.
+    /// The host already runs this system (built and compared).
     Unchanged { current: String },
+    /// The host's system records the repository's host input digest: it runs what the
+    /// repository builds, found without evaluating anything.
+    Current {
+        current: String,
+        inputs: InputDigest,
+    },
     /// The host runs `current`; the switch would activate `next`.
     Changes { current: String, next: String },
     /// The current system could not be read over SSH.
@@ -93,11 +107,6 @@ pub(crate) fn build_args(host: &HostTarget, options: &ClosureOptions) -> Vec<OsS
     args
 }
 
-/// `ssh` arguments that print the system a host runs now.
-pub(crate) fn current_system_args(host: &HostTarget) -> Vec<OsString> {
-    ssh_args(host, &["readlink", "-f", "/run/current-system"])
-}
-
 /// Each planned host with what a switch would do to it, in plan order. Hosts are
 /// looked at in parallel; nothing on them changes.
 pub(crate) fn plan_closures(
@@ -124,9 +133,16 @@ pub(crate) fn plan_closures(
 }
 
 fn host_change(host: &HostTarget, options: &ClosureOptions) -> HostChange {
-    let current = match first_line(&options.ssh, &current_system_args(host), None) {
-        Ok(path) => path,
-        Err(reason) => return HostChange::Unreachable { reason },
+    let current = match probe_host(host, &options.ssh) {
+        HostProbe::Unreachable { reason } => return HostChange::Unreachable { reason },
+        HostProbe::Reachable {
+            current,
+            inputs: Some(inputs),
+            ..
+        } if options.inputs.as_ref() == Some(&inputs) => {
+            return HostChange::Current { current, inputs }
+        }
+        HostProbe::Reachable { current, .. } => current,
     };
     let ssh_options = nix_ssh_options(host).filter(|_| options.build_on_target);
     let next = match first_line(&options.nix, &build_args(host, options), ssh_options) {
@@ -212,20 +228,6 @@ mod tests {
                 "ssh-ng://root@cp",
                 "--",
                 "/lab#nixosConfigurations.cp.config.system.build.toplevel"
-            ]
-        );
-        assert_eq!(
-            current_system_args(&host),
-            [
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "ConnectTimeout=10",
-                "--",
-                "root@cp",
-                "readlink",
-                "-f",
-                "/run/current-system"
             ]
         );
     }

@@ -6,8 +6,9 @@ use std::ffi::{OsStr, OsString};
 
 use super::activate::{self, SystemPath};
 use super::closures::{build_args, ClosureOptions};
-use super::hosts::{nix_ssh_options, probe_args, rebuild_args, HostPlan, HostTarget};
+use super::hosts::{nix_ssh_options, rebuild_args, HostPlan, HostTarget};
 use super::hosts_run::{Gate, RunOptions};
+use super::probe::probe_args;
 
 /// The commands a deploy would run, in order, without running them.
 pub(crate) fn describe(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>) -> String {

@@ -178,11 +178,6 @@ pub(crate) fn ssh_args(host: &HostTarget, command: &[&str]) -> Vec<OsString> {
     args
 }
 
-/// The `ssh` arguments that check a host is reachable without changing anything.
-pub(crate) fn probe_args(host: &HostTarget) -> Vec<OsString> {
-    ssh_args(host, &["true"])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,8 +269,9 @@ mod tests {
                 "--use-remote-sudo"
             ]
         );
+        let probe = crate::deploy::probe::probe_args(&user);
         assert_eq!(
-            probe_args(&user),
+            probe[..9],
             [
                 "-p",
                 "2222",
@@ -285,7 +281,7 @@ mod tests {
                 "ConnectTimeout=10",
                 "--",
                 "admin@a",
-                "true"
+                "readlink"
             ]
         );
         assert!(nix_ssh_options(&user).is_some_and(|o| o.to_string_lossy().ends_with("-p 2222")));

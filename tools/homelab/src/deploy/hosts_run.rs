@@ -1,7 +1,9 @@
-//! Running a [`HostPlan`]: every host is probed over SSH first, so an unreachable host
-//! stops the deploy before anything changed; then each stage's hosts are deployed, up
-//! to `jobs` at a time: with magic rollback and the health gate ([`super::host_steps`]),
-//! or with `nixos-rebuild switch` under `--no-rollback`.
+//! Running a [`HostPlan`]: every host is probed over SSH first ([`super::probe`]), so
+//! an unreachable host stops the deploy before anything changed; a host whose system
+//! records the repository's host input digest already runs what the repository builds
+//! and is left alone without being evaluated. Then each stage's other hosts are
+//! deployed, up to `jobs` at a time: with magic rollback and the health gate
+//! ([`super::host_steps`]), or with `nixos-rebuild switch` under `--no-rollback`.
 //!
 //! # Guarantees
 //!
@@ -12,9 +14,8 @@
 //! - Each child's output is passed on line by line, prefixed with its host's name.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::num::NonZeroUsize;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread;
@@ -22,12 +23,12 @@ use std::time::{Duration, Instant};
 
 use super::health::{self, HostHealth};
 use super::host_steps::{self, HostContext};
-use super::hosts::{
-    nix_ssh_options, probe_args, rebuild_args, HostPlan, HostTarget, RebuildOptions,
-};
+use super::hosts::{nix_ssh_options, rebuild_args, HostPlan, HostTarget, RebuildOptions};
 use super::nodes::NodeOps;
+use super::probe::{probe_host, HostProbe};
 use super::remote::{self, lock, Log, Step};
 pub(crate) use super::report::{Outcome, Report};
+use crate::lab::host_inputs::InputDigest;
 
 /// The confirm timeout when neither the inventory nor `--confirm-timeout` gives one.
 pub(crate) const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,6 +51,9 @@ pub(crate) struct RunOptions {
     pub health_timeout: Duration,
     pub drain_timeout: Duration,
     pub reboot_timeout: Duration,
+    /// The repository's host input digest: a host whose system records it is not
+    /// evaluated. `None` without `nix/host-inputs.json` and under `--rebuild`.
+    pub inputs: Option<InputDigest>,
 }
 
 impl RunOptions {
@@ -65,6 +69,7 @@ impl RunOptions {
             health_timeout: Duration::from_secs(300),
             drain_timeout: Duration::from_secs(300),
             reboot_timeout: Duration::from_secs(600),
+            inputs: None,
         }
     }
 }
@@ -87,34 +92,52 @@ impl Gate<'_> {
     }
 }
 
-/// Probes every host, then deploys stage by stage. `log` receives progress and every
-/// line of the children's output.
+/// Probes every host, then deploys stage by stage the hosts that do not already run
+/// what the repository builds. `log` receives progress and every line of the
+/// children's output.
 pub(crate) fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: Log<'_>) -> Report {
     let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
     log(&format!(
         "== probing {} host(s) over SSH",
         plan.hosts().count()
     ));
+    let mut unreachable = false;
     for host in plan.hosts() {
-        if let Err(reason) = probe(host, options) {
-            log(&format!("[{}] unreachable: {reason}", host.name));
-            outcomes.insert(
-                host.name.clone(),
-                Outcome::Failed {
-                    reason,
-                    tail: Vec::new(),
-                },
-            );
+        match probe_host(host, &options.ssh) {
+            HostProbe::Unreachable { reason } => {
+                log(&format!("[{}] unreachable: {reason}", host.name));
+                unreachable = true;
+                let tail = Vec::new();
+                outcomes.insert(host.name.clone(), Outcome::Failed { reason, tail });
+            }
+            HostProbe::Reachable {
+                inputs: Some(digest),
+                ..
+            } if options.inputs.as_ref() == Some(&digest) => {
+                log(&format!(
+                    "[{}] runs what the repository builds (host inputs {}), not evaluated; --rebuild evaluates it anyway",
+                    host.name,
+                    digest.short()
+                ));
+                outcomes.insert(host.name.clone(), Outcome::Current { inputs: digest });
+            }
+            HostProbe::Reachable { .. } => {}
         }
     }
-    let unreachable = !outcomes.is_empty();
     if !unreachable {
         for stage in &plan.stages {
-            log(&format!("== {}: {}", stage.label, names(&stage.hosts)));
-            let results = run_stage(&stage.hosts, options, gate, log);
-            let failed = results
-                .values()
-                .any(|o| !matches!(o, Outcome::Succeeded { .. }));
+            let hosts: Vec<HostTarget> = stage
+                .hosts
+                .iter()
+                .filter(|h| !outcomes.contains_key(&h.name))
+                .cloned()
+                .collect();
+            if hosts.is_empty() {
+                continue;
+            }
+            log(&format!("== {}: {}", stage.label, names(&hosts)));
+            let results = run_stage(&hosts, options, gate, log);
+            let failed = results.values().any(|o| !o.is_success());
             outcomes.extend(results);
             if failed {
                 break;
@@ -129,29 +152,6 @@ pub(crate) fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: L
         })
         .collect();
     Report { hosts, unreachable }
-}
-
-fn probe(host: &HostTarget, options: &RunOptions) -> Result<(), String> {
-    let out = Command::new(&options.ssh)
-        .args(probe_args(host))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| cannot_start(&options.ssh, &e))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().last().unwrap_or("").trim();
-    Err(format!(
-        "`ssh {}` failed with {}{}",
-        host.ssh,
-        out.status,
-        if last.is_empty() {
-            String::new()
-        } else {
-            format!(": {last}")
-        }
-    ))
 }
 
 fn run_stage(
@@ -174,7 +174,7 @@ fn run_stage(
                     return;
                 };
                 let outcome = deploy_one(host, options, gate, log);
-                if !matches!(outcome, Outcome::Succeeded { .. }) {
+                if !outcome.is_success() {
                     stop.store(true, Ordering::SeqCst);
                 }
                 lock(&results).insert(host.name.clone(), outcome);
@@ -232,21 +232,10 @@ fn rebuild(host: &HostTarget, options: &RunOptions, log: Log<'_>) -> Result<(), 
         })
 }
 
-fn cannot_start(program: &OsStr, e: &std::io::Error) -> String {
-    format!(
-        "could not run `{}`: {e}; `nix run .#deploy` puts nix, nixos-rebuild and ssh on PATH",
-        display(program)
-    )
-}
-
 fn names(hosts: &[HostTarget]) -> String {
     hosts
         .iter()
         .map(|h| h.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn display(s: &OsStr) -> String {
-    s.to_string_lossy().into_owned()
 }

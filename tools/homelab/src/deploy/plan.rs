@@ -214,6 +214,10 @@ impl DeployPlan {
             for (name, change) in hosts {
                 let what = match change {
                     HostChange::Unchanged { .. } => "unchanged".to_string(),
+                    HostChange::Current { inputs, .. } => format!(
+                        "unchanged (host inputs {} as recorded on the host; not evaluated)",
+                        inputs.short()
+                    ),
                     HostChange::Changes { current, next } => {
                         format!("changes: {current} → {next}")
                     }
@@ -251,8 +255,12 @@ impl DeployPlan {
                 .map(|(name, change)| {
                     let mut host = match change {
                         HostChange::Unchanged { current } => {
-                            json!({"change": "unchanged", "current": current})
+                            json!({"change": "unchanged", "current": current, "evaluated": true})
                         }
+                        HostChange::Current { current, inputs } => json!({
+                            "change": "unchanged", "current": current, "evaluated": false,
+                            "inputs": inputs.as_str(),
+                        }),
                         HostChange::Changes { current, next } => {
                             json!({"change": "changes", "current": current, "next": next})
                         }
@@ -282,6 +290,7 @@ impl DeployPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::host_inputs::InputDigest;
 
     fn plan(cluster: Option<ClusterPlan>) -> DeployPlan {
         DeployPlan {
@@ -347,15 +356,28 @@ mod tests {
                 reason: "exit status: 1".into(),
             },
         ));
+        let digest = format!("v1-{}", "ab".repeat(32));
+        p.hosts.as_mut().unwrap().push((
+            "worker-3".into(),
+            HostChange::Current {
+                current: "/nix/store/c".into(),
+                inputs: InputDigest::parse(&digest).expect("digest"),
+            },
+        ));
+        assert!(p.render().contains(
+            "worker-3  unchanged (host inputs v1-abababababab as recorded on the host; not evaluated)\n"
+        ));
         assert_eq!(
             p.to_json(),
             json!({
                 "event": "plan",
                 "env": "prod",
                 "hosts": [
-                    {"host": "cp", "change": "unchanged", "current": "/nix/store/a"},
+                    {"host": "cp", "change": "unchanged", "current": "/nix/store/a", "evaluated": true},
                     {"host": "worker-1", "change": "changes", "current": "/nix/store/a", "next": "/nix/store/b"},
                     {"host": "worker-2", "change": "build-failed", "reason": "exit status: 1"},
+                    {"host": "worker-3", "change": "unchanged", "current": "/nix/store/c",
+                     "evaluated": false, "inputs": digest},
                 ],
                 "cluster": {
                     "objects": [{"action": "prune", "object": "ConfigMap/app/old"}],

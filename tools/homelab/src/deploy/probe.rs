@@ -1,7 +1,11 @@
-//! One host's state in one SSH round trip, for `homelab status`: whether it answers,
-//! the system it runs and the one it booted, and whether a reboot is due.
+//! One host's state in one SSH round trip: whether it answers, the system it runs and
+//! the one it booted, whether a reboot is due, and the host input digest its system
+//! was built from. `deploy` (before anything changes, and to skip hosts whose inputs
+//! did not change), `deploy --plan`, `status` and `wake` all look at a host this way.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+
+use crate::lab::host_inputs::InputDigest;
 
 use super::activate::HostState;
 use super::hosts::{ssh_args, HostTarget};
@@ -20,14 +24,18 @@ pub(crate) enum HostProbe {
         /// The boot parts (`kernel`, `initrd`, `kernel-modules`) that differ between
         /// the booted and the current system: a reboot is needed when any does.
         reboot_for: Vec<&'static str>,
+        /// The host input digest the current system records (`/etc/homelab/inputs`);
+        /// none for a system built before digests or from a lab without them.
+        inputs: Option<InputDigest>,
     },
 }
 
-/// The words of the one remote command: the current system, then the booted and the
-/// current system's boot parts in the order [`HostState::parse`] reads them.
-const READLINK: [&str; 10] = [
+/// The words of the one remote command: the booted and the current system, both
+/// systems' boot parts in the order [`HostState::parse`] reads them, then the input
+/// digest's link. `-m` (not `-f`) prints a line for a path that does not exist too.
+const READLINK: [&str; 11] = [
     "readlink",
-    "-f",
+    "-m",
     "/run/booted-system",
     "/run/current-system",
     "/run/booted-system/kernel",
@@ -36,7 +44,13 @@ const READLINK: [&str; 10] = [
     "/run/current-system/kernel",
     "/run/current-system/initrd",
     "/run/current-system/kernel-modules",
+    "/run/current-system/etc/homelab/inputs",
 ];
+
+/// The `ssh` arguments of the probe (shown by `deploy --dry-run`).
+pub(crate) fn probe_args(host: &HostTarget) -> Vec<OsString> {
+    ssh_args(host, &READLINK)
+}
 
 /// Reads `host`'s current and booted systems over SSH (`ssh` is the program to run),
 /// in one round trip. An unreachable host is data, not an error: `status` shows it.
@@ -47,7 +61,7 @@ const READLINK: [&str; 10] = [
 pub(crate) fn probe_host(host: &HostTarget, ssh: &OsStr) -> HostProbe {
     let step = Step {
         program: ssh,
-        args: ssh_args(host, &READLINK),
+        args: probe_args(host),
         nix_ssh_options: None,
         host: &host.name,
         show_stdout: false,
@@ -56,16 +70,17 @@ pub(crate) fn probe_host(host: &HostTarget, ssh: &OsStr) -> HostProbe {
         Ok(lines) => lines,
         Err(f) => return HostProbe::Unreachable { reason: f.reason },
     };
-    let Some((booted, rest)) = lines.split_first() else {
+    let [booted, systems @ .., inputs] = lines.as_slice() else {
         return HostProbe::Unreachable {
             reason: "`readlink` printed nothing".into(),
         };
     };
-    match HostState::parse(rest) {
+    match HostState::parse(systems) {
         Ok(state) => HostProbe::Reachable {
             current: state.current,
             booted: booted.clone(),
             reboot_for: state.reboot_for,
+            inputs: InputDigest::from_store_path(inputs),
         },
         Err(reason) => HostProbe::Unreachable { reason },
     }
@@ -84,6 +99,7 @@ mod tests {
             /run/booted-system) echo /nix/store/a-system;;\n\
             /run/current-system) echo /nix/store/b-system;;\n\
             /run/current-system/kernel) echo /nix/store/k2;;\n\
+            */etc/homelab/inputs) echo /nix/store/00000000000000000000000000000000-homelab-inputs-v1-$(printf %064d 7);;\n\
             /run/*) echo \"/nix/store/same-${a##*/}\";;\n\
             esac; done\n";
         std::fs::write(&path, script).expect("write");
@@ -106,6 +122,7 @@ mod tests {
                 current: "/nix/store/b-system".into(),
                 booted: "/nix/store/a-system".into(),
                 reboot_for: vec!["kernel"],
+                inputs: InputDigest::parse(&format!("v1-{:064}", 7)),
             }
         );
         assert!(

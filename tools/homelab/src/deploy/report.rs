@@ -2,12 +2,19 @@
 
 use std::time::Duration;
 
+use crate::lab::host_inputs::InputDigest;
+
 /// What happened to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Succeeded {
         took: Duration,
         note: String,
+    },
+    /// The host's system records the repository's host input digest: it already runs
+    /// what the repository builds, so it was neither evaluated nor touched.
+    Current {
+        inputs: InputDigest,
     },
     /// The host went back to its previous generation.
     RolledBack {
@@ -28,11 +35,16 @@ pub(crate) struct Report {
     pub unreachable: bool,
 }
 
+impl Outcome {
+    /// Whether the host ended where it should: deployed, or already current.
+    pub(crate) fn is_success(&self) -> bool {
+        matches!(self, Outcome::Succeeded { .. } | Outcome::Current { .. })
+    }
+}
+
 impl Report {
     pub(crate) fn succeeded(&self) -> bool {
-        self.hosts
-            .iter()
-            .all(|(_, o)| matches!(o, Outcome::Succeeded { .. }))
+        self.hosts.iter().all(|(_, o)| o.is_success())
     }
 
     fn names(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
@@ -47,13 +59,27 @@ impl Report {
     /// lines of its output) and what was not started.
     pub(crate) fn summary(&self) -> String {
         let ok = self.names(|o| matches!(o, Outcome::Succeeded { .. }));
+        let current = self.names(|o| matches!(o, Outcome::Current { .. }));
         if self.succeeded() {
-            return format!(
-                "Deployed {} host{}: {}\n",
-                ok.len(),
-                if ok.len() == 1 { "" } else { "s" },
-                ok.join(", ")
-            );
+            let hosts = |n: usize| if n == 1 { "host" } else { "hosts" };
+            let mut out = match ok.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "Deployed {} {}: {}\n",
+                    ok.len(),
+                    hosts(ok.len()),
+                    ok.join(", ")
+                ),
+            };
+            if !current.is_empty() {
+                out.push_str(&format!(
+                    "{} {} already current (host inputs unchanged, not evaluated): {}\n",
+                    current.len(),
+                    hosts(current.len()),
+                    current.join(", ")
+                ));
+            }
+            return out;
         }
         let list = |names: Vec<&str>| {
             if names.is_empty() {
@@ -88,6 +114,8 @@ impl Report {
         } else {
             "Host deploy stopped at the first failure.\n"
         });
+        let mut ok = ok;
+        ok.extend(current);
         out.push_str(&format!("  succeeded:   {}\n", list(ok)));
         out.push_str(&format!("  failed:      {}\n", failed.join(", ")));
         out.push_str(&format!(

@@ -1,5 +1,6 @@
 //! The whole lab loaded and validated: inventory, environments and releases.
 
+pub mod host_inputs;
 pub(crate) mod hosts;
 mod release_files;
 mod secret_paths;

@@ -1,6 +1,8 @@
 //! Each inventory host as `status` shows it: one SSH round trip (deploy's
-//! [`crate::deploy::probe::probe_host`]) for whether it answers, the system it runs and
-//! whether a reboot is due, and its node in the cluster.
+//! [`crate::deploy::probe::probe_host`]) for whether it answers, the system it runs,
+//! whether that is what the repository builds (its recorded host input digest against
+//! the repository's, nothing evaluated) and whether a reboot is due; and its node in
+//! the cluster.
 
 use std::ffi::OsStr;
 
@@ -8,6 +10,7 @@ use serde::Serialize;
 
 use crate::deploy::hosts::HostTarget;
 use crate::deploy::probe::{self, HostProbe};
+use crate::lab::host_inputs::InputDigest;
 
 use super::cluster::NodeStatus;
 
@@ -27,19 +30,48 @@ pub(crate) struct HostStatus {
     /// booted and the current system: the host needs a reboot when any does.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reboot_for: Vec<&'static str>,
+    /// Whether the running system is what the repository builds.
+    pub generation: Generation,
+    /// The host input digest the running system records, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
     /// Its node in a cluster `status` reached, if any.
     pub node: Option<NodeStatus>,
 }
 
-/// What one SSH round trip to a host tells; an unreachable host is data.
-pub(crate) fn probe_host(ssh: &OsStr, host: &HostTarget) -> HostStatus {
-    let (error, system, reboot_for) = match probe::probe_host(host, ssh) {
-        HostProbe::Unreachable { reason } => (Some(reason), None, Vec::new()),
+/// The running system against what the repository builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Generation {
+    /// It records the repository's host input digest.
+    Current,
+    /// It records another digest: the repository changed since it was deployed.
+    Outdated,
+    /// Nothing to compare: the host did not answer, its system records no digest, or
+    /// the lab has no `nix/host-inputs.json`.
+    Unknown,
+}
+
+/// What one SSH round trip to a host tells; an unreachable host is data. `repository`
+/// is the lab's host input digest.
+pub(crate) fn probe_host(
+    ssh: &OsStr,
+    host: &HostTarget,
+    repository: Option<&InputDigest>,
+) -> HostStatus {
+    let (error, system, reboot_for, inputs) = match probe::probe_host(host, ssh) {
+        HostProbe::Unreachable { reason } => (Some(reason), None, Vec::new(), None),
         HostProbe::Reachable {
             current,
             reboot_for,
+            inputs,
             ..
-        } => (None, Some(current), reboot_for),
+        } => (None, Some(current), reboot_for, inputs),
+    };
+    let generation = match (&inputs, repository) {
+        (Some(host), Some(repository)) if host == repository => Generation::Current,
+        (Some(_), Some(_)) => Generation::Outdated,
+        _ => Generation::Unknown,
     };
     HostStatus {
         name: host.name.clone(),
@@ -48,6 +80,8 @@ pub(crate) fn probe_host(ssh: &OsStr, host: &HostTarget) -> HostStatus {
         error,
         system,
         reboot_for,
+        generation,
+        inputs: inputs.map(|d| d.to_string()),
         node: None,
     }
 }

@@ -20,10 +20,11 @@ use crate::apply::discovery::Discovery;
 use crate::apply::retry::RetryPolicy;
 use crate::apply::{ApiClient, Cluster};
 use crate::deploy::hosts::plan;
+use crate::lab::host_inputs::InputDigest;
 use crate::Lab;
 
 pub(crate) use cluster::ClusterStatus;
-pub(crate) use hosts::{probe_host, HostStatus};
+pub(crate) use hosts::{probe_host, Generation, HostStatus};
 
 /// How `status` reaches things.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub(crate) struct StatusOptions {
     pub ssh: OsString,
     /// How long one request to a cluster may take.
     pub timeout: Duration,
+    /// The lab's host input digest, which each host's is compared with.
+    pub inputs: Option<InputDigest>,
 }
 
 /// One environment: its context and what its cluster says, or why it could not.
@@ -53,6 +56,8 @@ pub(crate) struct EnvironmentStatus {
 /// The whole lab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Status {
+    /// The host input digest of the repository (`nix/host-inputs.json`), if it has one.
+    pub inputs: Option<String>,
     pub hosts: Vec<HostStatus>,
     pub environments: Vec<EnvironmentStatus>,
 }
@@ -73,7 +78,7 @@ pub(crate) fn gather(lab: &Lab, options: &StatusOptions) -> Status {
     let mut hosts: Vec<HostStatus> = std::thread::scope(|scope| {
         let probes: Vec<_> = targets
             .iter()
-            .map(|t| scope.spawn(|| probe_host(&options.ssh, t)))
+            .map(|t| scope.spawn(|| probe_host(&options.ssh, t, options.inputs.as_ref())))
             .collect();
         probes.into_iter().filter_map(|p| p.join().ok()).collect()
     });
@@ -86,6 +91,7 @@ pub(crate) fn gather(lab: &Lab, options: &StatusOptions) -> Status {
             .cloned();
     }
     Status {
+        inputs: options.inputs.as_ref().map(|d| d.to_string()),
         hosts,
         environments,
     }

@@ -275,7 +275,7 @@ fn an_unplannable_host_stops_the_plan() {
     );
     run.expect_code(1);
     assert!(
-        run.stdout.contains("  w2  unreachable: `ssh` failed with exit status: 255: ssh: connect to host root@10.30.0.12 port 22: Connection refused\n"),
+        run.stdout.contains("  w2  unreachable: `ssh` exit status: 255: ssh: connect to host root@10.30.0.12 port 22: Connection refused\n"),
         "{run}"
     );
     assert!(

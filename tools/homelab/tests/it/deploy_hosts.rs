@@ -88,7 +88,9 @@ fn control_plane_first_then_one_at_a_time_with_magic_rollback() {
     // copy, one look, activate, and a confirmation over a new connection.
     let calls = fakes.calls();
     assert!(
-        calls[..4].iter().all(|c| c.ends_with(" true")),
+        calls[..4]
+            .iter()
+            .all(|c| c.ends_with(" /run/current-system/etc/homelab/inputs")),
         "{calls:#?}"
     );
     let cp: Vec<String> = calls[4..9].iter().map(|c| stable(c, lab.path())).collect();

@@ -9,6 +9,7 @@ mod deploy_hosts;
 mod deploy_rollback;
 mod generate;
 mod generate_untrusted;
+mod host_inputs;
 mod hosts;
 mod identifiers;
 mod import;

@@ -14,20 +14,15 @@ const REVIEWED: &[(&str, usize, &str)] = &[
     (
         "homelab/src/deploy/closures.rs",
         1,
-        "`ssh [-p PORT] -o … -- DEST readlink …` and `nix build … -- INSTALLABLE`; \
+        "`nix build … -- INSTALLABLE`; \
          DEST is a parsed SshTarget, NIX_SSHOPTS holds only `-p PORT`",
-    ),
-    (
-        "homelab/src/deploy/hosts_run.rs",
-        1,
-        "`ssh … -- DEST true`, DEST a parsed SshTarget (never starting with `-`)",
     ),
     (
         "homelab/src/deploy/remote.rs",
         1,
         "the deploy steps: `nix build … -- INSTALLABLE`, `nix copy --to ssh://DEST -- STORE`, \
          `ssh … -- DEST [sudo] STORE/sw/bin/homelab-activate activate|confirm|rollback STORE N`, \
-         `ssh … -- DEST readlink -f …`, `ssh … -- DEST [sudo] systemctl reboot|poweroff`, \
+         `ssh … -- DEST readlink -f|-m …`, `ssh … -- DEST [sudo] systemctl reboot|poweroff`, \
          `nixos-rebuild switch --flake F#HOST --target-host DEST` (--no-rollback); DEST a \
          parsed SshTarget, HOST a DNS label, STORE a checked store path (SystemPath), N a number",
     ),

@@ -8,20 +8,23 @@ use super::{apply_lab, apply_ok, env_for};
 use crate::support::{FakeCluster, Run, TestLab};
 
 /// `ssh … -- root@tokiwa …` fails as an unreachable host does; every other target answers
-/// deploy's one `readlink -f` probe.
+/// deploy's one `readlink -m` probe: yomogi's system records the lab's host input digest
+/// (`@DIGEST@`), hanaakari's an older one.
 const SSH: &str = r#"#!/bin/sh
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
 if [ "$2" = "root@tokiwa" ]; then
   echo "ssh: connect to host tokiwa port 22: No route to host" >&2
   exit 255
 fi
-# `readlink -f` of the booted and current systems and their boot parts: yomogi's
-# current system has a kernel it has not booted.
+# `readlink -m` of the booted and current systems, their boot parts and the input
+# digest's link: yomogi's current system has a kernel it has not booted.
 target="$2"
 shift 2
 for path; do
   case "$target:$path" in
     root@yomogi:/run/current-system/kernel) echo /nix/store/k2-linux ;;
+    root@yomogi:*/homelab/inputs) echo /nix/store/yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy-homelab-inputs-@DIGEST@ ;;
+    *:*/homelab/inputs) echo /nix/store/hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh-homelab-inputs-v1-0000000000000000000000000000000000000000000000000000000000000000 ;;
     *:/run/current-system) echo /nix/store/b-nixos-system ;;
     *:/run/booted-system) echo /nix/store/a-nixos-system ;;
     *:/run/*) echo "/nix/store/same-${path##*/}" ;;
@@ -42,11 +45,11 @@ fn status(lab: &TestLab, fake: &FakeCluster, bin: &std::path::Path, args: &[&str
     lab.run_with(args, &env)
 }
 
-fn fake_ssh() -> tempfile::TempDir {
+fn fake_ssh(digest: &str) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt as _;
     let bin = tempfile::tempdir().expect("tempdir");
     let ssh = bin.path().join("ssh");
-    std::fs::write(&ssh, SSH).expect("write the fake ssh");
+    std::fs::write(&ssh, SSH.replace("@DIGEST@", digest)).expect("write the fake ssh");
     std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     bin
 }
@@ -79,7 +82,13 @@ fn status_shows_hosts_releases_drift_and_a_missing_cluster() {
     let (code, body) = fake.server.apply_as("kubectl-edit", &theirs, true);
     assert_eq!(code, 200, "{body}");
 
-    let bin = fake_ssh();
+    lab.write("nix/host-inputs.json", "[\"hosts\"]")
+        .write("hosts/yomogi/default.nix", "{ }\n");
+    let digest = homelab::lab::host_inputs::load(lab.path())
+        .expect("host inputs")
+        .expect("a list")
+        .digest;
+    let bin = fake_ssh(digest.as_str());
     let run = status(&lab, &fake, bin.path(), &["status"]);
     run.expect_code(0);
     insta::assert_snapshot!("status_text", run.stdout_normalized());
@@ -110,6 +119,19 @@ fn status_shows_hosts_releases_drift_and_a_missing_cluster() {
         (json!("/nix/store/b-nixos-system"), json!(["kernel"])),
         "{run}"
     );
+    assert_eq!(
+        (yomogi["generation"].clone(), yomogi["inputs"].clone()),
+        (json!("current"), json!(digest.as_str())),
+        "{run}"
+    );
+    assert_eq!(doc["inputs"], json!(digest.as_str()), "{run}");
+    assert_eq!(tokiwa["generation"], "unknown", "{run}");
+    let hanaakari = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "hanaakari");
+    assert_eq!(hanaakari.unwrap()["generation"], "outdated", "{run}");
     assert_eq!(doc["environments"].as_array().unwrap().len(), 1);
     let site = doc["environments"][0]["releases"]
         .as_array()

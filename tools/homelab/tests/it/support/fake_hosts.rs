@@ -4,7 +4,10 @@
 //! make one host fail (`FAKE_FAIL`, `FAKE_BUILD_FAIL`), unreachable
 //! (`FAKE_UNREACHABLE`), lose its network once activated (`FAKE_LOSE_AFTER_ACTIVATE`)
 //! or get a new kernel (`FAKE_KERNEL_CHANGE`); `FAKE_SLEEP` slows `nixos-rebuild` so
-//! parallelism shows in `$FAKE_DIR/events`. The fake `ssh` plays the host side of the
+//! parallelism shows in `$FAKE_DIR/events`, `FAKE_EVAL_DELAY` makes `nix build` take as
+//! long as evaluating a real NixOS system. A system the fake `nix` builds records the
+//! lab's host input digest, computed with `find`, `sort` and `sha256sum` (not homelab's
+//! code) from `nix/host-inputs.json`, as modules/host-inputs.nix records it. The fake `ssh` plays the host side of the
 //! magic rollback (modules/deploy-rollback.nix), its timer included.
 
 use std::io::Write as _;
@@ -30,6 +33,8 @@ if [ "$1" = copy ]; then
 fi
 host="${last#*#nixosConfigurations.}"
 host="${host%%.*}"
+flake="${last%%#*}"
+sleep "${FAKE_EVAL_DELAY:-0}"
 if [ "$host" = "${FAKE_BUILD_FAIL:-}" ]; then
   echo "error: builder for '/nix/store/x-nixos-system-$host.drv' failed with exit code 1" >&2
   exit 1
@@ -37,6 +42,13 @@ fi
 echo "building '/nix/store/x-nixos-system-$host.drv'..." >&2
 if [ "$host" = "${FAKE_KERNEL_CHANGE:-}" ]; then
   echo /nix/store/k2 > "$FAKE_DIR/kernel-of/new-nixos-system-$host"
+fi
+if [ -f "$flake/nix/host-inputs.json" ]; then
+  # The entries are plain relative paths (homelab refuses anything else).
+  paths=$(tr -d '[]",' < "$flake/nix/host-inputs.json")
+  digest=$(cd "$flake" && find $paths -type f -print0 | LC_ALL=C sort -zu | xargs -0 sha256sum | sha256sum | cut -c1-64)
+  echo "/nix/store/iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii-homelab-inputs-v1-$digest" \
+    > "$FAKE_DIR/inputs-of/new-nixos-system-$host"
 fi
 echo "${FAKE_BUILD_PRINTS:-/nix/store/new-nixos-system-$host}"
 "#;
@@ -60,7 +72,9 @@ fi
 
 /// A host's state lives in `$FAKE_DIR/{current,booted}/<target>` (a system path;
 /// `/nix/store/old-nixos-system` when absent); a system's kernel in
-/// `$FAKE_DIR/kernel-of/<system name>` (`/nix/store/k1` when absent).
+/// `$FAKE_DIR/kernel-of/<system name>` (`/nix/store/k1` when absent), the link of its
+/// `/etc/homelab/inputs` in `$FAKE_DIR/inputs-of/<system name>` (a missing file's path
+/// when absent, as `readlink -m` prints it).
 const SSH: &str = r#"#!/bin/sh
 # `ssh [-p PORT] -o BatchMode=yes -o ConnectTimeout=10 -- <target> <command…>`; the
 # target must come after `--`, as a real ssh would otherwise read `-o…` in it.
@@ -81,6 +95,7 @@ fi
 current() { cat "$FAKE_DIR/current/$target" 2>/dev/null || echo /nix/store/old-nixos-system; }
 booted() { cat "$FAKE_DIR/booted/$target" 2>/dev/null || current; }
 kernel() { cat "$FAKE_DIR/kernel-of/${1##*/}" 2>/dev/null || echo /nix/store/k1; }
+inputs() { cat "$FAKE_DIR/inputs-of/${1##*/}" 2>/dev/null || echo /nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-etc/etc/homelab/inputs; }
 event() { echo "$1 $target" >> "$FAKE_DIR/events"; }
 case "$1" in
   readlink)
@@ -89,6 +104,7 @@ case "$1" in
       case "$path" in
         /run/current-system) current ;;
         /run/booted-system) booted ;;
+        /run/current-system/etc/homelab/inputs) inputs "$(current)" ;;
         /run/current-system/*) echo "$(kernel "$(current)")-${path##*/}" ;;
         /run/booted-system/*) echo "$(kernel "$(booted)")-${path##*/}" ;;
         *) echo "$(kernel "${path%/*}")-${path##*/}" ;;
@@ -225,7 +241,7 @@ impl FakeHosts {
             std::fs::write(&path, script).expect("write fake");
             make_executable(&path);
         }
-        for sub in ["current", "booted", "kernel-of"] {
+        for sub in ["current", "booted", "kernel-of", "inputs-of"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         FakeHosts {
@@ -248,6 +264,14 @@ impl FakeHosts {
 
     pub fn forget_calls(&self) {
         let _ = std::fs::remove_file(self.dir.path().join("calls"));
+    }
+
+    /// The `nix build` calls, in order.
+    pub fn builds(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.starts_with("nix build "))
+            .collect()
     }
 
     /// The system the host `target` runs now.
