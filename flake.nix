@@ -36,7 +36,7 @@
         paths = hostPaths;
         source = lib.fileset.toSource {
           root = ./.;
-          fileset = lib.fileset.unions (map (p: ./. + "/${p}") hostPaths);
+          fileset = lib.fileset.unions (map (p: lib.fileset.maybeMissing (./. + "/${p}")) hostPaths);
         };
       };
 

@@ -35,15 +35,15 @@ let
     else
       throw "homelab: nix/host-inputs.json: ${rel} is a ${type}; host inputs are regular files and folders";
 
-  # The type of one listed path, read from its folder (Nix 2.8 has no readFileType).
-  typeOf =
+  # The files of one listed path; none when it does not exist (yet), as with
+  # lib.fileset.maybeMissing. Its type is read from its folder (Nix 2.8 has no
+  # readFileType).
+  filesOfEntry =
     root: rel:
     let
       path = root + "/${rel}";
-      siblings = readDir (dirOf path);
-      name = baseNameOf rel;
     in
-    siblings.${name} or (throw "homelab: nix/host-inputs.json lists ${rel}, which does not exist");
+    if builtins.pathExists path then filesOf root rel (readDir (dirOf path)).${baseNameOf rel} else [ ];
 in
 rec {
   # The paths listed in `root`'s nix/host-inputs.json.
@@ -54,7 +54,7 @@ rec {
   listing =
     root: paths:
     let
-      files = concatLists (map (rel: filesOf root rel (typeOf root rel)) paths);
+      files = concatLists (map (filesOfEntry root) paths);
       hashes = listToAttrs (
         map (rel: {
           name = rel;

@@ -4,11 +4,16 @@
 # They differ only if the two ways of listing the files disagree; the build
 # then fails rather than record a digest that does not describe this system.
 #
-# usage: record.sh SOURCE DIGEST OUT PATH...
+# usage: record.sh SOURCE DIGEST OUT PATH...   (a PATH that does not exist
+# contributes nothing, as in nix/host-inputs.nix)
 set -eu
 source=$1 digest=$2 out=$3
 shift 3
 cd "$source"
+for path; do
+  shift
+  if [ -e "$path" ]; then set -- "$@" "$path"; fi
+done
 find "$@" -type f -print0 | LC_ALL=C sort -zu | xargs -0 -r sha256sum >"$out"
 actual="v1-$(sha256sum <"$out" | cut -c1-64)"
 if [ "$actual" != "$digest" ]; then

@@ -54,7 +54,8 @@
           else
             throw "nixpkgs stand-in: lib.getExe: `${drv.name}` has no meta.mainProgram";
         fileset = {
-          unions = paths: paths;
+          unions = paths: builtins.filter (p: p != null) paths;
+          maybeMissing = path: if builtins.pathExists path then path else null;
           toSource =
             { root, fileset }:
             let

@@ -1,7 +1,8 @@
 //! The host side of a lab that builds its hosts with `flake.nix`: every inventory host
 //! has the folder the flake imports, a SOPS file holding exactly the keys its roles'
 //! modules read, and a `.sops.yaml` rule giving it a recipient of its own; folders and
-//! files of hosts no longer in the inventory are reported. All of it is checked without
+//! files of hosts no longer in the inventory are reported; the host inputs list is
+//! complete (`host_inputs::check`). All of it is checked without
 //! any key: SOPS keeps key names and recipients in plaintext.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -106,6 +107,7 @@ pub(crate) fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
             None
         }
     };
+    problems.extend(Diagnostics(super::host_inputs::check(root)));
     let recipients = RuleRecipients::read(root, inventory);
     for (name, host) in &inventory.hosts {
         if !root.join(host_module(name)).is_file() {

@@ -39,6 +39,23 @@ fn reference_host_side_passes() {
 }
 
 #[test]
+fn a_module_reading_outside_the_host_inputs_is_reported() {
+    let lab = full_reference();
+    let dns = std::fs::read_to_string(lab.path().join("modules/dns.nix")).expect("dns.nix");
+    lab.write(
+        "modules/dns.nix",
+        &dns.replacen(
+            "let\n",
+            "let\n  motd = builtins.readFile ../docs/motd.txt;\n",
+            1,
+        ),
+    );
+    let run = lab.run(&["check"]);
+    run.expect_code(1);
+    insta::assert_snapshot!(run.stderr_normalized());
+}
+
+#[test]
 fn missing_host_folder_and_orphans_are_reported_with_their_fix() {
     let lab = full_reference();
     lab.remove("hosts/tokiwa");
