@@ -364,7 +364,8 @@ fn collect(root: &Path, entry: &str, files: &mut Vec<String>) -> Result<(), Inpu
                     else {
                         return Err(InputsError::Unsupported {
                             path: format!("{rel}/{}", name.to_string_lossy().escape_debug()),
-                            what: "has a name that is not UTF-8 or holds a control character".into(),
+                            what: "has a name that is not UTF-8 or holds a control character"
+                                .into(),
                             help: "rename it: the digest lists every name on a line of its own",
                         });
                     };

@@ -2,7 +2,7 @@
 
 pub mod host_inputs;
 pub(crate) mod hosts;
-mod nix_paths;
+pub mod nix_paths;
 mod release_files;
 mod secret_paths;
 

@@ -27,7 +27,7 @@ fn path_char(c: u8) -> bool {
 
 /// Every relative path literal in `text`, with its span. Absolute (`/…`), home (`~/…`)
 /// and search paths (`<…>`) are left out: pure evaluation refuses them.
-pub(crate) fn relative_path_literals(text: &str) -> Vec<(Span, String)> {
+pub fn relative_path_literals(text: &str) -> Vec<(Span, String)> {
     let b = text.as_bytes();
     let mut found = Vec::new();
     let mut stack: Vec<Context> = Vec::new();

@@ -7,7 +7,9 @@
 //! parallelism shows in `$FAKE_DIR/events`, `FAKE_EVAL_DELAY` makes `nix build` take as
 //! long as evaluating a real NixOS system. A system the fake `nix` builds records the
 //! lab's host input digest, computed with `find`, `sort` and `sha256sum` (not homelab's
-//! code) from `nix/host-inputs.json`, as modules/host-inputs.nix records it. The fake `ssh` plays the host side of the
+//! code) from `nix/host-inputs.json`, as modules/host-inputs.nix records it;
+//! `FAKE_SSH_DELAY` gives each SSH round trip a latency. The fakes are files of their
+//! own (`fakes/`) so `bench/deploy.sh` runs the very same programs. The fake `ssh` plays the host side of the
 //! magic rollback (modules/deploy-rollback.nix), its timer included.
 
 use std::io::Write as _;
@@ -22,129 +24,16 @@ use serde_json::json;
 
 use super::{Run, TestLab};
 
-const NIX: &str = r#"#!/bin/sh
-# `nix build --no-link --print-out-paths [--store …] -- <flake>#nixosConfigurations.<host>.…`
-# and `nix copy --to ssh://<target> -- <system>`.
-echo "nix $*" >> "$FAKE_DIR/calls"
-for arg; do last="$arg"; done
-if [ "$1" = copy ]; then
-  echo "copying path '$last' to '$3'" >&2
-  exit 0
-fi
-host="${last#*#nixosConfigurations.}"
-host="${host%%.*}"
-flake="${last%%#*}"
-sleep "${FAKE_EVAL_DELAY:-0}"
-if [ "$host" = "${FAKE_BUILD_FAIL:-}" ]; then
-  echo "error: builder for '/nix/store/x-nixos-system-$host.drv' failed with exit code 1" >&2
-  exit 1
-fi
-echo "building '/nix/store/x-nixos-system-$host.drv'..." >&2
-if [ "$host" = "${FAKE_KERNEL_CHANGE:-}" ]; then
-  echo /nix/store/k2 > "$FAKE_DIR/kernel-of/new-nixos-system-$host"
-fi
-if [ -f "$flake/nix/host-inputs.json" ]; then
-  # The entries are plain relative paths (homelab refuses anything else).
-  paths=$(tr -d '[]",' < "$flake/nix/host-inputs.json")
-  digest=$(cd "$flake" && find $paths -type f -print0 | LC_ALL=C sort -zu | xargs -0 sha256sum | sha256sum | cut -c1-64)
-  echo "/nix/store/iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii-homelab-inputs-v1-$digest" \
-    > "$FAKE_DIR/inputs-of/new-nixos-system-$host"
-fi
-echo "${FAKE_BUILD_PRINTS:-/nix/store/new-nixos-system-$host}"
-"#;
+const NIX: &str = include_str!("fakes/nix");
 
-const NIXOS_REBUILD: &str = r#"#!/bin/sh
-# `nixos-rebuild switch --flake <flake>#<host> --target-host <target>`
-host="${3##*#}"
-echo "nixos-rebuild $*" >> "$FAKE_DIR/calls"
-echo "start $host" >> "$FAKE_DIR/events"
-echo "building the system configuration for $host..."
-# stdout and stderr are separate pipes: a pause keeps the summary's tail in order.
-sleep 0.1
-echo "copying closure to $5" >&2
-sleep "${FAKE_SLEEP:-0}"
-echo "end $host" >> "$FAKE_DIR/events"
-if [ "$host" = "${FAKE_FAIL:-}" ]; then
-  echo "error: switching $host failed: the unit kubelet.service did not start" >&2
-  exit 1
-fi
-"#;
+const NIXOS_REBUILD: &str = include_str!("fakes/nixos-rebuild");
 
 /// A host's state lives in `$FAKE_DIR/{current,booted}/<target>` (a system path;
 /// `/nix/store/old-nixos-system` when absent); a system's kernel in
 /// `$FAKE_DIR/kernel-of/<system name>` (`/nix/store/k1` when absent), the link of its
 /// `/etc/homelab/inputs` in `$FAKE_DIR/inputs-of/<system name>` (a missing file's path
 /// when absent, as `readlink -m` prints it).
-const SSH: &str = r#"#!/bin/sh
-# `ssh [-p PORT] -o BatchMode=yes -o ConnectTimeout=10 -- <target> <command…>`; the
-# target must come after `--`, as a real ssh would otherwise read `-o…` in it.
-echo "ssh $*" >> "$FAKE_DIR/calls"
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
-if [ $# -eq 0 ]; then
-  echo "fake ssh: no -- before the target" >&2
-  exit 2
-fi
-shift
-target="$1"
-shift
-if [ "$target" = "${FAKE_UNREACHABLE:-}" ] || [ -e "$FAKE_DIR/lost/$target" ]; then
-  echo "ssh: connect to host $target port 22: Connection refused" >&2
-  exit 255
-fi
-[ "$1" = sudo ] && shift
-current() { cat "$FAKE_DIR/current/$target" 2>/dev/null || echo /nix/store/old-nixos-system; }
-booted() { cat "$FAKE_DIR/booted/$target" 2>/dev/null || current; }
-kernel() { cat "$FAKE_DIR/kernel-of/${1##*/}" 2>/dev/null || echo /nix/store/k1; }
-inputs() { cat "$FAKE_DIR/inputs-of/${1##*/}" 2>/dev/null || echo /nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-etc/etc/homelab/inputs; }
-event() { echo "$1 $target" >> "$FAKE_DIR/events"; }
-case "$1" in
-  readlink)
-    shift 2
-    for path; do
-      case "$path" in
-        /run/current-system) current ;;
-        /run/booted-system) booted ;;
-        /run/current-system/etc/homelab/inputs) inputs "$(current)" ;;
-        /run/current-system/*) echo "$(kernel "$(current)")-${path##*/}" ;;
-        /run/booted-system/*) echo "$(kernel "$(booted)")-${path##*/}" ;;
-        *) echo "$(kernel "${path%/*}")-${path##*/}" ;;
-      esac
-    done ;;
-  */homelab-activate)
-    system="$3"
-    case "$2" in
-      activate)
-        event activate
-        current > "$FAKE_DIR/previous-$target"
-        rm -f "$FAKE_DIR/confirmed-$target"
-        echo "$system" > "$FAKE_DIR/current/$target"
-        echo "activating the configuration..." >&2
-        # The host's own timer: back to the previous system unless confirmed.
-        ( sleep "$4"
-          if [ ! -e "$FAKE_DIR/confirmed-$target" ]; then
-            cp "$FAKE_DIR/previous-$target" "$FAKE_DIR/current/$target"
-            rm -f "$FAKE_DIR/lost/$target"
-            event expired-rolled-back
-          fi ) >/dev/null 2>&1 </dev/null &
-        if [ "$target" = "${FAKE_LOSE_AFTER_ACTIVATE:-}" ]; then
-          mkdir -p "$FAKE_DIR/lost" && touch "$FAKE_DIR/lost/$target"
-          echo "Connection to $target closed by remote host." >&2
-          exit 255
-        fi ;;
-      confirm)
-        event confirm
-        touch "$FAKE_DIR/confirmed-$target" ;;
-      rollback)
-        event rollback
-        touch "$FAKE_DIR/confirmed-$target"
-        cp "$FAKE_DIR/previous-$target" "$FAKE_DIR/current/$target" ;;
-    esac ;;
-  systemctl)
-    event "$2"
-    if [ "$2" = reboot ]; then current > "$FAKE_DIR/booted/$target"; fi
-    exit 255 ;;
-esac
-"#;
+const SSH: &str = include_str!("fakes/ssh");
 
 /// A folder holding the fake programs and what they recorded, and a loopback DNS
 /// server standing in for the DNS host's CoreDNS (the health gate asks it).
