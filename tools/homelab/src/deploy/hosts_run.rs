@@ -1,4 +1,5 @@
-//! Running a [`HostPlan`]: every host is probed over SSH first ([`super::probe`]), so
+//! Running a [`HostPlan`]: every host is probed over SSH first, all at once
+//! ([`super::probe`]), so
 //! an unreachable host stops the deploy before anything changed; a host whose system
 //! records the repository's host input digest already runs what the repository builds
 //! and is left alone without being evaluated. Then each stage's other hosts are
@@ -102,8 +103,23 @@ pub(crate) fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: L
         plan.hosts().count()
     ));
     let mut unreachable = false;
-    for host in plan.hosts() {
-        match probe_host(host, &options.ssh) {
+    let hosts: Vec<&HostTarget> = plan.hosts().collect();
+    let probes: Vec<HostProbe> = thread::scope(|s| {
+        let handles: Vec<_> = hosts
+            .iter()
+            .map(|host| s.spawn(|| probe_host(host, &options.ssh)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| HostProbe::Unreachable {
+                    reason: "probing this host panicked".into(),
+                })
+            })
+            .collect()
+    });
+    for (host, probe) in hosts.into_iter().zip(probes) {
+        match probe {
             HostProbe::Unreachable { reason } => {
                 log(&format!("[{}] unreachable: {reason}", host.name));
                 unreachable = true;

@@ -266,3 +266,80 @@ fn a_bad_list_stops_the_deploy_before_any_host_is_touched() {
     // `--rebuild` does not read the list at all.
     deploy(&hosts, &lab, &["--rebuild"]).expect_code(0);
 }
+
+#[test]
+fn a_no_op_deploy_of_the_reference_lab_touches_nothing_and_status_shows_every_host_current() {
+    let lab = TestLab::full_reference();
+    let state = tempfile::tempdir().expect("nix state");
+    let inventory = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "hosts/inventory.nix"])
+        .current_dir(lab.path())
+        .env("NIX_STATE_DIR", state.path())
+        .output()
+        .expect("running nix-instantiate (apt-get install nix-bin)");
+    assert!(
+        inventory.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inventory.stderr)
+    );
+    lab.write(
+        "inventory.json",
+        &String::from_utf8_lossy(&inventory.stdout),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&inventory.stdout).expect("JSON");
+    let targets: Vec<(String, String)> = doc["hosts"]
+        .as_object()
+        .expect("hosts")
+        .iter()
+        .map(|(name, h)| (name.clone(), h["ssh"].as_str().expect("ssh").to_string()))
+        .collect();
+    assert_eq!(targets.len(), 3);
+
+    let hosts = FakeHosts::new();
+    // Each host runs the system the fake `nix` builds from this lab, digest included.
+    deploy(&hosts, &lab, &["--plan", "--rebuild"]).expect_code(0);
+    for (name, target) in &targets {
+        hosts.up_to_date(target, name);
+    }
+    let kubeconfig = lab.path().join("no-kubeconfig");
+    let env = [("KUBECONFIG", kubeconfig.to_str().expect("UTF-8"))];
+    hosts.forget_calls();
+
+    let run = hosts.deploy(lab.path(), &["--hosts-only"], &env, Input::Piped(""));
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "3 hosts already current (host inputs unchanged, not evaluated): yomogi, hanaakari, tokiwa\n",
+        "{run}"
+    );
+    assert!(
+        hosts.events().is_empty(),
+        "something was activated, rebooted or rolled back: {:?}",
+        hosts.events()
+    );
+    assert_eq!(built(&hosts), Vec::<String>::new());
+    assert_eq!(ssh_calls(&hosts), 3, "{:?}", hosts.calls());
+
+    let status = hosts.homelab(
+        lab.path(),
+        &["-o", "json", "status"],
+        &env,
+        Input::Piped(""),
+    );
+    status.expect_code(0);
+    let doc: serde_json::Value =
+        serde_json::from_str(&status.stdout).unwrap_or_else(|e| panic!("{e}\n{status}"));
+    let digest = inputs_of(lab.path()).digest;
+    assert_eq!(doc["inputs"], digest.as_str(), "{status}");
+    for host in doc["hosts"].as_array().expect("hosts") {
+        assert_eq!(
+            (
+                host["reachable"].as_bool(),
+                host["generation"].as_str(),
+                host["inputs"].as_str()
+            ),
+            (Some(true), Some("current"), Some(digest.as_str())),
+            "{status}"
+        );
+    }
+}

@@ -10,27 +10,7 @@ use crate::support::{copy_tree, repo_root, TestLab};
 
 /// The reference lab with everything the flake and the host checks read.
 fn full_reference() -> TestLab {
-    let lab = TestLab::reference();
-    let root = repo_root();
-    for part in [
-        "flake.nix",
-        "flake.lock",
-        "nix",
-        "modules",
-        "hosts",
-        "generated",
-        "checks",
-        "Cargo.toml",
-        "Cargo.lock",
-    ] {
-        copy_tree(&root.join(part), &lab.path().join(part));
-    }
-    // nix/package.nix's source set names tools/; the stand-in nixpkgs only checks it exists.
-    lab.write(
-        "tools/README.md",
-        "The Rust workspace is not copied into test labs.\n",
-    );
-    lab
+    TestLab::full_reference()
 }
 
 #[test]

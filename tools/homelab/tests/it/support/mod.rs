@@ -51,6 +51,32 @@ impl TestLab {
         lab
     }
 
+    /// The reference lab with its host side too: the flake, nix/, modules, hosts and
+    /// generated files, as `homelab check` and the Nix checks read them.
+    pub fn full_reference() -> TestLab {
+        let lab = TestLab::reference();
+        let root = repo_root();
+        for part in [
+            "flake.nix",
+            "flake.lock",
+            "nix",
+            "modules",
+            "hosts",
+            "generated",
+            "checks",
+            "Cargo.toml",
+            "Cargo.lock",
+        ] {
+            copy_tree(&root.join(part), &lab.path().join(part));
+        }
+        // nix/package.nix's source set names tools/; the stand-in nixpkgs only checks it exists.
+        lab.write(
+            "tools/README.md",
+            "The Rust workspace is not copied into test labs.\n",
+        );
+        lab
+    }
+
     /// An empty folder.
     pub fn empty() -> TestLab {
         TestLab {
