@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{copy_tree, repo_root, TestLab};
+use crate::support::{repo_root, TestLab};
 
 /// The reference lab with everything the flake and the host checks read.
 fn full_reference() -> TestLab {
