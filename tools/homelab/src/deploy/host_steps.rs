@@ -10,6 +10,9 @@
 //!   host's own timer when it cannot be reached.
 //! - A node is drained only when the new system needs a reboot, and uncordoned only
 //!   after the host is healthy again.
+//! - A host rolled back after it rebooted into the new system is rebooted again, into
+//!   the previous generation's kernel; its node then stays cordoned for a person to
+//!   look at.
 
 use std::time::{Duration, Instant};
 
@@ -92,12 +95,19 @@ fn steps(host: &HostTarget, ctx: &HostContext<'_>, log: Log<'_>) -> Result<Strin
     }
     activate_and_confirm(host, ctx, &system, log)?;
     if reboot {
-        reboot_into(host, ctx, &system, log)
+        let previous = SystemPath::parse(&state.current).map_err(|reason| Outcome::Failed {
+            reason: format!("the system it ran before cannot be rebooted into: {reason}"),
+            tail: Vec::new(),
+        })?;
+        let back = |reason| rollback_rebooted(host, ctx, &system, &previous, reason, log);
+        reboot_into(host, ctx, &system, log).map_err(back)?;
+        log(&format!("[{name}] waiting until healthy"));
+        health::wait_healthy(&ctx.health, ctx.nodes, o.health_timeout).map_err(back)?;
+    } else {
+        log(&format!("[{name}] waiting until healthy"));
+        health::wait_healthy(&ctx.health, ctx.nodes, o.health_timeout)
             .map_err(|reason| rollback(host, ctx, &system, reason, log))?;
     }
-    log(&format!("[{name}] waiting until healthy"));
-    health::wait_healthy(&ctx.health, ctx.nodes, o.health_timeout)
-        .map_err(|reason| rollback(host, ctx, &system, reason, log))?;
     if let (true, Some(nodes)) = (reboot, nodes) {
         nodes
             .cordon(name, false)
@@ -267,7 +277,37 @@ fn rollback(
     }
 }
 
-/// Reboots into the confirmed system and waits until it booted it.
+/// Rolls back a host that rebooted into `system`, then reboots it into `previous`: only
+/// a reboot brings the previous kernel back.
+fn rollback_rebooted(
+    host: &HostTarget,
+    ctx: &HostContext<'_>,
+    system: &SystemPath,
+    previous: &SystemPath,
+    reason: String,
+    log: Log<'_>,
+) -> Outcome {
+    let reason = match rollback(host, ctx, system, reason, log) {
+        Outcome::RolledBack { reason } => reason,
+        failed => return failed,
+    };
+    let back = match reboot_into(host, ctx, previous, log) {
+        Ok(()) => "rebooted into the previous generation".to_string(),
+        Err(e) => format!("rebooting into the previous generation failed: {e}"),
+    };
+    let cordoned = match ctx.nodes.filter(|_| ctx.health.node.is_some()) {
+        Some(_) => format!(
+            "; its node stays cordoned (`kubectl uncordon {}` once it is healthy)",
+            host.name
+        ),
+        None => String::new(),
+    };
+    Outcome::RolledBack {
+        reason: format!("{reason}; {back}{cordoned}"),
+    }
+}
+
+/// Reboots into `system` (the boot entry) and waits until it booted it.
 fn reboot_into(
     host: &HostTarget,
     ctx: &HostContext<'_>,
@@ -291,7 +331,7 @@ fn reboot_into(
         };
         match remote::run(step, &quiet) {
             Ok(lines) if lines.first().map(String::as_str) == Some(system.as_str()) => {
-                log(&format!("[{}] booted the new system", host.name));
+                log(&format!("[{}] booted {}", host.name, system.as_str()));
                 return Ok(());
             }
             result if Instant::now() >= deadline => {
@@ -300,7 +340,8 @@ fn reboot_into(
                     Err(f) => f.reason,
                 };
                 return Err(format!(
-                    "the host did not come back with the new system within {}s ({last})",
+                    "the host did not come back with {} within {}s ({last})",
+                    system.as_str(),
                     o.reboot_timeout.as_secs()
                 ));
             }

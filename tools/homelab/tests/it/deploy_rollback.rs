@@ -147,7 +147,7 @@ fn a_new_kernel_drains_reboots_and_uncordons_in_that_order() {
             "[w2] activating",
             "[w2] confirmed",
             "[w2] rebooting",
-            "[w2] booted the new system",
+            "[w2] booted /nix/store/new-nixos-system-w2",
             "[w2] uncordoned",
         ],
     );
@@ -173,6 +173,51 @@ fn a_new_kernel_drains_reboots_and_uncordons_in_that_order() {
         .collect();
     assert_eq!(reboots, ["reboot root@10.30.0.12"]);
     assert!(!out.stderr.contains("[w1] cordoned"), "{out}");
+}
+
+#[test]
+fn a_new_kernel_that_never_becomes_ready_is_rolled_back_and_rebooted_into_the_old_one() {
+    let world = World::new(&["cp", "w1", "w3"], &["w2"]);
+    let out = world.deploy(
+        &["--health-timeout", "1s", "--host", "w2"],
+        &[("FAKE_KERNEL_CHANGE", "w2")],
+    );
+    assert_eq!(out.code, Some(1), "{out}");
+    let w2: Vec<String> = world
+        .hosts
+        .events()
+        .into_iter()
+        .filter(|e| e.ends_with("root@10.30.0.12"))
+        .collect();
+    assert_eq!(
+        w2,
+        [
+            "activate root@10.30.0.12",
+            "confirm root@10.30.0.12",
+            "reboot root@10.30.0.12",
+            "rollback root@10.30.0.12",
+            "reboot root@10.30.0.12",
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        world.hosts.current("root@10.30.0.12"),
+        "/nix/store/old-nixos-system"
+    );
+    let order = positions(
+        &out.stderr,
+        &[
+            "[w2] booted /nix/store/new-nixos-system-w2",
+            "[w2] not healthy after 1s",
+            "[w2] booted /nix/store/old-nixos-system",
+        ],
+    );
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{out}");
+    assert!(
+        out.stderr.contains("rebooted into the previous generation; its node stays cordoned (`kubectl uncordon w2` once it is healthy))"),
+        "{out}"
+    );
+    assert_eq!(world.node("w2")["spec"]["unschedulable"], true, "{out}");
 }
 
 #[test]
