@@ -103,7 +103,8 @@ pub(crate) enum Command {
     /// Server-side apply the environment to its cluster, stage by stage
     Apply(apply::Args),
     /// Deploy the hosts over SSH (control plane first, each rolled back by itself unless
-    /// confirmed and healthy), then apply the cluster; `--plan` shows both first
+    /// confirmed and healthy; a host already built from the repository's host inputs is
+    /// not evaluated), then apply the cluster; `--plan` shows both first
     Deploy(deploy::Args),
     /// Wake hosts with a Wake-on-LAN magic packet and wait until they answer SSH
     Wake(wake::Args),
@@ -120,8 +121,9 @@ pub(crate) enum Command {
     /// Render a recorded revision again from its git commit, show the plan, and apply it
     /// (default: the latest succeeded revision before the latest)
     Rollback(rollback::Args),
-    /// Show each host (reachable, node Ready/cordoned, kubelet) and each environment's
-    /// releases (ready objects, revision, commit, drift) and lock holder
+    /// Show each host (reachable, whether it runs what the repository builds, reboot due,
+    /// node Ready/cordoned, kubelet) and each environment's releases (ready objects,
+    /// revision, commit, drift) and lock holder
     Status(status::Args),
     /// Encrypt, decrypt and edit SOPS files (age), interoperable with sops
     Secrets(secrets::Args),
