@@ -2,7 +2,7 @@
 # every file a host's system is built from, recorded in the system as
 # /etc/homelab/inputs so `homelab deploy` can skip evaluating a host whose
 # inputs have not changed. Builtins only: `homelab` computes the same digest in
-# Rust (tools/homelab/src/lab/host_inputs.rs) and a test compares the two.
+# Rust (tools/homelab/src/lab/host_inputs/) and a test compares the two.
 #
 # The digest is "v1-" and the sha256 of `sha256sum`-style lines
 # "<sha256 of the file>  <path>\n", one per regular file under the listed

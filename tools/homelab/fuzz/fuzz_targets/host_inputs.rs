@@ -4,7 +4,7 @@
 //! or a located error, never a panic, and every path literal's span is the literal.
 
 use homelab::lab::host_inputs::{parse_manifest, InputDigest};
-use homelab::lab::nix_paths::relative_path_literals;
+use homelab::lab::host_inputs::nix_paths::relative_path_literals;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

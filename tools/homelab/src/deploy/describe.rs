@@ -20,6 +20,12 @@ pub(crate) fn describe(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>) -
             join(&probe_args(host))
         ));
     }
+    if let Some(inputs) = &options.inputs {
+        out.push_str(&format!(
+            "# a host whose system records host inputs {} is left alone from here on\n",
+            inputs.short()
+        ));
+    }
     for (i, stage) in plan.stages.iter().enumerate() {
         let parallel = if stage.hosts.len() > 1 {
             format!(", up to {} at a time", options.jobs)

@@ -2,7 +2,6 @@
 
 pub mod host_inputs;
 pub(crate) mod hosts;
-pub mod nix_paths;
 mod release_files;
 mod secret_paths;
 

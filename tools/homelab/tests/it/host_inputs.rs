@@ -236,6 +236,15 @@ fn deploy_skips_hosts_whose_inputs_did_not_change() {
     assert_eq!(built(&hosts), ["cp", "w1", "w2", "w3"], "{rebuild}");
     assert!(rebuild.stdout.contains("Nothing to deploy"), "{rebuild}");
 
+    // A dry run says the probe decides.
+    let dry = deploy(&hosts, &lab, &["--dry-run"]);
+    dry.expect_code(0);
+    assert!(
+        dry.stdout
+            .contains("# a host whose system records host inputs v1-"),
+        "{dry}"
+    );
+
     // A file in the set: every host is evaluated (and, its system changed, switched).
     lab.write(
         "modules/default.nix",

@@ -34,9 +34,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::diagnostic::{Diagnostic, SourceFile, Span};
+mod coverage;
+mod manifest;
+pub mod nix_paths;
 
-use super::nix_paths::relative_path_literals;
+pub use coverage::{check, check_coverage};
+pub use manifest::parse_manifest;
 
 /// The list of host inputs, relative to the lab's root.
 pub const MANIFEST: &str = "nix/host-inputs.json";
@@ -132,171 +135,6 @@ impl InputsError {
             }
         }
     }
-}
-
-const ENTRY_HELP: &str =
-    "list files and folders relative to the lab's root, e.g. [\"flake.lock\", \"hosts\", \"modules\"]";
-
-/// The entries of a [`MANIFEST`] text: a JSON array of relative paths without `.`,
-/// `..`, empty parts or control characters.
-pub fn parse_manifest(text: &str) -> Result<Vec<String>, InputsError> {
-    let entries: Vec<String> = serde_json::from_str(text).map_err(|e| InputsError::Manifest {
-        line: e.line().max(1),
-        column: e.column().max(1),
-        message: format!("expected a JSON array of paths: {e}"),
-        help: ENTRY_HELP,
-    })?;
-    for entry in &entries {
-        if let Some(problem) = entry_problem(entry) {
-            let (line, column) = position_of(text, entry);
-            return Err(InputsError::Manifest {
-                line,
-                column,
-                message: format!("`{}` {problem}", entry.escape_debug()),
-                help: ENTRY_HELP,
-            });
-        }
-    }
-    Ok(entries)
-}
-
-/// The problems of a lab's host inputs for `homelab check`: a list that cannot be read,
-/// and every path literal in a listed `.nix` file that leaves the list. `flake.nix` is
-/// left out: its other outputs (packages, checks) read files no host does.
-pub fn check(root: &Path) -> Vec<Diagnostic> {
-    match load(root) {
-        Ok(None) => Vec::new(),
-        Ok(Some(inputs)) => check_coverage(root, &inputs),
-        Err(e) => vec![as_diagnostic(root, &e)],
-    }
-}
-
-fn as_diagnostic(root: &Path, e: &InputsError) -> Diagnostic {
-    let located = match e {
-        InputsError::Manifest {
-            line,
-            column,
-            message,
-            ..
-        } => std::fs::read_to_string(root.join(MANIFEST))
-            .ok()
-            .map(|text| {
-                let file = SourceFile::new(MANIFEST, text);
-                let at = file.offset_of(*line, *column);
-                Diagnostic::at(&file, Span::new(at, at), message.clone())
-            }),
-        InputsError::Read { path, source } => Some(Diagnostic::in_file(
-            path,
-            format!("Cannot read this host input (listed in {MANIFEST}): {source}"),
-        )),
-        InputsError::Unsupported { path, what, .. } => Some(Diagnostic::in_file(
-            path,
-            format!("This host input (listed in {MANIFEST}) {what}"),
-        )),
-    };
-    located
-        .unwrap_or_else(|| Diagnostic::in_file(MANIFEST, e.to_string()))
-        .with_help(e.help())
-}
-
-/// Every path literal of the listed `.nix` files (but `flake.nix`) that points outside
-/// the listed paths.
-pub fn check_coverage(root: &Path, inputs: &HostInputs) -> Vec<Diagnostic> {
-    let covered = |path: &str| {
-        inputs.entries.iter().any(|e| {
-            path == e
-                || path
-                    .strip_prefix(e.as_str())
-                    .is_some_and(|r| r.starts_with('/'))
-        })
-    };
-    let mut problems = Vec::new();
-    for rel in inputs
-        .files
-        .iter()
-        .filter(|f| f.ends_with(".nix") && *f != "flake.nix")
-    {
-        let Ok(text) = std::fs::read_to_string(root.join(rel)) else {
-            continue;
-        };
-        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-        let file = SourceFile::new(rel.as_str(), text);
-        for (span, literal) in relative_path_literals(file.text()) {
-            let resolved = resolve(dir, &literal);
-            let (label, help) = match &resolved {
-                Some(path) if covered(path) => continue,
-                Some(path) if path.is_empty() => (
-                    "the whole lab".to_string(),
-                    "read the files it needs by their own paths".to_string(),
-                ),
-                Some(path) => (
-                    format!("resolves to {path}"),
-                    format!("add \"{path}\" to {MANIFEST}, so a change to it redeploys the hosts"),
-                ),
-                None => (
-                    "outside the lab".to_string(),
-                    "keep what hosts read inside the repository".to_string(),
-                ),
-            };
-            problems.push(
-                Diagnostic::at(
-                    &file,
-                    span,
-                    format!(
-                        "`{literal}` is not a host input: deploy would not notice when it changes"
-                    ),
-                )
-                .with_label(label)
-                .with_help(help),
-            );
-        }
-    }
-    problems
-}
-
-/// `literal` seen from the folder `dir` (both relative to the root), `..` applied;
-/// `None` when it leaves the root.
-fn resolve(dir: &str, literal: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in literal.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            name => parts.push(name),
-        }
-    }
-    Some(parts.join("/"))
-}
-
-fn entry_problem(entry: &str) -> Option<&'static str> {
-    if entry.is_empty() {
-        return Some("is empty");
-    }
-    if entry.starts_with('/') {
-        return Some("is absolute; host inputs are inside the lab");
-    }
-    if entry.chars().any(|c| c.is_control() || c == '\\') {
-        return Some("holds a control character or a backslash");
-    }
-    if entry
-        .split('/')
-        .any(|p| p.is_empty() || p == "." || p == "..")
-    {
-        return Some("has an empty, `.` or `..` part; write the path plainly, inside the lab");
-    }
-    None
-}
-
-/// Line and column (1-based) of `entry`'s string in the manifest text.
-fn position_of(text: &str, entry: &str) -> (usize, usize) {
-    let quoted = serde_json::to_string(entry).unwrap_or_default();
-    let offset = text.find(&quoted).unwrap_or(0);
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// The lab's host inputs and their digest; `None` when the lab has no [`MANIFEST`]
@@ -446,7 +284,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn lab(files: &[(&str, &str)]) -> tempfile::TempDir {
+    pub(super) fn lab(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, text) in files {
             let path = dir.path().join(path);
@@ -516,25 +354,6 @@ mod tests {
         assert!(load(dir.path()).expect("no error").is_none());
     }
 
-    #[test]
-    fn bad_entries_are_located() {
-        let err = parse_manifest("[\n  \"hosts\",\n  \"../etc\"\n]").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "nix/host-inputs.json:3:3: `../etc` has an empty, `.` or `..` part; write the path plainly, inside the lab"
-        );
-        for bad in ["/etc", "", "a//b", "./a", "a\nb"] {
-            let text = serde_json::to_string(&[bad]).expect("json");
-            assert!(parse_manifest(&text).is_err(), "{bad:?}");
-        }
-        let err = parse_manifest("{\"hosts\": 1}").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("nix/host-inputs.json:1:1: expected a JSON array"),
-            "{err}"
-        );
-    }
-
     #[cfg(unix)]
     #[test]
     fn links_and_missing_entries_are_refused() {
@@ -555,48 +374,6 @@ mod tests {
         let dir = lab(&[(MANIFEST, r#"["gone", "hosts/x"]"#), ("hosts/a.nix", "a")]);
         let inputs = load(dir.path()).expect("inputs").expect("a list");
         assert!(inputs.files.is_empty(), "{:?}", inputs.files);
-    }
-
-    #[test]
-    fn path_literals_must_stay_inside_the_list() {
-        let dir = lab(&[
-            (MANIFEST, r#"["modules", "nix/lib.nix", "generated/hosts"]"#),
-            (
-                "modules/dns.nix",
-                "{ c = ../generated/hosts + \"/x\"; l = import ../nix/lib.nix; s = ./dns/a.sh; }",
-            ),
-            ("modules/dns/a.sh", ""),
-            (
-                "nix/lib.nix",
-                "{ r = ../README.md; n = ./other.nix; up = ../../x; all = ../.; }",
-            ),
-            ("generated/hosts/x", ""),
-        ]);
-        let problems = check(dir.path());
-        let shown: Vec<String> = problems
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}: {} ({})",
-                    d.position(),
-                    d.message,
-                    d.label.clone().unwrap_or_default()
-                )
-            })
-            .collect();
-        assert_eq!(
-            shown,
-            [
-                "nix/lib.nix:1:7: `../README.md` is not a host input: deploy would not notice when it changes (resolves to README.md)",
-                "nix/lib.nix:1:25: `./other.nix` is not a host input: deploy would not notice when it changes (resolves to nix/other.nix)",
-                "nix/lib.nix:1:43: `../../x` is not a host input: deploy would not notice when it changes (outside the lab)",
-                "nix/lib.nix:1:58: `../.` is not a host input: deploy would not notice when it changes (the whole lab)",
-            ]
-        );
-        let dir = lab(&[(MANIFEST, "[\n  \"/etc\"\n]")]);
-        let bad = check(dir.path());
-        assert_eq!(bad.len(), 1);
-        assert_eq!(bad[0].position(), "nix/host-inputs.json:2:3");
     }
 
     #[test]
