@@ -6,15 +6,21 @@
 #
 # usage: record.sh SOURCE DIGEST OUT PATH...   (a PATH that does not exist
 # contributes nothing, as in nix/host-inputs.nix)
-set -eu
+set -euo pipefail
 source=$1 digest=$2 out=$3
 shift 3
 cd "$source"
+# Each path as `./PATH`, so none reads as an option to find; none at all when
+# every listed path is missing (find would list the whole source).
 for path; do
   shift
-  if [ -e "$path" ]; then set -- "$@" "$path"; fi
+  if [ -e "./$path" ]; then set -- "$@" "./$path"; fi
 done
-find "$@" -type f -print0 | LC_ALL=C sort -zu | xargs -0 -r sha256sum >"$out"
+if [ $# -gt 0 ]; then
+  find "$@" -type f -print0 | sed -z 's|^\./||' | LC_ALL=C sort -zu | xargs -0 -r sha256sum -- >"$out"
+else
+  : >"$out"
+fi
 actual="v1-$(sha256sum <"$out" | cut -c1-64)"
 if [ "$actual" != "$digest" ]; then
   echo "homelab: the host inputs hash to $actual here but to $digest in evaluation" >&2

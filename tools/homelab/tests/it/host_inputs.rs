@@ -17,11 +17,14 @@ fn inputs_of(root: &Path) -> HostInputs {
         .unwrap_or_else(|| panic!("{} has no nix/host-inputs.json", root.display()))
 }
 
-/// `nix-instantiate --eval` of `nix/host-inputs.nix` on `root` (its own copy).
+/// `nix-instantiate --eval` of the repository's `nix/host-inputs.nix` on `root`.
 fn nix_digest(root: &Path, state: &Path) -> String {
-    let expr = "let h = import ./nix/host-inputs.nix; in h.digest ./. (h.entries ./.)";
+    let expr = format!(
+        "let h = import {}; in h.digest ./. (h.entries ./.)",
+        repo_root().join("nix/host-inputs.nix").display()
+    );
     let out = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "-E", expr])
+        .args(["--eval", "--strict", "--json", "-E", &expr])
         .current_dir(root)
         .env("NIX_STATE_DIR", state)
         .output()
@@ -94,6 +97,44 @@ fn rust_nix_and_the_build_agree_on_the_reference_lab() {
     assert!(
         String::from_utf8_lossy(&run.stderr).contains("in evaluation"),
         "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn the_build_reads_odd_names_and_missing_paths_as_homelab_and_nix_do() {
+    let lab = tempfile::tempdir().expect("lab");
+    for (path, text) in [
+        (
+            "nix/host-inputs.json",
+            "[\"-x\", \"a b\", \"missing\", \"nix/host-inputs.json\"]",
+        ),
+        ("-x/-f.nix", "{ }\n"),
+        ("a b/c d.nix", "{ }\n"),
+    ] {
+        let to = lab.path().join(path);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::write(to, text).expect("write");
+    }
+    let inputs = inputs_of(lab.path());
+    assert_eq!(
+        inputs.files,
+        ["-x/-f.nix", "a b/c d.nix", "nix/host-inputs.json"]
+    );
+    let state = tempfile::tempdir().expect("nix state");
+    assert_eq!(nix_digest(lab.path(), state.path()), inputs.digest.as_str());
+    let out = tempfile::tempdir().expect("out");
+    let run = Command::new("bash")
+        .arg(repo_root().join("modules/host-inputs/record.sh"))
+        .arg(lab.path())
+        .arg(inputs.digest.as_str())
+        .arg(out.path().join("inputs"))
+        .args(&inputs.entries)
+        .output()
+        .expect("running bash");
+    assert!(
+        run.status.success(),
+        "record.sh disagrees:\n{}",
         String::from_utf8_lossy(&run.stderr)
     );
 }

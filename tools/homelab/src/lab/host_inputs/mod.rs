@@ -198,13 +198,15 @@ fn collect(root: &Path, entry: &str, files: &mut Vec<String>) -> Result<(), Inpu
                 };
                 for child in std::fs::read_dir(&path).map_err(read)? {
                     let name = child.map_err(read)?.file_name();
-                    let Some(name) = name.to_str().filter(|n| !n.chars().any(char::is_control))
-                    else {
+                    // `sha256sum` escapes a name with a backslash or a line break, so
+                    // the build's listing (record.sh) could not match.
+                    let plain = |n: &&str| !n.chars().any(|c| c.is_control() || c == '\\');
+                    let Some(name) = name.to_str().filter(plain) else {
                         return Err(InputsError::Unsupported {
                             path: format!("{rel}/{}", name.to_string_lossy().escape_debug()),
-                            what: "has a name that is not UTF-8 or holds a control character"
+                            what: "has a name that is not UTF-8 or holds a control character or a backslash"
                                 .into(),
-                            help: "rename it: the digest lists every name on a line of its own",
+                            help: "rename it: the digest lists every name on a line of its own, as sha256sum does",
                         });
                     };
                     stack.push(format!("{rel}/{name}"));
@@ -370,6 +372,11 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("out: is a symbolic link"));
+        let dir = lab(&[(MANIFEST, r#"["hosts"]"#), ("hosts/a\\b.nix", "a")]);
+        assert!(load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("a backslash"));
         // A listed path that does not exist (yet) is no input.
         let dir = lab(&[(MANIFEST, r#"["gone", "hosts/x"]"#), ("hosts/a.nix", "a")]);
         let inputs = load(dir.path()).expect("inputs").expect("a list");
