@@ -1,8 +1,7 @@
 //! Running a [`HostPlan`]: every host is probed over SSH first, all at once
-//! ([`super::probe`]), so
-//! an unreachable host stops the deploy before anything changed; a host whose system
-//! records the repository's host input digest already runs what the repository builds
-//! and is left alone without being evaluated. Then each stage's other hosts are
+//! ([`super::probe`]), so an unreachable host stops the deploy before anything changed;
+//! a host whose system records the repository's host input digest already runs what
+//! the repository builds and is left alone without being evaluated. Then each stage's other hosts are
 //! deployed, up to `jobs` at a time: with magic rollback and the health gate
 //! ([`super::host_steps`]), or with `nixos-rebuild switch` under `--no-rollback`.
 //!
@@ -26,7 +25,7 @@ use super::health::{self, HostHealth};
 use super::host_steps::{self, HostContext};
 use super::hosts::{nix_ssh_options, rebuild_args, HostPlan, HostTarget, RebuildOptions};
 use super::nodes::NodeOps;
-use super::probe::{probe_host, HostProbe};
+use super::probe::{probe_all, HostProbe};
 use super::remote::{self, lock, Log, Step};
 pub(crate) use super::report::{Outcome, Report};
 use crate::lab::host_inputs::InputDigest;
@@ -104,20 +103,7 @@ pub(crate) fn run(plan: &HostPlan, options: &RunOptions, gate: &Gate<'_>, log: L
     ));
     let mut unreachable = false;
     let hosts: Vec<&HostTarget> = plan.hosts().collect();
-    let probes: Vec<HostProbe> = thread::scope(|s| {
-        let handles: Vec<_> = hosts
-            .iter()
-            .map(|host| s.spawn(|| probe_host(host, &options.ssh)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| HostProbe::Unreachable {
-                    reason: "probing this host panicked".into(),
-                })
-            })
-            .collect()
-    });
+    let probes = probe_all(&hosts, &options.ssh);
     for (host, probe) in hosts.into_iter().zip(probes) {
         match probe {
             HostProbe::Unreachable { reason } => {

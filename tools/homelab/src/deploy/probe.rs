@@ -86,6 +86,24 @@ pub(crate) fn probe_host(host: &HostTarget, ssh: &OsStr) -> HostProbe {
     }
 }
 
+/// [`probe_host`] for every host at once, in the order given.
+pub(crate) fn probe_all(hosts: &[&HostTarget], ssh: &OsStr) -> Vec<HostProbe> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = hosts
+            .iter()
+            .map(|host| s.spawn(move || probe_host(host, ssh)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| HostProbe::Unreachable {
+                    reason: "probing this host panicked".into(),
+                })
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,10 @@
 //! the repository's, nothing evaluated) and whether a reboot is due; and its node in
 //! the cluster.
 
-use std::ffi::OsStr;
-
 use serde::Serialize;
 
 use crate::deploy::hosts::HostTarget;
-use crate::deploy::probe::{self, HostProbe};
+use crate::deploy::probe::HostProbe;
 use crate::lab::host_inputs::InputDigest;
 
 use super::cluster::NodeStatus;
@@ -52,14 +50,14 @@ pub(crate) enum Generation {
     Unknown,
 }
 
-/// What one SSH round trip to a host tells; an unreachable host is data. `repository`
+/// What one SSH round trip to a host told; an unreachable host is data. `repository`
 /// is the lab's host input digest.
-pub(crate) fn probe_host(
-    ssh: &OsStr,
+pub(crate) fn host_status(
     host: &HostTarget,
+    probe: HostProbe,
     repository: Option<&InputDigest>,
 ) -> HostStatus {
-    let (error, system, reboot_for, inputs) = match probe::probe_host(host, ssh) {
+    let (error, system, reboot_for, inputs) = match probe {
         HostProbe::Unreachable { reason } => (Some(reason), None, Vec::new(), None),
         HostProbe::Reachable {
             current,

@@ -19,12 +19,13 @@ use crate::apply::context::KubeTarget;
 use crate::apply::discovery::Discovery;
 use crate::apply::retry::RetryPolicy;
 use crate::apply::{ApiClient, Cluster};
-use crate::deploy::hosts::plan;
+use crate::deploy::hosts::{plan, HostTarget};
+use crate::deploy::probe::probe_all;
 use crate::lab::host_inputs::InputDigest;
 use crate::Lab;
 
 pub(crate) use cluster::ClusterStatus;
-pub(crate) use hosts::{probe_host, Generation, HostStatus};
+pub(crate) use hosts::{host_status, Generation, HostStatus};
 
 /// How `status` reaches things.
 #[derive(Debug, Clone)]
@@ -75,13 +76,13 @@ pub(crate) fn gather(lab: &Lab, options: &StatusOptions) -> Status {
     let targets = plan(lab.inventory(), &[])
         .map(|p| p.hosts().cloned().collect::<Vec<_>>())
         .unwrap_or_default();
-    let mut hosts: Vec<HostStatus> = std::thread::scope(|scope| {
-        let probes: Vec<_> = targets
-            .iter()
-            .map(|t| scope.spawn(|| probe_host(&options.ssh, t, options.inputs.as_ref())))
-            .collect();
-        probes.into_iter().filter_map(|p| p.join().ok()).collect()
-    });
+    let targets: Vec<&HostTarget> = targets.iter().collect();
+    let probes = probe_all(&targets, &options.ssh);
+    let mut hosts: Vec<HostStatus> = targets
+        .iter()
+        .zip(probes)
+        .map(|(host, probe)| host_status(host, probe, options.inputs.as_ref()))
+        .collect();
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
     for host in &mut hosts {
         host.node = environments
