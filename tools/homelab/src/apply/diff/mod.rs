@@ -7,8 +7,11 @@
 //! Secret values never appear: each is `<redacted>`, marked `(changed)` or `(added)`
 //! when it differs from the live value, and the whole text passes the [`Redactor`].
 
+mod secret_mask;
+mod text;
+
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::adopt::{find_adoptions, take_over, Adoption, HelmOwner, Leftover, TakeOverError};
 use super::applyset::Parent;
@@ -20,8 +23,9 @@ use super::prune::candidates;
 use super::run::{field_conflicts, Cluster};
 use super::wait::{finalizers, is_terminating};
 use crate::render::emit::to_yaml;
-use crate::render::secrets::REDACTED;
 use crate::render::Redactor;
+use secret_mask::mask_secret;
+use text::{changed_text, normalize, render_diff, unified};
 
 /// What apply would do to one object.
 // The variants' names are the `change` values of `diff --output json`, so `Change`
@@ -381,179 +385,4 @@ async fn adopt_diff(
         _ => Value::Null,
     };
     result(Vec::new(), changed_text(object, live, dry, redactor))
-}
-
-/// The unified diff from `live` to `desired`, Secret values masked.
-fn changed_text(
-    object: &PlannedObject,
-    live: Value,
-    desired: Value,
-    redactor: &Redactor,
-) -> String {
-    let mut live = normalize(live);
-    let mut desired = normalize(desired);
-    if object.is_secret() {
-        mask_secret(Some(&mut live), &mut desired);
-    }
-    unified(object, &to_yaml(&live), &to_yaml(&desired), redactor)
-}
-
-/// A create (no live object) as a diff against nothing.
-fn render_diff(
-    object: &PlannedObject,
-    live: Option<Value>,
-    desired: Option<Value>,
-    redactor: &Redactor,
-) -> String {
-    let mut live = live.map(normalize);
-    let mut desired = desired.map(normalize).unwrap_or(Value::Null);
-    if object.is_secret() {
-        mask_secret(live.as_mut(), &mut desired);
-    }
-    let old = live.as_ref().map(to_yaml).unwrap_or_default();
-    unified(object, &old, &to_yaml(&desired), redactor)
-}
-
-fn unified(object: &PlannedObject, old: &str, new: &str, redactor: &Redactor) -> String {
-    let name = object.describe();
-    let text = similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("{name} (live)"), &format!("{name} (desired)"))
-        .to_string();
-    redactor.redact(&text)
-}
-
-/// Without what the server owns (managedFields, resourceVersion, generation, uid,
-/// timestamps and status), keys sorted so the live and the dry-run object line up.
-pub(crate) fn normalize(object: Value) -> Value {
-    sort_keys(strip_server_fields(object))
-}
-
-fn sort_keys(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sort_keys(v)))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
-        other => other,
-    }
-}
-
-fn strip_server_fields(mut object: Value) -> Value {
-    if let Some(map) = object.as_object_mut() {
-        map.remove("status");
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            for key in [
-                "managedFields",
-                "resourceVersion",
-                "generation",
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "selfLink",
-            ] {
-                meta.remove(key);
-            }
-        }
-    }
-    object
-}
-
-/// Replaces every value of a Secret's `data` and `stringData` with `<redacted>`,
-/// marking desired values that differ from the live ones.
-pub(crate) fn mask_secret(live: Option<&mut Value>, desired: &mut Value) {
-    let live_data = live.as_ref().map(|l| collect_data(l)).unwrap_or_default();
-    let desired_data = collect_data(desired);
-    for field in ["data", "stringData"] {
-        if let Some(map) = desired.get_mut(field).and_then(Value::as_object_mut) {
-            for (key, value) in map.iter_mut() {
-                let marker = match live_data.get(key) {
-                    _ if live_data.is_empty() && live.is_none() => REDACTED.to_string(),
-                    Some(old) if Some(old) == desired_data.get(key) => REDACTED.to_string(),
-                    Some(_) => format!("{REDACTED} (changed)"),
-                    None => format!("{REDACTED} (added)"),
-                };
-                *value = Value::String(marker);
-            }
-        }
-    }
-    if let Some(live) = live {
-        for field in ["data", "stringData"] {
-            if let Some(map) = live.get_mut(field).and_then(Value::as_object_mut) {
-                for (_, value) in map.iter_mut() {
-                    *value = Value::String(REDACTED.into());
-                }
-            }
-        }
-        hide_last_applied(live);
-    }
-    hide_last_applied(desired);
-}
-
-/// `data` (base64) with `stringData` folded in as base64, for comparing values.
-fn collect_data(secret: &Value) -> Map<String, Value> {
-    use base64::Engine as _;
-    let mut out = secret
-        .get("data")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(string_data) = secret.get("stringData").and_then(Value::as_object) {
-        for (k, v) in string_data {
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(v.as_str().unwrap_or(""));
-            out.insert(k.clone(), Value::String(encoded));
-        }
-    }
-    out
-}
-
-/// kubectl's client-side apply leaves the whole Secret in an annotation.
-fn hide_last_applied(secret: &mut Value) {
-    if let Some(a) = secret
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    {
-        if let Some(v) = a.get_mut("kubectl.kubernetes.io/last-applied-configuration") {
-            *v = Value::String(REDACTED.into());
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn secret_values_are_masked_with_markers() {
-        let mut live =
-            json!({"kind": "Secret", "data": {"same": "YQ==", "old": "Yg==", "gone": "Yw=="}});
-        let mut desired =
-            json!({"kind": "Secret", "data": {"same": "YQ==", "old": "Ywo=", "new": "ZA=="}});
-        mask_secret(Some(&mut live), &mut desired);
-        assert_eq!(
-            desired["data"],
-            json!({"same": "<redacted>", "old": "<redacted> (changed)", "new": "<redacted> (added)"})
-        );
-        assert_eq!(
-            live["data"],
-            json!({"same": "<redacted>", "old": "<redacted>", "gone": "<redacted>"})
-        );
-    }
-
-    #[test]
-    fn normalize_drops_server_fields() {
-        let o = json!({"metadata": {"name": "a", "uid": "u", "resourceVersion": "1", "managedFields": []}, "status": {}});
-        assert_eq!(normalize(o), json!({"metadata": {"name": "a"}}));
-    }
 }
