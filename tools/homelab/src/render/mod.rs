@@ -24,8 +24,10 @@ pub mod emit;
 pub(crate) mod helm;
 pub(crate) mod helm_hint;
 pub(crate) mod helpers;
+mod input;
 pub(crate) mod object;
 pub(crate) mod order;
+mod output;
 pub mod ownership;
 mod release;
 mod rounds;
@@ -39,51 +41,23 @@ pub(crate) mod values;
 pub mod yaml;
 pub mod yaml_scalar;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde_json::json;
 
 use crate::charts::LockFile;
-use crate::environment::model::EnvironmentsFile;
-use crate::inventory::model::Inventory;
-use crate::release::model::Release;
 
 pub use crate::charts::ChartCache;
 pub use helm::Helm;
+pub(crate) use input::LabInput;
+pub use input::{ReleaseInput, RenderOptions, SecretMode};
 pub use object::RenderedObject;
+pub use output::{RenderError, RenderProblem, RenderedRelease, RenderedSet};
 pub use secrets::{Redactor, SecretSource, SecretValue};
 pub(crate) use sops_source::SopsSecrets;
 pub(crate) use validate::Warning;
-
-/// The lab as rendering needs it; [`LabInput::from_lab`] builds it from a loaded lab.
-pub(crate) struct LabInput<'a> {
-    pub root: &'a Path,
-    pub inventory: &'a Inventory,
-    pub environments: &'a EnvironmentsFile,
-    /// Every release, in dependency order.
-    pub releases: Vec<ReleaseInput<'a>>,
-}
-
-impl<'a> LabInput<'a> {
-    /// The view of a loaded, validated lab.
-    pub(crate) fn from_lab(lab: &'a crate::Lab) -> Self {
-        LabInput {
-            root: &lab.root,
-            inventory: lab.inventory(),
-            environments: &lab.environments.value,
-            releases: lab
-                .releases
-                .iter()
-                .map(|r| ReleaseInput {
-                    dir: &r.dir,
-                    release: r.release(),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// Renders environment `env` of a loaded lab: [`render`] over [`LabInput::from_lab`].
 pub fn render_environment(
@@ -92,103 +66,6 @@ pub fn render_environment(
     options: &RenderOptions<'_>,
 ) -> Result<RenderedSet, RenderError> {
     render(&LabInput::from_lab(lab), env, options)
-}
-
-/// One release and its folder (absolute or relative to the working directory).
-pub struct ReleaseInput<'a> {
-    pub dir: &'a Path,
-    pub release: &'a Release,
-}
-
-/// How secrets are treated.
-#[derive(Clone, Copy)]
-pub enum SecretMode<'a> {
-    /// Every value `<redacted>`; nothing is decrypted, no key needed.
-    Redacted,
-    /// Values `<redacted>`; plaintexts are read only to scrub them from all objects.
-    Scrubbed(&'a dyn SecretSource),
-    /// Real data in the Secret objects, for apply. Never print such a set.
-    Real(&'a dyn SecretSource),
-}
-
-/// What to render and with which tools.
-pub struct RenderOptions<'a> {
-    pub secrets: SecretMode<'a>,
-    /// Release names to render; empty renders every release of the environment.
-    pub selector: Vec<String>,
-    pub helm: Helm,
-    pub cache: ChartCache,
-    /// Upper bound on releases rendered at once; `None` uses the CPU count.
-    pub jobs: Option<usize>,
-}
-
-impl<'a> RenderOptions<'a> {
-    /// Redacted secrets, every release, helm and the cache from the environment.
-    pub fn from_env() -> Result<Self, crate::charts::cache::CacheError> {
-        Ok(RenderOptions {
-            secrets: SecretMode::Redacted,
-            selector: Vec::new(),
-            helm: Helm::from_env(),
-            cache: ChartCache::from_env()?,
-            jobs: None,
-        })
-    }
-}
-
-/// One release's objects in apply order.
-#[derive(Debug, Clone)]
-pub struct RenderedRelease {
-    pub name: String,
-    pub namespace: String,
-    pub objects: Vec<RenderedObject>,
-}
-
-/// A problem that keeps a release (or the set) from rendering.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", release.as_ref().map(|r| format!("release `{r}`: ")).unwrap_or_default())]
-pub struct RenderProblem {
-    pub release: Option<String>,
-    pub message: String,
-}
-
-/// The rendered environment.
-#[derive(Debug)]
-pub struct RenderedSet {
-    pub environment: String,
-    /// The ApplySet id every object carries in `applyset.kubernetes.io/part-of`.
-    pub applyset_id: String,
-    /// Releases in apply (dependency) order; a release that failed is absent.
-    pub releases: Vec<RenderedRelease>,
-    pub warnings: Vec<Warning>,
-    pub errors: Vec<RenderProblem>,
-    /// Scrubs known plaintexts from any text before it is printed.
-    pub redactor: Redactor,
-}
-
-impl RenderedSet {
-    /// Every object in apply order.
-    pub fn objects(&self) -> impl Iterator<Item = &RenderedObject> {
-        self.releases.iter().flat_map(|r| r.objects.iter())
-    }
-
-    pub fn is_complete(&self) -> bool {
-        self.errors.is_empty()
-    }
-}
-
-/// Why nothing could be rendered at all.
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("Unknown environment `{env}`; environments are: {known}")]
-    UnknownEnvironment { env: String, known: String },
-    #[error("Unknown release `{name}` in the selector; releases in `{env}` are: {known}")]
-    UnknownRelease {
-        name: String,
-        env: String,
-        known: String,
-    },
-    #[error(transparent)]
-    Lock(#[from] crate::charts::lock::LockError),
 }
 
 /// Renders environment `env` of `lab`.
