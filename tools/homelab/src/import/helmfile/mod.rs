@@ -5,16 +5,18 @@
 //! A helmfile.yaml is itself a Go template; [`super::gotmpl`] evaluates the common
 //! subset, and a part it cannot translate is skipped and reported with its line.
 
+mod environment;
+mod nested;
+
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::glob;
 use super::gotmpl::{self, Scope};
 use super::report::Report;
-use super::secrets::sops_key_paths;
 use super::tree::Tree;
-use crate::render::values::merge;
+use environment::{add_values, load_environment};
+use nested::load_nested;
 
 /// Nested `helmfiles:` and `bases` deeper than this are refused (a cycle otherwise loops).
 const MAX_DEPTH: usize = 8;
@@ -285,175 +287,6 @@ fn repository(repo: &Value) -> Option<Repository> {
     })
 }
 
-fn load_environment(
-    tree: &Tree,
-    file: &str,
-    line: usize,
-    env: &Value,
-    state: &mut EnvState,
-    report: &mut Report,
-) {
-    if let Some(values) = env.get("values") {
-        add_values(tree, file, line, values, state, report);
-    }
-    for secret in env
-        .get("secrets")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(path) = secret.as_str() else {
-            report.step(file, line, "an environment's secrets entry must be a path");
-            continue;
-        };
-        match tree.resolve(file, line, path).and_then(|p| {
-            let text = tree.read(file, line, &p)?;
-            Ok((p, text))
-        }) {
-            Ok((p, text)) => match sops_key_paths(&text) {
-                Ok(paths) => {
-                    state.secret_paths.extend(paths);
-                    state.secrets_files.push(p);
-                }
-                Err(why) => report.step(file, line, format!("`{p}` {why}")),
-            },
-            Err(e) => report.steps.push(e),
-        }
-    }
-    if let Some(context) = env.get("kubeContext").and_then(Value::as_str) {
-        state.kube_context = Some(context.to_string());
-    }
-}
-
-/// Merges a `values:` list (files, `.gotmpl` files or inline maps) into the state values.
-fn add_values(
-    tree: &Tree,
-    file: &str,
-    line: usize,
-    values: &Value,
-    state: &mut EnvState,
-    report: &mut Report,
-) {
-    for entry in values.as_array().into_iter().flatten() {
-        let layer = match entry {
-            Value::Object(_) => Ok(entry.clone()),
-            Value::String(path) => values_file(tree, file, line, path, state),
-            _ => Err(super::report::Located::new(
-                file,
-                line,
-                "a values entry must be a path or a map",
-            )),
-        };
-        match layer {
-            Ok(layer) => merge(&mut state.values, layer),
-            Err(e) => report.steps.push(e),
-        }
-    }
-}
-
-fn values_file(
-    tree: &Tree,
-    file: &str,
-    line: usize,
-    path: &str,
-    state: &EnvState,
-) -> Result<Value, super::report::Located> {
-    let path = tree.resolve(file, line, path)?;
-    let text = tree.read(file, line, &path)?;
-    let text = if path.ends_with(".gotmpl") {
-        let read = |p: &str| read_in_tree(tree, &path, p);
-        let scope = Scope {
-            env_name: &state.name,
-            values: &state.values,
-            secret_paths: &state.secret_paths,
-            release: None,
-            read_file: &read,
-        };
-        gotmpl::render(&text, &scope).map_err(|e| {
-            super::report::Located::new(&path, e.line, format!("not translated: {}", e.message))
-        })?
-    } else {
-        text
-    };
-    parse_yaml(&text).map_err(|(l, m)| {
-        super::report::Located::new(&path, l.unwrap_or(1), format!("not valid YAML: {m}"))
-    })
-}
-
-fn load_nested(
-    tree: &Tree,
-    file: &str,
-    line: usize,
-    list: &Value,
-    state: &mut EnvState,
-    depth: usize,
-    report: &mut Report,
-) {
-    for entry in list.as_array().into_iter().flatten() {
-        let (path, values) = match entry {
-            Value::String(p) => (p.as_str(), None),
-            Value::Object(m) => match m.get("path").and_then(Value::as_str) {
-                Some(p) => (p, m.get("values")),
-                None => {
-                    report.step(file, line, "a `helmfiles` entry needs `path`");
-                    continue;
-                }
-            },
-            _ => {
-                report.step(file, line, "a `helmfiles` entry must be a path or a map");
-                continue;
-            }
-        };
-        let resolved = match glob::is_glob(path) {
-            true => glob::expand(tree, file, line, path),
-            false => tree.resolve(file, line, path).map(|p| vec![p]),
-        };
-        let nested_paths = match resolved {
-            Ok(paths) => paths,
-            Err(e) => {
-                report.steps.push(e);
-                continue;
-            }
-        };
-        for nested_path in nested_paths {
-            load_one_nested(
-                tree,
-                (file, line),
-                &nested_path,
-                values,
-                state,
-                depth,
-                report,
-            );
-        }
-    }
-}
-
-/// One nested Helmfile, named at `at` (file, line), with the `values` its entry passes down.
-fn load_one_nested(
-    tree: &Tree,
-    (file, line): (&str, usize),
-    nested_path: &str,
-    values: Option<&Value>,
-    state: &mut EnvState,
-    depth: usize,
-    report: &mut Report,
-) {
-    let mut nested = EnvState {
-        name: state.name.clone(),
-        values: state.values.clone(),
-        secret_paths: state.secret_paths.clone(),
-        ..EnvState::default()
-    };
-    if let Some(values) = values {
-        add_values(tree, file, line, values, &mut nested, report);
-    }
-    load_file(tree, nested_path, &mut nested, depth + 1, report);
-    state.repositories.extend(nested.repositories);
-    state.releases.extend(nested.releases);
-}
-
-/// `readFile` from a template in `from`: only files inside the tree.
 pub(super) fn read_in_tree(tree: &Tree, from: &str, path: &str) -> Result<String, String> {
     let resolved = tree.resolve(from, 1, path).map_err(|e| e.message)?;
     std::fs::read_to_string(tree.path(&resolved)).map_err(|e| format!("cannot read `{path}`: {e}"))
