@@ -6,6 +6,7 @@ pub mod json;
 pub mod resolve;
 pub mod timestamp;
 pub mod yaml_read;
+mod yaml_scalar;
 pub mod yaml_write;
 
 use std::path::Path;
