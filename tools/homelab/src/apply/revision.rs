@@ -37,6 +37,9 @@ pub(crate) enum Cause {
     Rollback,
     /// `apply --atomic` restoring a release that did not become ready.
     AtomicRestore,
+    /// `homelab destroy`: each release it names was deleted, and is recorded with no
+    /// objects, as `helm uninstall --keep-history` keeps an uninstalled release.
+    Destroy,
 }
 
 /// How the apply ended.
@@ -141,8 +144,52 @@ impl Revision {
         }
     }
 
+    /// The releases `homelab destroy` deleted, given the history before it: the
+    /// `selected` ones, or without a selection every release whose latest record is not
+    /// already a destroy. Each is recorded with no objects, so `history` shows it changed
+    /// and the next apply of it is compared with nothing.
+    pub(crate) fn destroyed(
+        history: &History,
+        selected: &[String],
+    ) -> BTreeMap<String, ReleaseRecord> {
+        let names: Vec<String> = match selected.is_empty() {
+            false => selected.to_vec(),
+            true => {
+                let mut all: Vec<String> = history
+                    .revisions
+                    .iter()
+                    .flat_map(|r| r.releases.keys().cloned())
+                    .collect();
+                all.sort();
+                all.dedup();
+                all.retain(|name| {
+                    history
+                        .last_with(name, u64::MAX)
+                        .is_some_and(|r| r.cause != Cause::Destroy)
+                });
+                all
+            }
+        };
+        names
+            .into_iter()
+            .map(|name| {
+                let gone = ReleaseRecord {
+                    ready: false,
+                    objects: BTreeMap::new(),
+                };
+                (name, gone)
+            })
+            .collect()
+    }
+
     /// Why this revision cannot be rendered again, if it cannot.
     pub(crate) fn unrenderable(&self) -> Option<String> {
+        if self.cause == Cause::Destroy {
+            return Some(format!(
+                "revision {}: it destroyed its releases, so there is nothing to render again. Roll back to a revision before it (`homelab history`), or run `homelab rollback` without --to, which picks the last succeeded apply",
+                self.revision
+            ));
+        }
         match (&self.source.commit, self.source.dirty) {
             (None, _) => Some(format!(
                 "revision {} was not applied from a git repository, so there is no commit to render again",
@@ -230,6 +277,7 @@ impl History {
             .iter()
             .rev()
             .filter(|r| r.revision < latest.revision && r.outcome == Outcome::Succeeded)
+            .filter(|r| r.cause != Cause::Destroy)
             .find(|r| releases.iter().all(|name| r.releases.contains_key(name)))
     }
 
@@ -311,6 +359,39 @@ mod tests {
         assert_eq!(r.short_commit(), "0123456789ab+dirty");
         r.source.commit = None;
         assert!(r.unrenderable().unwrap().contains("not applied from a git"));
+    }
+
+    #[test]
+    fn a_destroy_names_what_was_still_there_and_is_never_a_rollback_target() {
+        let applied = revision(
+            1,
+            Outcome::Succeeded,
+            &[("web", "a", true), ("db", "x", true)],
+        );
+        let before = History::new(vec![applied.clone()]);
+        let mut one = revision(2, Outcome::Succeeded, &[]);
+        one.cause = Cause::Destroy;
+        one.selected = vec!["db".into()];
+        one.releases = Revision::destroyed(&before, &one.selected);
+        assert_eq!(one.releases.keys().collect::<Vec<_>>(), ["db"]);
+        assert!(one.releases["db"].objects.is_empty() && !one.releases["db"].ready);
+
+        // A whole-environment destroy names every release but the one already gone.
+        let before = History::new(vec![applied.clone(), one.clone()]);
+        let mut all = revision(3, Outcome::Succeeded, &[]);
+        all.cause = Cause::Destroy;
+        all.releases = Revision::destroyed(&before, &[]);
+        assert_eq!(all.releases.keys().collect::<Vec<_>>(), ["web"]);
+
+        let h = History::new(vec![applied, one, all.clone()]);
+        assert_eq!(h.changed(&all), ["web"]);
+        assert_eq!(h.previous_success(&[]).unwrap().revision, 1);
+        assert_eq!(h.previous_success(&["db".into()]).unwrap().revision, 1);
+        assert_eq!(h.last_ready("web", 4).unwrap().revision, 1);
+        assert!(all
+            .unrenderable()
+            .unwrap()
+            .contains("it destroyed its releases"));
     }
 
     #[test]

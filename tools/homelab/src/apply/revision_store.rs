@@ -10,14 +10,14 @@
 //!
 //! # Guarantees
 //! - A revision's ConfigMap does not carry the ApplySet `part-of` label: pruning never
-//!   sees it, and `destroy` leaves the history in place.
+//!   sees it, and `destroy` leaves the history in place (and records itself in it).
 //! - A ConfigMap that does not parse as a revision is skipped by readers, not fatal.
 
 use serde_json::{json, Value};
 
 use super::client::{ApiClient, ApplyParams, RequestError};
 use super::resource::Resource;
-use super::revision::{History, Revision};
+use super::revision::{Cause, History, Revision};
 use crate::render::ownership::{
     APPLYSET_PARENT_NAMESPACE, ENVIRONMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
@@ -142,6 +142,12 @@ pub(crate) async fn record(
     let env = revision.environment.clone();
     let listed = list_named(client, &env).await?;
     revision.revision = listed.iter().map(|(_, r)| r.revision).max().unwrap_or(0) + 1;
+    if revision.cause == Cause::Destroy {
+        // Which releases a destroy of the whole environment removed is known only from
+        // the history, which this listing has just read.
+        let before = History::new(listed.iter().map(|(_, r)| r.clone()).collect());
+        revision.releases = Revision::destroyed(&before, &revision.selected);
+    }
     let body = body(&revision, keep);
     let name = slot_name(&env, revision.revision, keep);
     let path = configmaps().object_path(Some(APPLYSET_PARENT_NAMESPACE), &name);
@@ -172,7 +178,7 @@ pub(crate) async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::revision::{Cause, Outcome, Source};
+    use crate::apply::revision::{Outcome, Source};
 
     #[test]
     fn slots_ring_and_the_body_is_labelled_for_kubectl() {

@@ -17,7 +17,10 @@
 //! hooks before anything is deleted, post hooks once workloads and configuration are
 //! gone but before namespaces and CRDs. `--no-hooks` skips them (and the render). The
 //! list is shown first; deleting needs `--yes` or a "y" on a terminal. With `-o json`
-//! the last event is always `finished`.
+//! the last event is always `finished`. A destroy that deleted is recorded as a
+//! revision (cause `destroy`, its releases with no objects), as `helm uninstall
+//! --keep-history` keeps the release: `history` shows it, and `rollback` without
+//! `--to` brings back the last succeeded apply before it.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -26,7 +29,8 @@ use std::time::Instant;
 use crate::apply::hook_run::phase_name;
 use crate::apply::hooks::{role, Phase, Role};
 use crate::apply::plan::PlannedObject;
-use crate::apply::session::{Session, SessionOptions};
+use crate::apply::revision::Cause;
+use crate::apply::session::{Recording, Session, SessionOptions};
 use crate::apply::{self, ApplyOptions, ApplyPlan, Needs};
 use crate::render::ownership::applyset_id;
 use crate::render::{self, RenderOptions, RenderedSet};
@@ -142,7 +146,13 @@ fn destroy(args: &Args, global: &GlobalArgs, requests: &mut u64) -> anyhow::Resu
     plan.namespace_users =
         apply::policy::namespaces_of_other_releases(&lab, &kube.env, &plan.selected);
     plan.hooks = hooks;
-    let session = Session::connect(set, plan, &resolved, args.session_options())?;
+    let mut session = Session::connect(set, plan, &resolved, args.session_options())?;
+    // Recorded like `helm uninstall --keep-history`: `history` shows the releases gone,
+    // and `rollback` brings back the last apply before it.
+    session.recording = Some(Recording {
+        cause: Cause::Destroy,
+        ..super::revision::recording(&lab, &kube.env, global)
+    });
 
     let listing = session.diff();
     *requests = session.cluster.client.requests_sent();

@@ -111,7 +111,7 @@ pub(crate) enum Command {
     /// Cordon and drain hosts' nodes, then power the hosts off (the control plane only with --force)
     Shutdown(shutdown::Args),
     /// Delete what the environment's apply set holds (or only the selected releases'), as
-    /// `helmfile destroy` does; lists it and asks first
+    /// `helmfile destroy` does; lists it and asks first, and records it in the history
     Destroy(destroy::Args),
     /// Run the releases' Helm test hooks, as `helm test` does
     Test(test::Args),

@@ -130,9 +130,16 @@ fn environment_text(e: &EnvironmentStatus) -> String {
         rows.push(vec![
             r.name.clone(),
             format!("{}/{}", r.ready, r.total),
-            r.revision.map_or("-".into(), |n| n.to_string()),
+            match (r.revision, r.destroyed) {
+                (Some(n), true) => format!("{n} (destroyed)"),
+                (Some(n), false) => n.to_string(),
+                (None, _) => "-".into(),
+            },
             r.commit.clone().unwrap_or_else(|| "-".into()),
-            r.drift.to_string(),
+            match r.destroyed {
+                true => "-".into(),
+                false => r.drift.to_string(),
+            },
         ]);
     }
     out.push_str(&columns(&rows));

@@ -12,7 +12,7 @@ use crate::apply::applyset::Parent;
 use crate::apply::lock::{expired, lease_name};
 use crate::apply::plan::APPLIED_HASH_ANNOTATION;
 use crate::apply::readiness::{readiness, Readiness};
-use crate::apply::revision::{object_key, History};
+use crate::apply::revision::{object_key, Cause, History};
 use crate::apply::{revision_store, Cluster};
 use crate::render::ownership::{
     applyset_id, APPLYSET_PARENT_NAMESPACE, PART_OF_LABEL, RELEASE_LABEL,
@@ -27,6 +27,9 @@ pub(crate) struct ReleaseStatus {
     /// The latest revision that applied the release, and its commit (`+dirty`).
     pub revision: Option<u64>,
     pub commit: Option<String>,
+    /// That revision was a `destroy`: what is still live is what its guards kept, not
+    /// drift.
+    pub destroyed: bool,
     pub drift: usize,
 }
 
@@ -163,6 +166,10 @@ fn releases(history: &History, members: &[Member]) -> Vec<ReleaseStatus> {
         };
         status.revision = Some(revision.revision);
         status.commit = Some(revision.short_commit());
+        if revision.cause == Cause::Destroy {
+            status.destroyed = true;
+            continue;
+        }
         let recorded = &revision.releases[name].objects;
         let live: BTreeMap<&str, Option<&str>> = members
             .iter()

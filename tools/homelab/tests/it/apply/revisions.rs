@@ -279,3 +279,128 @@ fn atomic_restores_a_release_whose_pre_upgrade_hook_fails() {
         "{run}"
     );
 }
+
+/// The release names a revision recorded.
+fn releases_of(revision: &Value) -> Vec<String> {
+    revision["releases"]
+        .as_object()
+        .expect("releases")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn destroy_is_recorded_and_rollback_brings_the_last_apply_back() {
+    let lab = git_lab();
+    let fake = FakeCluster::start(lab.path(), "kind-homelab");
+    apply_ok(&lab, &fake, &[]);
+    let applied = releases_of(&history(&lab, &fake)[0]);
+    assert!(applied.len() > 2, "{applied:?}");
+
+    let one = homelab(
+        &lab,
+        &fake,
+        &["destroy", "-e", "dev", "-l", "name=vaultwarden", "--yes"],
+    );
+    one.expect_code(0);
+    assert!(one.stderr.contains("Recorded revision 2."), "{one}");
+    let all = homelab(&lab, &fake, &["destroy", "-e", "dev", "--yes"]);
+    all.expect_code(0);
+    assert!(all.stderr.contains("Recorded revision 3."), "{all}");
+    assert!(!fake.has("apps", "deployments", "site", "site"), "{all}");
+
+    // The first names vaultwarden only; the second every release still there.
+    let revisions = history(&lab, &fake);
+    let rest: Vec<String> = applied
+        .iter()
+        .filter(|r| *r != "vaultwarden")
+        .cloned()
+        .collect();
+    let summaries = summary(&revisions);
+    assert_eq!(
+        summaries[1],
+        "2 \"destroy\" \"succeeded\" restores=null dirty=false changed=[\"vaultwarden\"]"
+    );
+    assert_eq!(
+        summaries[2],
+        format!(
+            "3 \"destroy\" \"succeeded\" restores=null dirty=false changed={}",
+            serde_json::to_string(&rest).expect("JSON")
+        )
+    );
+    assert_eq!(releases_of(&revisions[2]), rest);
+    assert!(
+        revisions[2]["releases"]
+            .as_object()
+            .expect("releases")
+            .values()
+            .all(|r| r["objects"] == 0 && r["ready"] == false),
+        "{revisions:?}"
+    );
+
+    // `status` shows each release destroyed, in the revision that did it, and what
+    // the data-loss guard kept is not drift.
+    let bin = super::status::fake_ssh("v1-none");
+    let run = super::status::status(
+        &lab,
+        &fake,
+        bin.path(),
+        &["-o", "json", "status", "-e", "dev"],
+    );
+    run.expect_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let shown = &doc["environments"][0]["releases"];
+    for release in shown.as_array().expect("releases") {
+        let by = if release["name"] == "vaultwarden" {
+            2
+        } else {
+            3
+        };
+        assert_eq!(
+            (
+                &release["destroyed"],
+                &release["revision"],
+                &release["drift"]
+            ),
+            (&Value::Bool(true), &Value::from(by), &Value::from(0)),
+            "{release}"
+        );
+    }
+    let text = super::status::status(&lab, &fake, bin.path(), &["status", "-e", "dev"]);
+    assert!(text.stdout.contains("3 (destroyed)"), "{text}");
+
+    // A destroy is no rollback target; without --to, rollback picks revision 1.
+    let refused = homelab(
+        &lab,
+        &fake,
+        &["rollback", "-e", "dev", "--to", "3", "--yes"],
+    );
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains(
+            "error: Cannot roll back to revision 3: it destroyed its releases, so there is nothing to render again"
+        ),
+        "{refused}"
+    );
+    let back = homelab(
+        &lab,
+        &fake,
+        &["rollback", "-e", "dev", "--yes", "--timeout", "20s"],
+    );
+    back.expect_code(0);
+    assert!(back.stderr.contains("back to revision 1 "), "{back}");
+    assert!(fake.has("apps", "deployments", "site", "site"), "{back}");
+    assert!(
+        fake.has("apps", "deployments", "vaultwarden", "vaultwarden"),
+        "{back}"
+    );
+    let revisions = history(&lab, &fake);
+    assert_eq!(
+        summary(&revisions).last().expect("a revision"),
+        &format!(
+            "4 \"rollback\" \"succeeded\" restores=1 dirty=false changed={}",
+            serde_json::to_string(&applied).expect("JSON")
+        )
+    );
+}

@@ -33,7 +33,12 @@ done
 exit 0
 "#;
 
-fn status(lab: &TestLab, fake: &FakeCluster, bin: &std::path::Path, args: &[&str]) -> Run {
+pub(super) fn status(
+    lab: &TestLab,
+    fake: &FakeCluster,
+    bin: &std::path::Path,
+    args: &[&str],
+) -> Run {
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -45,7 +50,7 @@ fn status(lab: &TestLab, fake: &FakeCluster, bin: &std::path::Path, args: &[&str
     lab.run_with(args, &env)
 }
 
-fn fake_ssh(digest: &str) -> tempfile::TempDir {
+pub(super) fn fake_ssh(digest: &str) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt as _;
     let bin = tempfile::tempdir().expect("tempdir");
     let ssh = bin.path().join("ssh");
