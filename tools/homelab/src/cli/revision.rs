@@ -79,6 +79,15 @@ pub(crate) fn render_revision(
     let checkout = Checkout::new(&global.lab_root(), commit)?;
     let mut at_commit = global.clone();
     at_commit.root = Some(checkout.lab_root.clone());
+    if let Some(file) = &global.inventory {
+        // The flag is the user's explicit word, so it wins, but it is today's inventory.
+        eprintln!(
+            "warning: Rendering revision {} with the inventory in {} (--inventory), not the one in commit {}; drop --inventory to evaluate that commit's hosts/inventory.nix",
+            revision.revision,
+            file.display(),
+            revision.short_commit()
+        );
+    }
     let mut kube = kube.clone();
     kube.selector = match releases.is_empty() {
         true => revision.selected.clone(),

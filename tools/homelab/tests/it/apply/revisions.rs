@@ -383,13 +383,45 @@ fn destroy_is_recorded_and_rollback_brings_the_last_apply_back() {
         ),
         "{refused}"
     );
+    // Given --inventory, rollback uses it (the user said so) and says it is not the
+    // commit's.
+    let state = tempfile::tempdir().expect("nix state");
+    let evaluated = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "hosts/inventory.nix"])
+        .current_dir(lab.path())
+        .env("NIX_STATE_DIR", state.path())
+        .output()
+        .expect("running nix-instantiate (apt-get install nix-bin)");
+    assert!(
+        evaluated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&evaluated.stderr)
+    );
+    let json = state.path().join("inventory.json");
+    std::fs::write(&json, &evaluated.stdout).expect("write the inventory");
+    let json = json.to_string_lossy().to_string();
     let back = homelab(
         &lab,
         &fake,
-        &["rollback", "-e", "dev", "--yes", "--timeout", "20s"],
+        &[
+            "rollback",
+            "-e",
+            "dev",
+            "--yes",
+            "--timeout",
+            "20s",
+            "--inventory",
+            &json,
+        ],
     );
     back.expect_code(0);
     assert!(back.stderr.contains("back to revision 1 "), "{back}");
+    assert!(
+        back.stderr.contains(&format!(
+            "warning: Rendering revision 1 with the inventory in {json} (--inventory), not the one in commit "
+        )),
+        "{back}"
+    );
     assert!(fake.has("apps", "deployments", "site", "site"), "{back}");
     assert!(
         fake.has("apps", "deployments", "vaultwarden", "vaultwarden"),
