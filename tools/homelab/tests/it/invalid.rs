@@ -210,12 +210,8 @@ fn inventory_json_is_malformed() {
 #[test]
 fn inventory_json_names_the_field_it_rejects() {
     let lab = TestLab::reference();
-    let inventory = std::process::Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "hosts/inventory.nix"])
-        .current_dir(lab.path())
-        .output()
-        .expect("nix-instantiate runs");
-    let json = String::from_utf8_lossy(&inventory.stdout)
+    let json = lab
+        .evaluated_inventory()
         .replace("\"apiPort\":6443", "\"apiPort\":\"6443\"");
     lab.write("inventory.json", &json);
     let run = lab.run(&["check", "--inventory", "inventory.json"]);

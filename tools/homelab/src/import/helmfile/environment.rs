@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{parse_yaml, read_in_tree, EnvState};
-use crate::import::gotmpl::{self, Scope};
+use crate::import::gotmpl;
 use crate::import::report::{Located, Report};
 use crate::import::secrets::sops_key_paths;
 use crate::import::tree::Tree;
@@ -87,14 +87,7 @@ fn values_file(
     let text = tree.read(file, line, &path)?;
     let text = if path.ends_with(".gotmpl") {
         let read = |p: &str| read_in_tree(tree, &path, p);
-        let scope = Scope {
-            env_name: &state.name,
-            values: &state.values,
-            secret_paths: &state.secret_paths,
-            release: None,
-            read_file: &read,
-        };
-        gotmpl::render(&text, &scope)
+        gotmpl::render(&text, &state.scope(&read))
             .map_err(|e| Located::new(&path, e.line, format!("not translated: {}", e.message)))?
     } else {
         text

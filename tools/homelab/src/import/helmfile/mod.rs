@@ -53,6 +53,20 @@ pub(super) struct EnvState {
     pub releases: Vec<ReleaseEntry>,
 }
 
+impl EnvState {
+    /// What a Go template of this environment sees outside a release, `readFile` going
+    /// through `read_file`.
+    fn scope<'a>(&'a self, read_file: &'a dyn Fn(&str) -> Result<String, String>) -> Scope<'a> {
+        Scope {
+            env_name: &self.name,
+            values: &self.values,
+            secret_paths: &self.secret_paths,
+            release: None,
+            read_file,
+        }
+    }
+}
+
 /// The environments a Helmfile declares (`default` when it declares none).
 pub(super) fn environment_names(tree: &Tree, file: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -170,13 +184,7 @@ fn load_file(tree: &Tree, file: &str, state: &mut EnvState, depth: usize, report
     };
     for (first_line, part) in parts(&text) {
         let read = |p: &str| read_in_tree(tree, file, p);
-        let scope = Scope {
-            env_name: &state.name,
-            values: &state.values,
-            secret_paths: &state.secret_paths,
-            release: None,
-            read_file: &read,
-        };
+        let scope = state.scope(&read);
         let rendered = match gotmpl::render(part, &scope) {
             Ok(r) => r,
             Err(e) => {

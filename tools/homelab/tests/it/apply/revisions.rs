@@ -342,14 +342,7 @@ fn destroy_is_recorded_and_rollback_brings_the_last_apply_back() {
     // `status` shows each release destroyed, in the revision that did it, and what
     // the data-loss guard kept is not drift.
     let bin = super::status::fake_ssh("v1-none");
-    let run = super::status::status(
-        &lab,
-        &fake,
-        bin.path(),
-        &["-o", "json", "status", "-e", "dev"],
-    );
-    run.expect_code(0);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let (_, doc) = super::status::status_json(&lab, &fake, bin.path());
     let shown = &doc["environments"][0]["releases"];
     for release in shown.as_array().expect("releases") {
         let by = if release["name"] == "vaultwarden" {
@@ -385,20 +378,9 @@ fn destroy_is_recorded_and_rollback_brings_the_last_apply_back() {
     );
     // Given --inventory, rollback uses it (the user said so) and says it is not the
     // commit's.
-    let state = tempfile::tempdir().expect("nix state");
-    let evaluated = Command::new("nix-instantiate")
-        .args(["--eval", "--strict", "--json", "hosts/inventory.nix"])
-        .current_dir(lab.path())
-        .env("NIX_STATE_DIR", state.path())
-        .output()
-        .expect("running nix-instantiate (apt-get install nix-bin)");
-    assert!(
-        evaluated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&evaluated.stderr)
-    );
-    let json = state.path().join("inventory.json");
-    std::fs::write(&json, &evaluated.stdout).expect("write the inventory");
+    let outside = tempfile::tempdir().expect("a folder outside the lab");
+    let json = outside.path().join("inventory.json");
+    std::fs::write(&json, lab.evaluated_inventory()).expect("write the inventory");
     let json = json.to_string_lossy().to_string();
     let back = homelab(
         &lab,

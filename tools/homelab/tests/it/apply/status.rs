@@ -50,6 +50,18 @@ pub(super) fn status(
     lab.run_with(args, &env)
 }
 
+/// `status -e dev -o json`, succeeded, and its document.
+pub(super) fn status_json(
+    lab: &TestLab,
+    fake: &FakeCluster,
+    bin: &std::path::Path,
+) -> (Run, Value) {
+    let run = status(lab, fake, bin, &["-o", "json", "status", "-e", "dev"]);
+    run.expect_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    (run, doc)
+}
+
 pub(super) fn fake_ssh(digest: &str) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt as _;
     let bin = tempfile::tempdir().expect("tempdir");
@@ -98,14 +110,7 @@ fn status_shows_hosts_releases_drift_and_a_missing_cluster() {
     run.expect_code(0);
     insta::assert_snapshot!("status_text", run.stdout_normalized());
 
-    let run = status(
-        &lab,
-        &fake,
-        bin.path(),
-        &["-o", "json", "status", "-e", "dev"],
-    );
-    run.expect_code(0);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    let (run, doc) = status_json(&lab, &fake, bin.path());
     let tokiwa = doc["hosts"]
         .as_array()
         .unwrap()

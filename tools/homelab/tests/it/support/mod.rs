@@ -111,6 +111,25 @@ impl TestLab {
         self
     }
 
+    /// `hosts/inventory.nix` evaluated to JSON by the real `nix-instantiate` (what
+    /// `--inventory FILE` reads), with a Nix state folder of its own.
+    pub fn evaluated_inventory(&self) -> String {
+        let state = tempfile::tempdir().expect("nix state");
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "hosts/inventory.nix"])
+            .current_dir(self.path())
+            .env("NIX_STATE_DIR", state.path())
+            .output()
+            .expect("running nix-instantiate (apt-get install nix-bin)");
+        assert!(
+            out.status.success(),
+            "nix-instantiate hosts/inventory.nix in {}: {}",
+            self.path().display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("nix-instantiate prints UTF-8")
+    }
+
     pub fn remove(&self, file: &str) -> &TestLab {
         let path = self.path().join(file);
         if path.is_dir() {
