@@ -24,8 +24,9 @@ runs=${1:-3}
 latency_ms=${LATENCY_MS:-5}
 kubectl=${KUBECTL:-kubectl}
 cargo build --release -q -p homelab -p fake-apiserver
-homelab=$PWD/target/release/homelab
-fake=$PWD/target/release/fake-apiserver
+release=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release  # where cargo put it
+homelab=$release/homelab
+fake=$release/fake-apiserver
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
 cargo build --release -q -p homelab
-bin=target/release/homelab
+release=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release  # where cargo put it
+bin=$release/homelab
 
 source bench/lib.sh
 

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 
-runs, repo, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-homelab = f"{repo}/target/release/homelab"
-fake_apiserver = f"{repo}/target/release/fake-apiserver"
+runs, repo, work, release = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+homelab = f"{release}/homelab"
+fake_apiserver = f"{release}/fake-apiserver"
 eval_delay, ssh_delay = os.environ["EVAL_DELAY"], os.environ["SSH_DELAY"]
 
 

