@@ -6,7 +6,7 @@
 //! waits, then prune).
 //!
 //! `--plan` shows both layers first — which hosts' systems would change and the
-//! cluster's dry-run summary with prunes — and then:
+//! cluster's dry-run summary with prunes, the two looked at side by side — and then:
 //! - `--yes`: deploys what the plan found changed;
 //! - on a terminal: asks "Apply these changes? [y/N]"; a "no" changes nothing and
 //!   exits 2 (like `diff --exit-code`: changes are pending);
@@ -201,22 +201,28 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
     // The plan's rendered cluster, reused by the apply that follows it.
     let mut planned: Option<Session> = None;
     let (host_plan, cluster_env) = if args.plan {
-        let plan = DeployPlan {
-            env: args.env.clone().unwrap_or_default(),
-            hosts: host_plan.as_ref().map(|p| {
+        // The hosts are looked at (SSH, perhaps a build) while the cluster is rendered and
+        // diffed: a plan costs the slower of the two, not their sum.
+        let plan = std::thread::scope(|s| {
+            let hosts = host_plan.as_ref().map(|p| {
                 let options = ClosureOptions {
                     build_on_target: args.build_on_target,
                     inputs: options.inputs.clone(),
                     ..ClosureOptions::new(root.clone().into_os_string())
                 };
-                closures::plan_closures(p, &options)
-            }),
-            cluster: cluster_env.map(|env| {
+                s.spawn(move || closures::plan_closures(p, &options))
+            });
+            let cluster = cluster_env.map(|env| {
                 let (plan, prepared) = plan_cluster(args, env, global);
                 planned = prepared;
                 plan
-            }),
-        };
+            });
+            DeployPlan {
+                env: args.env.clone().unwrap_or_default(),
+                hosts: hosts.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                cluster,
+            }
+        });
         match global.output {
             OutputFormat::Json => println!("{}", plan.to_json()),
             OutputFormat::Text => print!("{}", plan.render()),
