@@ -14,9 +14,9 @@ use crate::support::{chart_lab, FakeCluster};
 const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/site/deployments/site";
 const CONFIGMAP: &str = "/api/v1/namespaces/site/configmaps/site-config";
 
-/// Adds a finalizer to the object at `path`, then deletes it: it stays, terminating.
-fn hold_and_delete(fake: &FakeCluster, path: &str) {
-    let patch = json!({"metadata": {"finalizers": ["example.com/hold"]}});
+/// Sets the finalizers of the object at `path` (`null` removes them all).
+fn set_finalizers(fake: &FakeCluster, path: &str, finalizers: serde_json::Value) {
+    let patch = json!({"metadata": {"finalizers": finalizers}});
     let (code, body) = fake.server.call(
         Method::PATCH,
         &format!("{path}?fieldManager=holder"),
@@ -24,19 +24,17 @@ fn hold_and_delete(fake: &FakeCluster, path: &str) {
         patch.to_string().as_bytes(),
     );
     assert_eq!(code, 200, "{body}");
+}
+
+/// Adds a finalizer to the object at `path`, then deletes it: it stays, terminating.
+fn hold_and_delete(fake: &FakeCluster, path: &str) {
+    set_finalizers(fake, path, json!(["example.com/hold"]));
     let (code, body) = fake.server.call(Method::DELETE, path, "", b"");
     assert!(code == 200 || code == 202, "{code} {body}");
 }
 
 fn release(fake: &FakeCluster, path: &str) {
-    let patch = json!({"metadata": {"finalizers": null}});
-    let (code, body) = fake.server.call(
-        Method::PATCH,
-        &format!("{path}?fieldManager=holder"),
-        "application/merge-patch+json",
-        patch.to_string().as_bytes(),
-    );
-    assert_eq!(code, 200, "{body}");
+    set_finalizers(fake, path, serde_json::Value::Null);
 }
 
 fn terminating(fake: &FakeCluster) -> bool {
@@ -109,14 +107,7 @@ fn pruning_waits_for_a_held_member_and_names_its_finalizer() {
     let lab = chart_lab();
     let fake = FakeCluster::start(lab.path(), "kind-homelab");
     apply_ok(&lab, &fake, &[]);
-    let patch = json!({"metadata": {"finalizers": ["example.com/hold"]}});
-    let (code, body) = fake.server.call(
-        Method::PATCH,
-        &format!("{CONFIGMAP}?fieldManager=holder"),
-        "application/merge-patch+json",
-        patch.to_string().as_bytes(),
-    );
-    assert_eq!(code, 200, "{body}");
+    set_finalizers(&fake, CONFIGMAP, json!(["example.com/hold"]));
     lab.replace(
         "releases/site/release.toml",
         "\"manifests/configmap.yaml.hbs\", ",
