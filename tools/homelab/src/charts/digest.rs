@@ -4,9 +4,7 @@ use sha2::{Digest, Sha256};
 
 /// The `sha256:<hex>` digest of `bytes`.
 pub(crate) fn sha256(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// The hex part of a digest written either way, lowercased; `None` if it is not a

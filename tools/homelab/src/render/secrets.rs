@@ -106,11 +106,7 @@ pub(crate) fn build(
         };
         data.insert(key.clone(), value);
     }
-    let hash: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = format!("{:x}", hasher.finalize());
     Ok(json!({
         "apiVersion": "v1",
         "kind": "Secret",

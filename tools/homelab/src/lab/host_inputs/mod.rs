@@ -3,12 +3,13 @@
 //! without evaluating nixpkgs (the slowest part of a deploy).
 //!
 //! `nix/host-inputs.json` lists those files and folders, relative to the lab's root.
-//! The flake reads the same list twice: it hands each host's evaluation only those
-//! files (`lib.fileset.toSource`), so a module that reads anything else fails to
-//! evaluate instead of silently escaping the digest; and it records the digest in the
-//! system as `/etc/homelab/inputs` (`hostInputsDigest` in `nix/lib.nix`, computed the
-//! same way as here). The host's copy is read back in the SSH round trip that reads its
-//! current system (`deploy::probe`).
+//! The flake computes the same digest from the same list (`nix/host-inputs.nix`,
+//! builtins only) and records it in the system as `/etc/homelab/inputs`
+//! (`modules/host-inputs.nix`, whose build hashes a `lib.fileset.toSource` copy again
+//! and fails if the two disagree). The host's copy is read back in the SSH round trip
+//! that reads its current system (`deploy::probe`). The evaluation itself is not
+//! restricted to the listed files (`nix flake check --no-build` cannot import from
+//! such a copy; see docs/decisions.md), which is why the coverage check below exists.
 //!
 //! # The digest
 //! `v1-` and the sha256 of the lines `<sha256 of the file>  <path>\n` (`sha256sum`'s
@@ -26,10 +27,10 @@
 //!   `lib.fileset.maybeMissing` alike.
 //! - A flake sees only the files git tracks; a file here that git does not track makes
 //!   the two digests differ, so the host is evaluated: never skipped wrongly.
-//! - Symbolic links and special files are refused here and in `nix/lib.nix` alike: a
-//!   link could point outside the repository, and Nix 2.8 cannot read a link's target.
+//! - Symbolic links and special files are refused here and in `nix/host-inputs.nix`
+//!   alike: a link could point outside the repository, and Nix 2.8 cannot read a
+//!   link's target.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -162,7 +163,7 @@ pub fn load(root: &Path) -> Result<Option<HostInputs>, InputsError> {
         let hash = file_sha256(&root.join(file), file)?;
         listing.update(format!("{hash}  {file}\n"));
     }
-    let digest = InputDigest(format!("{VERSION}{}", hex(&listing.finalize())));
+    let digest = InputDigest(format!("{VERSION}{:x}", listing.finalize()));
     Ok(Some(HostInputs {
         entries,
         files,
@@ -256,7 +257,7 @@ fn unsupported(rel: &str, kind: Kind) -> InputsError {
     InputsError::Unsupported {
         path: rel.to_string(),
         what: what.into(),
-        help: "put the file itself in the repository (nix/lib.nix refuses links too)",
+        help: "put the file itself in the repository (nix/host-inputs.nix refuses links too)",
     }
 }
 
@@ -267,19 +268,8 @@ fn file_sha256(path: &Path, rel: &str) -> Result<String, InputsError> {
     };
     let mut file = std::fs::File::open(path).map_err(read)?;
     let mut hasher = Sha256::new();
-    let mut buf = [0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf).map_err(read)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    std::io::copy(&mut file, &mut hasher).map_err(read)?;
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 #[cfg(test)]
@@ -315,7 +305,7 @@ mod tests {
             ["flake.lock", "modules/a/c.nix", "modules/b.nix"]
         );
         // By hand: the sha256sum lines of the three files, hashed.
-        let line = |text: &str, path: &str| format!("{}  {path}\n", hex(&Sha256::digest(text)));
+        let line = |text: &str, path: &str| format!("{:x}  {path}\n", Sha256::digest(text));
         let listing = [
             line("lock\n", "flake.lock"),
             line("c\n", "modules/a/c.nix"),
@@ -324,7 +314,7 @@ mod tests {
         .concat();
         assert_eq!(
             inputs.digest.as_str(),
-            format!("v1-{}", hex(&Sha256::digest(listing)))
+            format!("v1-{:x}", Sha256::digest(listing))
         );
     }
 
