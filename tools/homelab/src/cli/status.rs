@@ -97,16 +97,11 @@ fn host_row(h: &HostStatus, compared: bool) -> Vec<String> {
     let system = match (h.generation, &h.inputs) {
         _ if h.error.is_some() || !compared => "-".to_string(),
         (Generation::Current, _) => "current".to_string(),
-        (Generation::Outdated, Some(d)) => format!("outdated (built from {})", short(d)),
+        (Generation::Outdated, Some(d)) => format!("outdated (built from {})", d.short()),
         (_, None) => "unknown (no host input digest recorded)".to_string(),
-        (_, Some(d)) => format!("unknown (built from {})", short(d)),
+        (_, Some(d)) => format!("unknown (built from {})", d.short()),
     };
     vec![h.name.clone(), h.ssh.clone(), reach, system, node]
-}
-
-/// `v1-` and the first 12 hex digits of a digest.
-fn short(digest: &str) -> &str {
-    digest.get(..15).unwrap_or(digest)
 }
 
 fn environment_text(e: &EnvironmentStatus) -> String {
@@ -151,7 +146,7 @@ fn text(status: &Status) -> String {
     let mut out = match &status.inputs {
         Some(d) => format!(
             "hosts (the repository builds from host inputs {})\n",
-            short(d)
+            d.short()
         ),
         None => "hosts (no nix/host-inputs.json: systems are not compared)\n".to_string(),
     };

@@ -32,7 +32,7 @@ pub(crate) struct HostStatus {
     pub generation: Generation,
     /// The host input digest the running system records, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inputs: Option<String>,
+    pub inputs: Option<InputDigest>,
     /// Its node in a cluster `status` reached, if any.
     pub node: Option<NodeStatus>,
 }
@@ -79,7 +79,7 @@ pub(crate) fn host_status(
         system,
         reboot_for,
         generation,
-        inputs: inputs.map(|d| d.to_string()),
+        inputs,
         node: None,
     }
 }

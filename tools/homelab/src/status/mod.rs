@@ -58,7 +58,7 @@ pub(crate) struct EnvironmentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Status {
     /// The host input digest of the repository (`nix/host-inputs.json`), if it has one.
-    pub inputs: Option<String>,
+    pub inputs: Option<InputDigest>,
     pub hosts: Vec<HostStatus>,
     pub environments: Vec<EnvironmentStatus>,
 }
@@ -92,7 +92,7 @@ pub(crate) fn gather(lab: &Lab, options: &StatusOptions) -> Status {
             .cloned();
     }
     Status {
-        inputs: options.inputs.as_ref().map(|d| d.to_string()),
+        inputs: options.inputs.clone(),
         hosts,
         environments,
     }

@@ -52,8 +52,8 @@ const STORE_NAME: &str = "homelab-inputs-";
 /// The version of the digest's format, its prefix.
 const VERSION: &str = "v1-";
 
-/// A host input digest, `v1-` and 64 lowercase hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A host input digest, `v1-` and 64 lowercase hex digits (in JSON, that string).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct InputDigest(String);
 
 impl InputDigest {
