@@ -33,7 +33,6 @@ use crate::deploy::hosts_run::{self, Gate, RunOptions};
 use crate::deploy::nodes::{KubeNodes, NodeOps};
 use crate::deploy::plan::{ClusterPlan, DeployPlan};
 use crate::inventory::Inventory;
-use crate::lab::host_inputs;
 use crate::Lab;
 
 use super::apply::{prepare, resolve_context, run_session, KubeArgs};
@@ -189,7 +188,7 @@ pub(super) fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
     options.drain_timeout = args.drain_timeout.0;
     options.reboot_timeout = args.reboot_timeout.0;
     if host_plan.is_some() && !args.rebuild {
-        match host_inputs::load(&root) {
+        match lab.host_inputs() {
             Ok(inputs) => options.inputs = inputs.map(|i| i.digest),
             Err(e) => {
                 eprintln!("error: {e}\n  help: {}", e.help());

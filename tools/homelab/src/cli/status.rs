@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::lab::host_inputs;
 use crate::status::{gather, EnvironmentStatus, Generation, HostStatus, Status, StatusOptions};
 
 use super::exit::{settle, Reported};
@@ -37,7 +36,8 @@ fn status(args: &Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        let inputs = host_inputs::load(&lab.root)
+        let inputs = lab
+            .host_inputs()
             .map_err(|e| anyhow::anyhow!("{e}\n  help: {}", e.help()))?;
         let options = StatusOptions {
             inputs: inputs.map(|i| i.digest),

@@ -13,6 +13,7 @@ use homelab_secrets::tree::{Item, Key, Value};
 use homelab_secrets::Format;
 use serde::Deserialize;
 
+use super::host_inputs::HostInputs;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inventory::{Host, Inventory, Role};
 
@@ -94,11 +95,12 @@ impl HostSecretSpec {
     }
 }
 
-/// Every problem of the host side; nothing when the lab has no `flake.nix`.
-pub(crate) fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
+/// Every problem of the host side, and the host inputs read on the way; nothing when
+/// the lab has no `flake.nix`.
+pub(crate) fn check(root: &Path, inventory: &Inventory) -> (Diagnostics, Option<HostInputs>) {
     let mut problems = Diagnostics::default();
     if !root.join(FLAKE).is_file() {
-        return problems;
+        return (problems, None);
     }
     let spec = match HostSecretSpec::load(root) {
         Ok(spec) => Some(spec),
@@ -107,7 +109,8 @@ pub(crate) fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
             None
         }
     };
-    problems.extend(Diagnostics(super::host_inputs::check(root)));
+    let (input_problems, inputs) = super::host_inputs::check(root);
+    problems.extend(Diagnostics(input_problems));
     let recipients = RuleRecipients::read(root, inventory);
     for (name, host) in &inventory.hosts {
         if !root.join(host_module(name)).is_file() {
@@ -143,7 +146,7 @@ pub(crate) fn check(root: &Path, inventory: &Inventory) -> Diagnostics {
     }
     problems.extend(recipients.problems());
     problems.extend(orphans(root, inventory));
-    problems
+    (problems, inputs)
 }
 
 /// The keys and recipients one host's SOPS file has, against what its roles read.

@@ -13,6 +13,7 @@ use crate::inventory::{self, Inventory, InventorySource, LoadedInventory};
 use crate::paths;
 use crate::release::{self, LoadedRelease};
 use crate::toml_file::TomlFile;
+use host_inputs::{HostInputs, InputsError};
 
 /// Where the inventory lives, relative to the repository root.
 pub(crate) const INVENTORY_PATH: &str = "hosts/inventory.nix";
@@ -32,6 +33,9 @@ pub struct Lab {
     pub environments: TomlFile<EnvironmentsFile>,
     /// In dependency order: each release after the ones it needs.
     pub releases: Vec<LoadedRelease>,
+    /// The host inputs the host-side check read (a lab with `flake.nix` and
+    /// `nix/host-inputs.json`); see [`Lab::host_inputs`].
+    checked_inputs: Option<HostInputs>,
 }
 
 impl Lab {
@@ -39,6 +43,7 @@ impl Lab {
     /// the first.
     pub fn load(root: &Path, options: &LoadOptions) -> Result<Lab, Diagnostics> {
         let mut problems = Diagnostics::default();
+        let mut checked_inputs = None;
         if !root.is_dir() {
             return Err(Diagnostic::in_file(root, "The lab folder does not exist").into());
         }
@@ -85,7 +90,9 @@ impl Lab {
                 .flatten()
                 .any(|r| !r.release().entrypoints.is_empty());
             problems.extend(inventory::validate(inventory, needs_ingress));
-            problems.extend(hosts::check(root, &inventory.inventory));
+            let (host_problems, inputs) = hosts::check(root, &inventory.inventory);
+            problems.extend(host_problems);
+            checked_inputs = inputs;
         }
         if let Some(releases) = &releases {
             problems.extend(release_files::check(root, releases));
@@ -108,7 +115,20 @@ impl Lab {
             inventory,
             environments,
             releases,
+            checked_inputs,
         })
+    }
+
+    /// The lab's host inputs and their digest: the ones loading checked, or read now
+    /// when loading did not (a lab without `flake.nix`).
+    ///
+    /// # Errors
+    /// A list that cannot be read or a file that cannot be hashed.
+    pub fn host_inputs(&self) -> Result<Option<HostInputs>, InputsError> {
+        match &self.checked_inputs {
+            Some(inputs) => Ok(Some(inputs.clone())),
+            None => host_inputs::load(&self.root),
+        }
     }
 
     pub fn inventory(&self) -> &Inventory {

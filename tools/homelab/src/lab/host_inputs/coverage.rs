@@ -10,12 +10,13 @@ use super::{load, HostInputs, InputsError, MANIFEST};
 
 /// The problems of a lab's host inputs for `homelab check`: a list that cannot be read,
 /// and every path literal in a listed `.nix` file that leaves the list. `flake.nix` is
-/// left out: its other outputs (packages, checks) read files no host does.
-pub fn check(root: &Path) -> Vec<Diagnostic> {
+/// left out: its other outputs (packages, checks) read files no host does. Also gives
+/// the inputs it loaded, so the lab keeps them instead of hashing every file again.
+pub fn check(root: &Path) -> (Vec<Diagnostic>, Option<HostInputs>) {
     match load(root) {
-        Ok(None) => Vec::new(),
-        Ok(Some(inputs)) => check_coverage(root, &inputs),
-        Err(e) => vec![as_diagnostic(root, &e)],
+        Ok(None) => (Vec::new(), None),
+        Ok(Some(inputs)) => (check_coverage(root, &inputs), Some(inputs)),
+        Err(e) => (vec![as_diagnostic(root, &e)], None),
     }
 }
 
@@ -138,7 +139,7 @@ mod tests {
             ),
             ("generated/hosts/x", ""),
         ]);
-        let problems = check(dir.path());
+        let (problems, _) = check(dir.path());
         let shown: Vec<String> = problems
             .iter()
             .map(|d| {
@@ -160,7 +161,7 @@ mod tests {
             ]
         );
         let dir = lab(&[(MANIFEST, "[\n  \"/etc\"\n]")]);
-        let bad = check(dir.path());
+        let (bad, _) = check(dir.path());
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].position(), "nix/host-inputs.json:2:3");
     }
