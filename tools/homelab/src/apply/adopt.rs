@@ -102,6 +102,12 @@ pub(crate) async fn find_adoptions(
             .or_default()
             .push(i);
     }
+    let find = Finder {
+        cluster,
+        live,
+        plan,
+        by_name,
+    };
     for release in releases {
         let mut matched = false;
         let mut unmatched = Vec::new();
@@ -112,40 +118,21 @@ pub(crate) async fn find_adoptions(
                 .await
                 .ok();
             let namespace = effective_namespace(object, &release, resource.as_ref());
-            let group = split_api_version(&object.api_version).0;
-            let index = by_name
-                .get(&(group, object.kind.as_str(), object.name.as_str()))
-                .into_iter()
-                .flatten()
-                .copied()
-                .find(|&i| {
-                    let o = &plan.objects[i];
-                    o.namespace().filter(|_| namespace.is_some()) == namespace.as_deref()
-                });
-            match (index, resource) {
+            let ns = namespace.as_deref();
+            match (find.planned(object, ns), resource) {
                 (Some(i), Some(resource)) => {
                     matched = true;
-                    let live_object = foreign_live(
-                        &cluster.client,
-                        live,
-                        plan,
-                        &resource,
-                        namespace.as_deref(),
-                        &object.name,
-                    )
-                    .await?;
-                    if live_object.is_some() {
-                        adoption.owned.insert(
-                            i,
-                            HelmOwner {
-                                release: release.describe(),
-                                revision: release.revision,
-                            },
-                        );
+                    if find.foreign_live(&resource, ns, &object.name).await? {
+                        let owner = HelmOwner {
+                            release: release.describe(),
+                            revision: release.revision,
+                        };
+                        adoption.owned.insert(i, owner);
                     }
                 }
                 (Some(_), None) => matched = true,
-                (None, resource) => unmatched.push((object, resource, namespace)),
+                (None, Some(resource)) => unmatched.push((object, resource, namespace)),
+                (None, None) => {}
             }
         }
         if !matched {
@@ -153,31 +140,68 @@ pub(crate) async fn find_adoptions(
         }
         if leftovers {
             for (object, resource, namespace) in unmatched {
-                let Some(resource) = resource else { continue };
-                if foreign_live(
-                    &cluster.client,
-                    live,
-                    plan,
-                    &resource,
-                    namespace.as_deref(),
-                    &object.name,
-                )
-                .await?
-                .is_some()
-                {
-                    adoption.leftovers.push(leftover(
-                        &cluster.context,
-                        &release,
-                        &resource,
-                        namespace.as_deref(),
-                        &object.name,
-                    ));
+                let ns = namespace.as_deref();
+                if find.foreign_live(&resource, ns, &object.name).await? {
+                    let context = &cluster.context;
+                    let found = leftover(context, &release, &resource, ns, &object.name);
+                    adoption.leftovers.push(found);
                 }
             }
         }
         adoption.releases.push(release);
     }
     Ok(adoption)
+}
+
+/// What matching Helm's objects against the plan and the cluster needs.
+struct Finder<'a> {
+    cluster: &'a Cluster,
+    live: &'a LiveSet,
+    plan: &'a ApplyPlan,
+    /// Plan indexes by (group, kind, name).
+    by_name: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+}
+
+impl Finder<'_> {
+    /// The planned object that is `object` of a Helm release, living in `namespace`.
+    fn planned(&self, object: &HelmObject, namespace: Option<&str>) -> Option<usize> {
+        let group = split_api_version(&object.api_version).0;
+        self.by_name
+            .get(&(group, object.kind.as_str(), object.name.as_str()))
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|&i| {
+                let o = &self.plan.objects[i];
+                o.namespace().filter(|_| namespace.is_some()) == namespace
+            })
+    }
+
+    /// Whether the object exists and is not already a member of the set.
+    async fn foreign_live(
+        &self,
+        resource: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<bool, String> {
+        let client = &self.cluster.client;
+        if let Ok(members) = self.live.members(client, resource).await {
+            if find(&members, namespace, name).is_some() {
+                return Ok(false);
+            }
+        }
+        let path = resource.object_path(namespace, name);
+        let object = client
+            .get(&path)
+            .await
+            .map_err(|e| format!("reading {path}: {e}"))?;
+        Ok(object.is_some_and(|o| {
+            o.pointer("/metadata/labels")
+                .and_then(|l| l.get(PART_OF_LABEL))
+                .and_then(Value::as_str)
+                != Some(self.plan.applyset_id.as_str())
+        }))
+    }
 }
 
 /// The namespace an object of a release lives in: its own, else the release's (for
@@ -196,33 +220,6 @@ fn effective_namespace(
                 .unwrap_or_else(|| release.namespace.clone()),
         ),
     }
-}
-
-/// The live object, unless it is missing or already a member of the set.
-async fn foreign_live(
-    client: &ApiClient,
-    live: &LiveSet,
-    plan: &ApplyPlan,
-    resource: &Resource,
-    namespace: Option<&str>,
-    name: &str,
-) -> Result<Option<Value>, String> {
-    if let Ok(members) = live.members(client, resource).await {
-        if find(&members, namespace, name).is_some() {
-            return Ok(None);
-        }
-    }
-    let path = resource.object_path(namespace, name);
-    let object = client
-        .get(&path)
-        .await
-        .map_err(|e| format!("reading {path}: {e}"))?;
-    Ok(object.filter(|o| {
-        o.pointer("/metadata/labels")
-            .and_then(|l| l.get(PART_OF_LABEL))
-            .and_then(Value::as_str)
-            != Some(plan.applyset_id.as_str())
-    }))
 }
 
 fn leftover(
